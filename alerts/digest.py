@@ -1,0 +1,120 @@
+"""Build a region's weekly digest: councils with flagged items this ISO week, with evidence."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from pipelines.normalise import DATE_FORMAT
+from radar.config import FACTORS, WatchList
+from store.digests import flagged_items, source_problems
+
+FACTOR_NAMES = {
+    "leadership": "Leadership breakdown",
+    "risky_change": "High-risk change",
+    "disengagement": "Disengagement",
+    "finance": "Financial difficulty",
+}
+EVIDENCE_PER_COUNCIL = 3
+
+
+@dataclass
+class Evidence:
+    factors: list[str]
+    headline: str
+    url: str
+    source: str
+    published: str
+    sentence: str
+    page: int | None
+    kind: str
+
+
+@dataclass
+class CouncilOnRadar:
+    gss_code: str
+    name: str
+    factors: list[str] = field(default_factory=list)
+    score: float = 0.0
+    items: int = 0
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class Digest:
+    region: str
+    week: str
+    start: date
+    end: date
+    councils: list[CouncilOnRadar]
+    source_problems: list[dict[str, Any]]
+    generated_at: str
+
+    @property
+    def subject(self) -> str:
+        count = len(self.councils)
+        noun = "council" if count == 1 else "councils"
+        return f"Council Radar — {self.region} — week {self.week}: {count} {noun} on the radar"
+
+
+def current_week(now: datetime | None = None) -> str:
+    year, week, _ = (now or datetime.now(UTC)).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_bounds(week: str) -> tuple[date, date]:
+    """Monday and the following Monday of an ISO week written YYYY-Www."""
+    try:
+        year, number = week.upper().split("-W")
+        start = date.fromisocalendar(int(year), int(number), 1)
+    except ValueError:
+        raise ValueError(f"{week!r} is not an ISO week; write it like 2026-W48") from None
+    return start, start + timedelta(days=7)
+
+
+def build_digest(db: Database, watchlist: WatchList, region: str, week: str) -> Digest:
+    start, end = week_bounds(week)
+    rows = flagged_items(db, region, f"{start}T00:00:00Z", f"{end}T00:00:00Z")
+    councils: OrderedDict[str, CouncilOnRadar] = OrderedDict()
+    by_item: dict[tuple[str, str], Evidence] = {}
+    seen_items: dict[str, set[str]] = {}
+    for row in rows:
+        council = councils.setdefault(
+            row["gss_code"], CouncilOnRadar(row["gss_code"], row["council_name"])
+        )
+        seen_items.setdefault(row["gss_code"], set()).add(row["item_id"])
+        if row["factor"] not in council.factors:
+            council.factors.append(row["factor"])
+        council.score = max(council.score, row["score"])
+        key = (row["gss_code"], row["item_id"])
+        if key in by_item:
+            by_item[key].factors.append(row["factor"])
+        elif len(council.evidence) < EVIDENCE_PER_COUNCIL:
+            by_item[key] = Evidence(
+                factors=[row["factor"]],
+                headline=row["title"],
+                url=row["url"],
+                source=row["source_name"] or "",
+                published=(row["published"] or "")[:10],
+                sentence=row["evidence"] or "",
+                page=row["page"],
+                kind=row["kind"],
+            )
+            council.evidence.append(by_item[key])
+    for code, council in councils.items():
+        council.items = len(seen_items[code])
+        council.factors.sort(key=FACTORS.index)
+    ranked = sorted(councils.values(), key=lambda c: (-len(c.factors), -c.score, c.name))
+    return Digest(
+        region=region,
+        week=week,
+        start=start,
+        end=end - timedelta(days=1),
+        councils=ranked,
+        source_problems=source_problems(db, region),
+        generated_at=datetime.now(UTC).strftime(DATE_FORMAT),
+    )

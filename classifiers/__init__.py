@@ -1,0 +1,1 @@
+"""Classification: embeddings (transformers), factor/sentiment heads, rules, attribution."""

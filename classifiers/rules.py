@@ -1,0 +1,85 @@
+"""Unambiguous high-severity phrases, combined with the model's scores.
+
+Each rule is a documented regular expression over one sentence. The model reads meaning; the
+rules make sure the few phrases that are alarming on their own (a section 114 notice, a
+suspended chief executive) are never missed, and name themselves in the evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+RULE_SCORE = 0.95  # a rule match flags its factor; model scores above it still win
+TERM_SCORE = 0.8  # an admin's extra term from the watch list flags too, but ranks below rules
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    factor: str
+    pattern: re.Pattern[str]
+    why: str
+
+
+def _rule(name: str, factor: str, pattern: str, why: str) -> Rule:
+    return Rule(name, factor, re.compile(pattern, re.IGNORECASE), why)
+
+
+RULES: tuple[Rule, ...] = (
+    _rule("section_114", "finance",
+          r"\b(section|s\.?)\s?114\b(?!\s*of the (highways|town|planning))",
+          "A s114 notice: the chief finance officer says spending will exceed resources."),
+    _rule("exceptional_financial_support", "finance",
+          r"\bexceptional financial support\b|\bcapitali[sz]ation direction\b",
+          "Asking government for exceptional support: reserves cannot cover the gap."),
+    _rule("no_budget", "finance",
+          r"\b(fail(ed|s|ure)?|unable|inability)\s+to\s+(set|agree)\s+(a|its|the)\s+"
+          r"(lawful\s+|legal\s+|balanced\s+)?budget",
+          "A council that cannot set a lawful budget is in statutory trouble."),
+    _rule("reserves_inadequate", "finance",
+          r"\breserves\b[^.]{0,80}\b(inadequate|insufficient|exhausted|not (be )?adequate)\b",
+          "The s151 officer's s25 judgement that reserves are inadequate."),
+    _rule("chief_executive_suspended", "leadership",
+          r"\bchief executive\b[^.]{0,80}\bsuspended\b|\bsuspended\b[^.]{0,80}\bchief executive\b",
+          "A suspended chief executive signals a breakdown between members and officers."),
+    _rule("no_confidence", "leadership",
+          r"\bno[- ]confidence\b",
+          "Motions of no confidence mark political instability."),
+    _rule("commissioners", "leadership",
+          r"\bcommissioners?\b[^.]{0,60}\b(appoint|install|sent in|intervene|take over)\w*",
+          "Government commissioners: intervention in the council's governance."),
+    _rule("best_value_notice", "leadership",
+          r"\bbest value (notice|inspection|direction)s?\b",
+          "Best value notices and inspections are government's formal concern."),
+    _rule("leave_lga", "disengagement",
+          r"\b(leave|leaving|left|quit\w*|withdraw\w*|resign\w*)\b[^.]{0,60}"
+          r"\b(LGA|Local Government Association)\b(?!\s+conference)",
+          "Leaving the LGA is disengagement from the sector."),
+    _rule("refuse_peer_challenge", "disengagement",
+          r"\b(declin|refus|reject|turn\w* down)\w*\b[^.]{0,60}\bpeer (challenge|review|support)\b",
+          "Refusing peer challenge or support is disengagement."),
+)  # fmt: skip
+
+
+def rule_scores(
+    sentence: str, extra_terms: dict[str, list[str]] | None = None
+) -> dict[str, tuple[float, str]]:
+    """factor -> (score, rule name) for the rules and admin terms that fire on `sentence`."""
+    fired: dict[str, tuple[float, str]] = {}
+    for rule in RULES:
+        if rule.factor not in fired and rule.pattern.search(sentence):
+            fired[rule.factor] = (RULE_SCORE, rule.name)
+    lowered = sentence.lower()
+    for factor, terms in (extra_terms or {}).items():
+        if factor not in fired:
+            for term in terms:
+                if term.lower() in lowered:
+                    fired[factor] = (TERM_SCORE, f"term:{term}")
+                    break
+    return fired
+
+
+def describe_rules() -> Iterable[tuple[str, str, str]]:
+    return ((rule.name, rule.factor, rule.why) for rule in RULES)

@@ -1,0 +1,1 @@
+"""Scrapy spiders, one base per source kind, configured by watch-list sources."""

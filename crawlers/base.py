@@ -1,0 +1,74 @@
+"""What every Council Radar spider shares: its sources, what is already stored, source health."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import scrapy
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from pipelines.normalise import now_iso
+from radar.config import Source
+
+
+@dataclass
+class SourceHealth:
+    """One crawl of one source, as the admin sees it in the `sources` table."""
+
+    last_attempt: str
+    last_success: str | None = None
+    last_status: int | None = None
+    last_error: str | None = None
+    items_found: int = 0
+    items_new: int = 0
+
+    def as_row(self) -> dict[str, Any]:
+        row = dict(self.__dict__)
+        if row["last_success"] is None:
+            del row["last_success"]  # keep the previous success time
+        return row
+
+
+def describe_failure(failure: Failure) -> tuple[int | None, str]:
+    """HTTP status (if any) and a readable reason naming the URL."""
+    request = getattr(failure, "request", None)
+    url = request.url if request is not None else "?"
+    if failure.check(HttpError):
+        status = failure.value.response.status
+        return status, f"{url}: HTTP {status}"
+    return None, f"{url}: {failure.type.__name__}: {failure.getErrorMessage()}"
+
+
+class RadarSpider(scrapy.Spider):
+    """Base spider: knows its watch-list sources and records how each one fared."""
+
+    def __init__(self, sources: list[Source], known_urls: set[str] | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.sources = sources
+        self.known_urls = known_urls or set()
+        self.health: dict[str, SourceHealth] = {}
+
+    def begin(self, source: Source) -> SourceHealth:
+        health = self.health[source.id] = SourceHealth(last_attempt=now_iso())
+        return health
+
+    def succeeded(self, source: Source, status: int, found: int) -> None:
+        health = self.health[source.id]
+        health.last_success, health.last_status, health.last_error = now_iso(), status, None
+        health.items_found += found
+
+    def failed(self, source: Source, failure: Failure) -> None:
+        status, reason = describe_failure(failure)
+        health = self.health[source.id]
+        health.last_status, health.last_error = status, reason
+        self.logger.warning("source failed: %s", reason)
+
+    def base_item(self, source: Source, **fields: Any) -> dict[str, Any]:
+        return {
+            "source_id": source.id,
+            "origin": source.origin,
+            "council": source.council,
+            **fields,
+        }

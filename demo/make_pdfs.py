@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""Generate the demo ModernGov document PDFs from plain-text sources.
+
+Source format (demo/pdf_src/<slug>/<name>.txt):
+  * first line  = document title
+  * paragraphs are separated by blank lines
+  * a paragraph starting with "## " is rendered as a heading
+  * a line "---page---" forces a page break
+
+Output is deterministic (reportlab invariant mode) so re-running the script
+produces byte-identical files. Usage: .venv/bin/python demo/make_pdfs.py
+"""
+
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer
+
+DEMO = Path(__file__).resolve().parent
+SRC = DEMO / "pdf_src"
+SITE = DEMO / "site"
+
+COUNCILS = {
+    "kelderby": "Kelderby Metropolitan Borough Council",
+    "brackenfold": "Brackenfold District Council",
+    "sallowmere": "Sallowmere Council",
+}
+
+# (slug, source file name in pdf_src/<slug>/, output path under site/<slug>/democracy/)
+MAPPING = [
+    # Kelderby: Cabinet 130 (MId 2001 this week, 2002 old); Council 131 (2003 this week, 2004 old)
+    ("kelderby", "g2001_agenda.txt", "documents/g2001/Agenda frontsheet Cabinet.pdf"),
+    ("kelderby", "g2001_minutes.txt", "documents/g2001/Printed minutes Cabinet.pdf"),
+    ("kelderby", "s5001_report.txt", "documents/s5001/Commercial Property Investment Strategy.pdf"),
+    ("kelderby", "g2002_agenda.txt", "documents/g2002/Agenda frontsheet Cabinet.pdf"),
+    ("kelderby", "g2002_minutes.txt", "documents/g2002/Printed minutes Cabinet.pdf"),
+    ("kelderby", "g2003_agenda.txt", "documents/g2003/Agenda frontsheet Council.pdf"),
+    ("kelderby", "g2004_agenda.txt", "documents/g2004/Agenda frontsheet Council.pdf"),
+    # Brackenfold: Council 230 (3001 this week, 3002 old);
+    # Audit and Governance 231 (3003 this week, 3004 old)
+    ("brackenfold", "g3001_agenda.txt", "documents/g3001/Agenda frontsheet Council.pdf"),
+    ("brackenfold", "g3002_agenda.txt", "documents/g3002/Agenda frontsheet Council.pdf"),
+    ("brackenfold", "g3002_minutes.txt", "documents/g3002/Printed minutes Council.pdf"),
+    (
+        "brackenfold",
+        "g3003_agenda.txt",
+        "documents/g3003/Agenda frontsheet Audit and Governance Committee.pdf",
+    ),
+    (
+        "brackenfold",
+        "g3003_minutes.txt",
+        "documents/g3003/Printed minutes Audit and Governance Committee.pdf",
+    ),
+    ("brackenfold", "s6001_report.txt", "documents/s6001/Draft Annual Governance Statement.pdf"),
+    (
+        "brackenfold",
+        "g3004_agenda.txt",
+        "documents/g3004/Agenda frontsheet Audit and Governance Committee.pdf",
+    ),
+    (
+        "brackenfold",
+        "g3004_minutes.txt",
+        "documents/g3004/Printed minutes Audit and Governance Committee.pdf",
+    ),
+    # Sallowmere: Cabinet 330 (4001 this week, 4002 old); Council 331 (4003 this week, 4004 old)
+    ("sallowmere", "g4001_agenda.txt", "documents/g4001/Agenda frontsheet Cabinet.pdf"),
+    ("sallowmere", "g4002_agenda.txt", "documents/g4002/Agenda frontsheet Cabinet.pdf"),
+    ("sallowmere", "g4002_minutes.txt", "documents/g4002/Printed minutes Cabinet.pdf"),
+    ("sallowmere", "g4003_agenda.txt", "documents/g4003/Agenda frontsheet Council.pdf"),
+    ("sallowmere", "g4003_minutes.txt", "documents/g4003/Printed minutes Council.pdf"),
+    (
+        "sallowmere",
+        "s7001_report.txt",
+        "documents/s7001/Report of the Chief Finance Officer under section 114.pdf",
+    ),
+    ("sallowmere", "g4004_agenda.txt", "documents/g4004/Agenda frontsheet Council.pdf"),
+    ("sallowmere", "g4004_minutes.txt", "documents/g4004/Printed minutes Council.pdf"),
+]
+
+_styles = getSampleStyleSheet()
+TITLE = ParagraphStyle(
+    "T", parent=_styles["Title"], fontName="Helvetica-Bold", fontSize=15, leading=19
+)
+HEAD = ParagraphStyle(
+    "H",
+    parent=_styles["Heading3"],
+    fontName="Helvetica-Bold",
+    fontSize=11,
+    leading=14,
+    spaceBefore=8,
+    spaceAfter=4,
+)
+BODY = ParagraphStyle(
+    "B", parent=_styles["BodyText"], fontName="Helvetica", fontSize=10, leading=13.5, spaceAfter=6
+)
+
+
+def parse(path):
+    lines = path.read_text(encoding="utf-8").splitlines()
+    title, body = lines[0].strip(), lines[1:]
+    story = [Paragraph(escape(title), TITLE), Spacer(1, 4 * mm)]
+    para = []
+
+    def flush():
+        if para:
+            text = " ".join(s.strip() for s in para)
+            if text.startswith("## "):
+                story.append(Paragraph(escape(text[3:]), HEAD))
+            else:
+                story.append(Paragraph(escape(text), BODY))
+            para.clear()
+
+    for line in body:
+        if line.strip() == "---page---":
+            flush()
+            story.append(PageBreak())
+        elif not line.strip():
+            flush()
+        else:
+            para.append(line)
+    flush()
+    return title, story
+
+
+def build(slug, src_name, out_rel):
+    src = SRC / slug / src_name
+    out = SITE / slug / "democracy" / out_rel
+    out.parent.mkdir(parents=True, exist_ok=True)
+    title, story = parse(src)
+    council = COUNCILS[slug]
+
+    def footer(canv, doc):
+        canv.saveState()
+        canv.setFont("Helvetica", 8)
+        canv.drawString(20 * mm, 12 * mm, council)
+        canv.drawRightString(A4[0] - 20 * mm, 12 * mm, f"Page {doc.page}")
+        canv.restoreState()
+
+    doc = SimpleDocTemplate(
+        str(out),
+        pagesize=A4,
+        title=title,
+        author=council,
+        creator="Council Radar demo",
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=20 * mm,
+        bottomMargin=22 * mm,
+        invariant=1,
+        pageCompression=1,
+    )
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return out
+
+
+def main():
+    for slug, src_name, out_rel in MAPPING:
+        out = build(slug, src_name, out_rel)
+        print(f"{out.stat().st_size:6d}  {out.relative_to(DEMO)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""Serve the recorded demo web from 127.0.0.1, as `make demo` and the tests crawl it.
+
+The files under `demo/site/` are written once; to keep the demo's news "this week" whenever it
+runs, text files carry date placeholders that are filled in relative to the moment of serving:
+
+- `@BASE@` / `@BASE_Q@`: the server's base URL, plain or percent-encoded for a query parameter.
+- `@RECENT:N:FMT@`: about N hours ago, but never before this ISO week's Monday.
+- `@OLD:N:FMT@`: N days before this ISO week's Monday (09:00 UTC).
+- FMT: `rfc` (RSS), `iso` (Atom), `human` ("24 November 2026"), `mg` (ModernGov lists).
+
+URLs map to files: the path is percent-decoded; a URL with a query is served from the file
+`<path>@<query>` when it exists (how ModernGov's `ieListMeetings.aspx?CommitteeId=1` pages are
+recorded), else from `<path>`. `/alerts/url?...&url=<target>` is a redirect wrapper like an
+e-alert service's. Every request is logged so tests can check what a crawl fetched.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+SITE_ROOT = Path(__file__).resolve().parent / "site"
+WATCHLIST = Path(__file__).resolve().parent / "watchlist.yaml"
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".aspx": "text/html; charset=utf-8",
+    ".xml": "application/rss+xml; charset=utf-8",
+    ".rss": "application/rss+xml; charset=utf-8",
+    ".atom": "application/atom+xml; charset=utf-8",
+    ".pdf": "application/pdf",
+    ".txt": "text/plain; charset=utf-8",
+}
+TEXT_SUFFIXES = {".html", ".aspx", ".xml", ".rss", ".atom", ".txt"}
+_PLACEHOLDER = re.compile(r"@(RECENT|OLD):(\d+):(rfc|iso|human|mg)@")
+
+
+def week_start(now: datetime) -> datetime:
+    """Monday 00:00 UTC of the ISO week containing `now`."""
+    monday = now - timedelta(days=now.weekday())
+    return monday.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def placeholder_date(kind: str, amount: int, now: datetime) -> datetime:
+    monday = week_start(now)
+    if kind == "RECENT":
+        # Keep "this week" stories inside this ISO week, in the order their N gives.
+        return max(now - timedelta(hours=amount), monday + timedelta(minutes=150 - amount))
+    return monday + timedelta(hours=9) - timedelta(days=amount)
+
+
+def format_date(moment: datetime, fmt: str) -> str:
+    if fmt == "rfc":
+        return format_datetime(moment)
+    if fmt == "iso":
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if fmt == "human":
+        return f"{moment.day} {moment:%B %Y}"
+    hour = moment.hour % 12 or 12
+    return f"{moment.day} {moment:%b %Y} {hour}.{moment:%M} {'pm' if moment.hour >= 12 else 'am'}"
+
+
+def render(text: str, base_url: str, now: datetime) -> str:
+    """Fill in a recorded text file's placeholders for a server at `base_url` at time `now`."""
+    text = text.replace("@BASE_Q@", quote(base_url, safe="")).replace("@BASE@", base_url)
+    return _PLACEHOLDER.sub(
+        lambda m: format_date(placeholder_date(m[1], int(m[2]), now), m[3]), text
+    )
+
+
+class DemoWeb:
+    """A threaded HTTP server for the demo web; use as a context manager or start()/stop()."""
+
+    def __init__(self, port: int = 0, root: Path = SITE_ROOT, now: datetime | None = None):
+        self.root = root
+        self.fixed_now = now
+        self.requests: list[str] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def now(self) -> datetime:
+        return self.fixed_now or datetime.now(UTC)
+
+    def start(self) -> DemoWeb:
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> DemoWeb:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def clear_log(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    def resolve(self, raw_path: str) -> Path | None:
+        parts = urlsplit(raw_path)
+        path = unquote(parts.path).lstrip("/")
+        candidates = [f"{path}@{unquote(parts.query)}"] if parts.query else []
+        candidates.append(path)
+        for candidate in candidates:
+            target = (self.root / candidate).resolve()
+            if target.is_relative_to(self.root) and target.is_file():
+                return target
+        return None
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        web = self
+
+        class Handler(BaseHTTPRequestHandler):
+            server_version = "DemoWeb/1.0"
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                with web._lock:
+                    web.requests.append(self.path)
+                parts = urlsplit(self.path)
+                if parts.path == "/alerts/url":
+                    target = parse_qs(parts.query).get("url", [""])[0]
+                    self.send_response(302)
+                    self.send_header("Location", target)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                file = web.resolve(self.path)
+                if file is None:
+                    self.send_error(404, "Not Found")
+                    return
+                suffix = Path(unquote(parts.path)).suffix.lower()
+                body = file.read_bytes()
+                if suffix in TEXT_SUFFIXES:
+                    body = render(body.decode("utf-8"), web.base_url, web.now()).encode("utf-8")
+                self.send_response(200)
+                self.send_header(
+                    "Content-Type", CONTENT_TYPES.get(suffix, "application/octet-stream")
+                )
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:  # quiet
+                return
+
+        return Handler

@@ -1,0 +1,38 @@
+"""Exact de-duplication: the same canonical URL, or the same text under another URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.exceptions import DropItem
+
+from store import open_db
+from store.items import is_duplicate
+
+
+class DedupePipeline:
+    def __init__(self, database: str):
+        self.database = database
+        self.seen_urls: set[str] = set()
+        self.seen_hashes: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> DedupePipeline:
+        return cls(str(crawler.settings["RADAR_WATCHLIST"].database))
+
+    def open_spider(self, spider: Any = None) -> None:
+        self.db = open_db(self.database)
+
+    def close_spider(self, spider: Any = None) -> None:
+        self.db.close()
+
+    def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
+        url, digest = item["canonical_url"], item.get("content_hash")
+        if url in self.seen_urls or (digest and digest in self.seen_hashes):
+            raise DropItem(f"duplicate in this crawl: {item['url']}")
+        if is_duplicate(self.db, url, digest):
+            raise DropItem(f"already stored: {item['url']}")
+        self.seen_urls.add(url)
+        if digest:
+            self.seen_hashes.add(digest)
+        return item

@@ -1,0 +1,48 @@
+"""Write items to the store, and each source's health when the crawl closes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from store import open_db
+from store.councils import record_source_run
+from store.items import insert_item
+
+ITEM_COLUMNS = (
+    "id", "url", "canonical_url", "source_id", "origin", "kind", "title", "text",
+    "summary_only", "published", "fetched", "content_hash",
+)  # fmt: skip
+
+
+class StorePipeline:
+    def __init__(self, database: str, crawler: Any = None):
+        self.database = database
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> StorePipeline:
+        return cls(str(crawler.settings["RADAR_WATCHLIST"].database), crawler)
+
+    def _health(self, spider: Any) -> dict[str, Any]:
+        spider = spider or getattr(self.crawler, "spider", None)
+        return getattr(spider, "health", {})
+
+    def open_spider(self, spider: Any = None) -> None:
+        self.db = open_db(self.database)
+
+    def close_spider(self, spider: Any = None) -> None:
+        for source_id, health in self._health(spider).items():
+            record_source_run(self.db, source_id, **health.as_row())
+        self.db.close()
+
+    def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
+        row = {key: item.get(key) for key in ITEM_COLUMNS}
+        row["summary_only"] = int(bool(item.get("summary_only")))
+        row["page_offsets"] = json.dumps(item["page_offsets"]) if item.get("page_offsets") else None
+        row["meta"] = json.dumps(item.get("meta") or {})
+        if insert_item(self.db, row, item.get("councils", [])):
+            health = self._health(spider).get(item["source_id"])
+            if health is not None:
+                health.items_new += 1
+        return item

@@ -1,0 +1,444 @@
+"""The `radar` command: a thin shell over crawlers, classifiers, store and alerts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from radar.config import REGIONS, ConfigError, WatchList, load_watchlist
+
+app = typer.Typer(
+    help=(
+        "Council Radar reads English councils' news, meeting minutes and local media, flags "
+        "signs of the four causes of council failure, and emails each region's Principal "
+        "Adviser a weekly digest with the evidence."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+WatchListOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--watchlist",
+        "-w",
+        help="The watch list YAML file (default: $RADAR_WATCHLIST, else ./watchlist.yaml).",
+    ),
+]
+
+
+def _load(path: Path | None, required: bool = True) -> WatchList:
+    try:
+        return load_watchlist(path, required=required)
+    except ConfigError as exc:
+        err.print(f"[red]Watch list error:[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _open_store(watchlist: WatchList) -> Any:
+    from store import open_db
+
+    return open_db(watchlist.database)
+
+
+@app.command()
+def crawl(watchlist: WatchListOption = None) -> None:
+    """Crawl every enabled source in the watch list once and store new items.
+
+    Pages and documents already stored are not fetched again, so a second crawl of an
+    unchanged web adds nothing. Failures are recorded per source (see the summary).
+    """
+    config = _load(watchlist)
+    summary = crawl_with_progress(config)
+    table = Table(title="Sources", show_lines=False)
+    for column in ("source", "kind", "status", "found", "new", "error"):
+        table.add_column(column)
+    for source in summary.sources:
+        table.add_row(
+            source["name"] or source["url"],
+            source["kind"],
+            str(source["last_status"] or "-"),
+            str(source["items_found"] or 0),
+            str(source["items_new"] or 0),
+            source["last_error"] or "",
+        )
+    out.print(table)
+    out.print(f"{summary.new_items} new items; {summary.items_after} in {config.database}")
+
+
+def crawl_with_progress(config: WatchList) -> Any:
+    from crawlers.run import run_crawl
+
+    with err.status(f"Crawling {len(config.all_sources())} sources…"):
+        return run_crawl(config)
+
+
+@app.command()
+def tag(
+    store: Annotated[
+        bool, typer.Option("--store", help="Tag the stored items that have no tags yet.")
+    ] = False,
+    retag: Annotated[
+        bool, typer.Option("--retag", help="With --store: tag every stored item again.")
+    ] = False,
+    watchlist: WatchListOption = None,
+) -> None:
+    """Tag items with the four failure factors, sentiment and the councils they are about.
+
+    Without --store, reads JSON Lines on standard input (one object per line with id, title,
+    text and optionally kind and url) and writes one JSON result per line: id, factors
+    (a score in [0,1] per factor), labels, sentiment, councils, evidence.
+    """
+    config = _load(watchlist, required=store)
+    if store:
+        tag_store(config, retag)
+        return
+    if sys.stdin.isatty():
+        err.print("radar tag reads JSON Lines on standard input, e.g. `radar tag < items.jsonl`;")
+        err.print("use `radar tag --store` to tag the items in the store.")
+        raise typer.Exit(2)
+    failures = tag_stream(config, sys.stdin, sys.stdout)
+    if failures:
+        err.print(f"[red]{failures} input line(s) could not be tagged (see the error objects).")
+        raise typer.Exit(1)
+
+
+def _read_jsonl(lines: Any, errors: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise ValueError("each line must be a JSON object")
+            if not isinstance(item.get("text", ""), str) or not isinstance(
+                item.get("title", ""), str
+            ):
+                raise ValueError("title and text must be strings")
+        except ValueError as exc:
+            errors.append({"line": number, "error": f"stdin line {number}: {exc}"})
+            yield {"_error": errors[-1]}
+            continue
+        yield item
+
+
+def tag_stream(config: WatchList, lines: Any, output: Any) -> int:
+    """The `radar tag` contract: JSON Lines in, one JSON result per input line out."""
+    from classifiers.tagger import Tagger
+
+    tagger = Tagger(config)
+    errors: list[dict[str, Any]] = []
+    items = list(_read_jsonl(lines, errors))
+    good = [item for item in items if "_error" not in item]
+    results = iter(tagger.tag_many(good))
+    for item in items:
+        if "_error" in item:
+            output.write(json.dumps({"id": None, **item["_error"]}) + "\n")
+            continue
+        result = next(results)
+        result.pop("flags")
+        output.write(json.dumps(result, ensure_ascii=False) + "\n")
+    output.flush()
+    return len(errors)
+
+
+def tag_store(config: WatchList, retag: bool = False) -> int:
+    from classifiers.tagger import Tagger
+    from pipelines.normalise import now_iso
+    from store.items import items_to_tag, save_tags
+
+    db = _open_store(config)
+    with err.status("Loading the classifier…"):
+        tagger = Tagger(config)
+    pending = list(items_to_tag(db, tagger.version, retag))
+    for item in pending:
+        item["page_offsets"] = json.loads(item["page_offsets"]) if item["page_offsets"] else None
+    tagged = 0
+    with _progress() as progress:
+        task = progress.add_task("Tagging items", total=len(pending))
+        rows = []
+        for item, result in zip(pending, tagger.tag_many(pending), strict=True):
+            rows.append(
+                {
+                    "item_id": item["id"],
+                    "classifier_version": tagger.version,
+                    "sentiment": result["sentiment"],
+                    "service": result["service"],
+                    "scores": result["factors"],
+                    "flags": {
+                        f: {k: v for k, v in flag.items() if k != "rule"}
+                        for f, flag in result["flags"].items()
+                    },
+                    "tagged_at": now_iso(),
+                }
+            )
+            progress.advance(task)
+        tagged = save_tags(db, rows)
+    flagged = db.execute("select count(distinct item_id) from flags").fetchone()[0]
+    err.print(f"Tagged {tagged} items with {tagger.version}; {flagged} items flagged in the store.")
+    return tagged
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+    )
+
+
+@app.command()
+def digest(
+    region: Annotated[
+        str | None, typer.Option("--region", "-r", help="The region, e.g. 'North West'.")
+    ] = None,
+    all_regions: Annotated[
+        bool, typer.Option("--all-regions", help="Every region that has advisers configured.")
+    ] = False,
+    week: Annotated[
+        str | None,
+        typer.Option("--week", help="ISO week like 2026-W48 (default: the current week)."),
+    ] = None,
+    preview: Annotated[
+        Path | None,
+        typer.Option("--preview", help="Write the HTML digest to this file and send nothing."),
+    ] = None,
+    send: Annotated[
+        bool, typer.Option("--send", help="Email the digest to the region's advisers over SMTP.")
+    ] = False,
+    resend: Annotated[
+        bool, typer.Option("--resend", help="Send again even if this week's digest was sent.")
+    ] = False,
+    watchlist: WatchListOption = None,
+) -> None:
+    """Build the weekly digest of councils on the radar for a region, with the evidence.
+
+    Without --send it writes the HTML and text digests under the watch list's output_dir and
+    prints where; with --send it also emails them to the advisers configured for the region.
+    """
+    from alerts.deliver import AlreadySent, send_digest, write_digest
+    from alerts.digest import current_week
+    from alerts.mailer import DeliveryError
+
+    config = _load(watchlist)
+    week = week or current_week()
+    regions = _chosen_regions(config, region, all_regions)
+    if preview and len(regions) != 1:
+        err.print("--preview writes one file: choose one --region.")
+        raise typer.Exit(2)
+    db = _open_store(config)
+    failed = False
+    for name in regions:
+        try:
+            if send and not preview:
+                outcome = send_digest(db, config, name, week, resend=resend)
+                out.print(
+                    f"{name}: sent to {', '.join(outcome.recipients)} "
+                    f"({len(outcome.digest.councils)} councils) {outcome.message_id}"
+                )
+            else:
+                outcome = write_digest(db, config, name, week)
+                if preview:
+                    preview.write_text(
+                        outcome.html_path.read_text(encoding="utf-8"), encoding="utf-8"
+                    )
+                out.print(
+                    f"{name}: {len(outcome.digest.councils)} councils → "
+                    f"{preview or outcome.html_path}"
+                )
+        except (AlreadySent, DeliveryError, ValueError) as exc:
+            err.print(f"[red]{name}:[/red] {exc}")
+            failed = True
+    if failed:
+        raise typer.Exit(1)
+
+
+def _chosen_regions(config: WatchList, region: str | None, all_regions: bool) -> list[str]:
+    if all_regions:
+        return [r for r in REGIONS if r in config.regions]
+    if region is None:
+        err.print("Choose a region with --region NAME, or use --all-regions.")
+        raise typer.Exit(2)
+    match = [r for r in REGIONS if r.lower() == region.lower()]
+    if not match:
+        err.print(f"Unknown region {region!r}. Regions: {', '.join(REGIONS)}")
+        raise typer.Exit(2)
+    return match
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for, e.g. '\"section 114\"'.")],
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many results.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON Lines.")] = False,
+    watchlist: WatchListOption = None,
+) -> None:
+    """Full-text search of every stored item (titles and text), best matches first.
+
+    The query uses SQLite FTS5 syntax: words, "quoted phrases", AND / OR / NOT, prefix*.
+    """
+    from store.search import SearchError
+    from store.search import search as run_search
+
+    config = _load(watchlist)
+    try:
+        rows = run_search(_open_store(config), query, limit)
+    except SearchError as exc:
+        err.print(f"[red]{exc}")
+        raise typer.Exit(2) from None
+    if as_json:
+        for row in rows:
+            out.print_json(json.dumps(row, ensure_ascii=False), indent=None)
+        return
+    table = Table(title=f"{len(rows)} results for {query!r}", show_lines=True)
+    for column in ("date", "council", "title / snippet", "factors", "sentiment"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            (row["published"] or "")[:10],
+            ", ".join(c["name"] for c in row["councils"]),
+            f"[bold]{row['title']}[/bold]\n{row['snippet']}\n[dim]{row['url']}[/dim]",
+            ", ".join(row["factors"]),
+            row["sentiment"] or "",
+        )
+    out.print(table)
+
+
+@app.command()
+def train() -> None:
+    """Train the factor, service and sentiment heads from classifiers/data/train.jsonl.
+
+    Writes classifiers/model/heads.json (commit it) and prints its scores on the dev set.
+    """
+    from classifiers.evaluate import evaluate
+    from classifiers.tagger import Tagger
+    from classifiers.train import train_and_save
+
+    with err.status("Embedding the training data and fitting the heads…"):
+        heads = train_and_save()
+    out.print(f"Saved classifier {heads.version} (data sha256 {heads.data_sha256[:12]}…)")
+    _print_eval(evaluate(Tagger(WatchList(), heads=heads)))
+
+
+@app.command(name="eval")
+def eval_command() -> None:
+    """Score the committed classifier on the held-out dev set: precision, recall, F1."""
+    from classifiers.evaluate import evaluate
+    from classifiers.tagger import Tagger
+
+    _print_eval(evaluate(Tagger(WatchList())))
+
+
+def _print_eval(report: dict[str, Any]) -> None:
+    table = Table(title=f"Dev set: {report['examples']} examples, {report['classifier_version']}")
+    for column in ("label", "precision", "recall", "F1", "support"):
+        table.add_column(column)
+    for key, value in report.items():
+        if isinstance(value, dict):
+            table.add_row(
+                key,
+                f"{value['precision']:.2f}",
+                f"{value['recall']:.2f}",
+                f"{value['f1']:.2f}",
+                str(value["support"]),
+            )
+    out.print(table)
+    out.print(
+        f"Routine items wrongly flagged: {report['routine_false_alarm_rate']:.1%}; "
+        f"sentiment accuracy: {report['sentiment_accuracy']:.1%}"
+    )
+
+
+@app.command()
+def demo(
+    output: Annotated[
+        Path, typer.Option("--output", help="Folder for the demo's store, digests and mail.")
+    ] = Path("demo-output"),
+    port: Annotated[
+        int, typer.Option("--port", help="Port for the demo web (0: any free port).")
+    ] = 0,
+) -> None:
+    """Run the whole product offline on the recorded demo web, start to finish.
+
+    Serves demo/site/ on 127.0.0.1, crawls it, tags the items, builds this week's digest for
+    every region and delivers them to an SMTP server on loopback that saves each message.
+    """
+    from alerts.deliver import send_digest
+    from alerts.digest import current_week
+    from alerts.sink import SmtpSink
+    from demo.server import WATCHLIST, DemoWeb
+
+    if output.exists():
+        shutil.rmtree(output)  # the demo starts from nothing every time
+    with DemoWeb(port=port) as web, SmtpSink(output / "mail") as sink:
+        try:
+            config = load_watchlist(
+                WATCHLIST,
+                base_url=web.base_url,
+                database=str(output / "radar.db"),
+                output_dir=str(output),
+                smtp={"host": "127.0.0.1", "port": sink.port},
+            )
+        except ConfigError as exc:
+            err.print(f"[red]{exc}")
+            raise typer.Exit(2) from None
+        out.print(f"[bold]1. Serving the demo web[/bold] at {web.base_url}/")
+        out.print(f"[bold]2. Crawling[/bold] {len(config.all_sources())} sources…")
+        summary = crawl_with_progress(config)
+        for source in summary.sources:
+            status = source["last_error"] or f"HTTP {source['last_status']}"
+            out.print(f"   {source['name']:<34} {source['items_new'] or 0:>3} new items  {status}")
+        out.print(f"[bold]3. Tagging[/bold] {summary.items_after} items…")
+        tag_store(config)
+        out.print("[bold]4. Sending this week's digests[/bold] to the SMTP server on loopback…")
+        db = _open_store(config)
+        week = current_week()
+        for region in [r for r in REGIONS if r in config.regions]:
+            outcome = send_digest(db, config, region, week, resend=True)
+            names = ", ".join(c.name for c in outcome.digest.councils) or "nothing on the radar"
+            out.print(f"   {region:<26} → {outcome.recipients[0]}: {names}")
+        messages = len(sink.messages())
+    out.print()
+    out.print("[bold green]Done.[/bold green] Where to look:")
+    out.print(f"   store (SQLite):   {config.database}")
+    out.print(f"   digests (HTML):   {config.output_dir / 'digests' / week}/")
+    out.print(f"   mail received:    {output / 'mail'}/ ({messages} .eml messages)")
+    out.print(
+        f"   search:           .venv/bin/radar search '\"section 114\"' -w {output}/watchlist.yaml"
+    )
+    (output / "watchlist.yaml").write_text(_demo_watchlist_yaml(config), encoding="utf-8")
+
+
+def _demo_watchlist_yaml(config: WatchList) -> str:
+    """A watch list pointing at the demo's store, so `radar search` works after the demo."""
+    return (
+        "# Written by `radar demo`: the demo's store and output folder, for search and digest.\n"
+        f"database: {config.database}\noutput_dir: {config.output_dir}\n"
+        + "regions:\n"
+        + "".join(
+            f"  {name}:\n    advisers: [{{name: {region.advisers[0].name!r}, "
+            f"email: {region.advisers[0].email}}}]\n"
+            for name, region in config.regions.items()
+        )
+    )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

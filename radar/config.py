@@ -1,0 +1,359 @@
+"""The watch list: the one validated configuration object everything else receives.
+
+This is the only module that reads configuration files or environment variables. Every other
+module is handed a `WatchList` (or a part of it), so a test or a script can build one in code.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urljoin
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+FACTORS: tuple[str, ...] = ("leadership", "risky_change", "disengagement", "finance")
+REGIONS: tuple[str, ...] = (
+    "North East",
+    "North West",
+    "Yorkshire and the Humber",
+    "East Midlands",
+    "West Midlands",
+    "East of England",
+    "London",
+    "South East",
+    "South West",
+)
+COUNCIL_TYPES = Literal["CTY", "NMD", "MD", "LBO", "CC", "UA"]
+SOURCE_KINDS = Literal["feed", "moderngov"]
+# Where a source's items come from: a council's own site, the media, an alert service, government.
+ORIGINS = Literal["council", "media", "alert", "government"]
+ENV_WATCHLIST = "RADAR_WATCHLIST"
+ENV_SMTP_USERNAME = "RADAR_SMTP_USERNAME"
+ENV_SMTP_PASSWORD = "RADAR_SMTP_PASSWORD"
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+class ConfigError(Exception):
+    """A watch list that cannot be used; the message names the file, line and field."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Adviser(_Strict):
+    name: str
+    email: str
+
+    @field_validator("email")
+    @classmethod
+    def _looks_like_email(cls, value: str) -> str:
+        if not _EMAIL.match(value):
+            raise ValueError(f"{value!r} is not an email address")
+        return value
+
+
+class Region(_Strict):
+    advisers: list[Adviser] = Field(min_length=1)
+
+
+class Source(_Strict):
+    """One place we read: a feed or a democracy site, optionally owned by one council."""
+
+    kind: SOURCE_KINDS
+    url: str
+    name: str = ""
+    origin: ORIGINS = "council"
+    council: str | None = None  # GSS code of the council whose own source this is
+    enabled: bool = True
+
+    @property
+    def id(self) -> str:
+        """Stable key for the store: the URL is what identifies a source."""
+        return self.url
+
+
+class Council(_Strict):
+    gss_code: str
+    name: str
+    official_name: str
+    type: COUNCIL_TYPES
+    region: str
+    county: str | None = None
+    aliases: list[str] = Field(default_factory=list)
+    watched: bool = True
+    sources: list[Source] = Field(default_factory=list)
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        if value not in REGIONS:
+            raise ValueError(f"unknown region {value!r}; expected one of: {', '.join(REGIONS)}")
+        return value
+
+
+class CouncilEntry(_Strict):
+    """A council as written in the watch list: a register council needs only its GSS code."""
+
+    gss_code: str
+    name: str | None = None
+    official_name: str | None = None
+    type: COUNCIL_TYPES | None = None
+    region: str | None = None
+    county: str | None = None
+    aliases: list[str] = Field(default_factory=list)
+    watched: bool = True
+    sources: list[Source] = Field(default_factory=list)
+
+
+class SmtpSettings(_Strict):
+    host: str = "127.0.0.1"
+    port: int = 25
+    sender: str = "Council Radar <radar@example.org>"
+    starttls: bool = False
+    ssl: bool = False
+    timeout: float = 30.0
+
+    @property
+    def username(self) -> str | None:
+        return os.environ.get(ENV_SMTP_USERNAME) or None
+
+    @property
+    def password(self) -> str | None:
+        return os.environ.get(ENV_SMTP_PASSWORD) or None
+
+
+class CrawlSettings(_Strict):
+    contact: str = "radar-admin@example.org"
+    concurrency_per_domain: int = Field(default=2, ge=1, le=8)
+    download_timeout: int = Field(default=30, ge=1)
+    max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    autothrottle: bool = True
+    retries: int = Field(default=2, ge=0)
+
+    @property
+    def user_agent(self) -> str:
+        from radar import __version__
+
+        return f"CouncilRadar/{__version__} (+mailto:{self.contact})"
+
+
+class Thresholds(_Strict):
+    """Score at which a factor is flagged; long items (minutes, reports) need a higher one,
+    because the best of a hundred routine sentences scores high by chance."""
+
+    flag: float = Field(default=0.5, gt=0, lt=1)
+    long_item: float = Field(default=0.9, gt=0, lt=1)
+
+
+class WatchList(_Strict):
+    base_url: str | None = None
+    database: Path = Path("radar.db")
+    output_dir: Path = Path("radar-output")
+    include_england: bool = True
+    councils: list[CouncilEntry] = Field(default_factory=list)
+    sources: list[Source] = Field(default_factory=list)
+    regions: dict[str, Region] = Field(default_factory=dict)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    terms: dict[str, list[str]] = Field(default_factory=dict)
+    _councils: dict[str, Council] | None = PrivateAttr(default=None)
+
+    @field_validator("regions")
+    @classmethod
+    def _known_regions(cls, value: dict[str, Region]) -> dict[str, Region]:
+        for name in value:
+            if name not in REGIONS:
+                raise ValueError(f"unknown region {name!r}; expected one of: {', '.join(REGIONS)}")
+        return value
+
+    @field_validator("terms")
+    @classmethod
+    def _known_factors(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for key in value:
+            if key not in FACTORS:
+                raise ValueError(f"unknown factor {key!r}; expected one of: {', '.join(FACTORS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _resolve(self) -> WatchList:
+        # Resolve relative source URLs (the demo web is written relative to its server).
+        for source in self.all_sources_raw():
+            if "://" not in source.url:
+                if not self.base_url:
+                    raise ValueError(
+                        f"source url {source.url!r} is relative but base_url is not set"
+                    )
+                source.url = urljoin(self.base_url.rstrip("/") + "/", source.url.lstrip("/"))
+        self.council_register()  # validates entries against the register now, not at first use
+        return self
+
+    def all_sources_raw(self) -> list[Source]:
+        return [s for c in self.councils for s in c.sources] + list(self.sources)
+
+    def _build_register(self) -> dict[str, Council]:
+        councils: dict[str, Council] = {}
+        if self.include_england:
+            for council in load_england_register():
+                councils[council.gss_code] = council
+        for index, entry in enumerate(self.councils):
+            base = councils.get(entry.gss_code)
+            data: dict[str, Any] = base.model_dump() if base else {}
+            for key, value in entry.model_dump(exclude_unset=True).items():
+                if key == "aliases":
+                    data["aliases"] = sorted(set(data.get("aliases", [])) | set(value))
+                elif key != "sources":
+                    data[key] = value
+            data["sources"] = [
+                s.model_copy(update={"council": entry.gss_code}) for s in entry.sources
+            ]
+            missing = [f for f in ("name", "official_name", "type", "region") if not data.get(f)]
+            if missing:
+                raise ValueError(
+                    f"councils[{index}] ({entry.gss_code}) is not in the register of English "
+                    f"councils, so it needs: {', '.join(missing)}"
+                )
+            councils[entry.gss_code] = Council.model_validate(data)
+        return councils
+
+    def council_register(self) -> dict[str, Council]:
+        """Every council known, by GSS code: the packaged register plus the watch list's own."""
+        if self._councils is None:
+            self._councils = self._build_register()
+        return self._councils
+
+    def watched_councils(self) -> list[Council]:
+        return [c for c in self.council_register().values() if c.watched]
+
+    def all_sources(self) -> list[Source]:
+        """Enabled sources of watched councils, plus the non-council sources."""
+        found = [s for c in self.watched_councils() for s in c.sources if s.enabled]
+        return found + [s for s in self.sources if s.enabled]
+
+    def advisers_for(self, region: str) -> list[Adviser]:
+        region_config = self.regions.get(region)
+        return list(region_config.advisers) if region_config else []
+
+
+def load_england_register() -> list[Council]:
+    """All current English principal councils (mySociety data, CC-BY-4.0; see README)."""
+    path = resources.files("radar") / "data" / "england_councils.csv"
+    councils = []
+    with path.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            councils.append(
+                Council(
+                    gss_code=row["gss_code"],
+                    name=row["name"],
+                    official_name=row["official_name"],
+                    type=row["type"],  # type: ignore[arg-type]
+                    region=_REGION_SPELLING.get(row["region"], row["region"]),
+                    county=row["county"] or None,
+                    aliases=_clean_aliases(row["alt_names"]),
+                    watched=False,
+                )
+            )
+    return councils
+
+
+_REGION_SPELLING = {
+    "Yorkshire and The Humber": "Yorkshire and the Humber",
+    "Eastern": "East of England",
+}
+_ALIAS_SUFFIX = re.compile(r"\s+(UA|CC|DC|BC|MBC|LBO|NMD|CTY|MD)$", re.IGNORECASE)
+
+
+def _clean_aliases(raw: str) -> list[str]:
+    """mySociety's variants are noisy ("Hartlepool UA", lower case): keep usable names only."""
+    aliases = set()
+    for alias in filter(None, (a.strip() for a in raw.split(";"))):
+        alias = _ALIAS_SUFFIX.sub("", alias).strip()
+        if alias and alias[0].isupper() and len(alias) > 3:
+            aliases.add(alias)
+    return sorted(aliases)
+
+
+def default_watchlist_path() -> Path:
+    return Path(os.environ.get(ENV_WATCHLIST, "watchlist.yaml"))
+
+
+def load_watchlist(
+    path: Path | str | None = None, required: bool = True, **overrides: Any
+) -> WatchList:
+    """Read and validate a watch list YAML file; errors name the file, line and field.
+
+    With `required=False` and no file at the default path, the defaults are used: every
+    English council known, none watched (enough for `radar tag` to attribute items).
+    """
+    if path is None and not required and not default_watchlist_path().exists():
+        return WatchList.model_validate(overrides)
+    path = Path(path) if path else default_watchlist_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: watch list not found (pass --watchlist PATH or set {ENV_WATCHLIST})"
+        ) from None
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{path}: a watch list is a mapping of settings, not {type(data).__name__}"
+        )
+    data.update(overrides)
+    try:
+        return WatchList.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(path, text, exc)) from None
+
+
+def _describe(path: Path, text: str, exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        loc = [part for part in error["loc"] if not str(part).startswith("function-")]
+        where = ".".join(str(part) for part in loc) or "(top level)"
+        line = _line_of(text, loc)
+        position = f"{path}:{line}" if line else str(path)
+        lines.append(f"{position}: {where}: {error['msg']}")
+    return "\n".join(lines)
+
+
+def _line_of(text: str, loc: list[Any]) -> int | None:
+    """Find the 1-based line of a field in the YAML source, for error messages."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = [(k, v) for k, v in node.value if k.value == str(part)]
+            if not match:
+                break
+            key, node = match[0]
+            line = key.start_mark.line + 1
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
