@@ -76,11 +76,37 @@ def week_bounds(week: str) -> tuple[date, date]:
     return start, start + timedelta(days=7)
 
 
+def _choose_evidence(rows: list[dict[str, Any]]) -> list[Evidence]:
+    """Up to three items: the strongest item for each factor first, so every factor on the
+    radar shows why; an item that shows several factors is listed once, with all of them."""
+    best_per_factor: dict[str, dict[str, Any]] = {}
+    for row in sorted(rows, key=lambda r: -r["score"]):
+        best_per_factor.setdefault(row["factor"], row)
+    ordered = sorted(best_per_factor.values(), key=lambda r: -r["score"])
+    ordered += sorted(rows, key=lambda r: -r["score"])
+    chosen: dict[str, Evidence] = {}
+    for row in ordered:
+        if row["item_id"] in chosen or len(chosen) >= EVIDENCE_PER_COUNCIL:
+            continue
+        chosen[row["item_id"]] = Evidence(
+            factors=sorted(
+                {r["factor"] for r in rows if r["item_id"] == row["item_id"]}, key=FACTORS.index
+            ),
+            headline=row["title"],
+            url=row["url"],
+            source=row["source_name"] or "",
+            published=(row["published"] or "")[:10],
+            sentence=row["evidence"] or "",
+            page=row["page"],
+            kind=row["kind"],
+        )
+    return list(chosen.values())
+
+
 def build_digest(db: Database, watchlist: WatchList, region: str, week: str) -> Digest:
     start, end = week_bounds(week)
     rows = flagged_items(db, region, f"{start}T00:00:00Z", f"{end}T00:00:00Z")
     councils: OrderedDict[str, CouncilOnRadar] = OrderedDict()
-    by_item: dict[tuple[str, str], Evidence] = {}
     seen_items: dict[str, set[str]] = {}
     for row in rows:
         council = councils.setdefault(
@@ -90,24 +116,10 @@ def build_digest(db: Database, watchlist: WatchList, region: str, week: str) -> 
         if row["factor"] not in council.factors:
             council.factors.append(row["factor"])
         council.score = max(council.score, row["score"])
-        key = (row["gss_code"], row["item_id"])
-        if key in by_item:
-            by_item[key].factors.append(row["factor"])
-        elif len(council.evidence) < EVIDENCE_PER_COUNCIL:
-            by_item[key] = Evidence(
-                factors=[row["factor"]],
-                headline=row["title"],
-                url=row["url"],
-                source=row["source_name"] or "",
-                published=(row["published"] or "")[:10],
-                sentence=row["evidence"] or "",
-                page=row["page"],
-                kind=row["kind"],
-            )
-            council.evidence.append(by_item[key])
     for code, council in councils.items():
         council.items = len(seen_items[code])
         council.factors.sort(key=FACTORS.index)
+        council.evidence = _choose_evidence([r for r in rows if r["gss_code"] == code])
     ranked = sorted(councils.values(), key=lambda c: (-len(c.factors), -c.score, c.name))
     return Digest(
         region=region,

@@ -9,6 +9,8 @@ from typing import Any
 
 import feedparser
 import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
@@ -36,17 +38,38 @@ class FeedSpider(RadarSpider):
 
     name = "feeds"
 
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> FeedSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.read_alerts_last, signal=signals.spider_idle)
+        return spider
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for source in self.sources:
-            self.begin(source)
-            yield scrapy.Request(
-                source.url,
-                callback=self.parse_feed,
-                errback=self.feed_failed,
-                cb_kwargs={"source": source},
-                priority=PRIORITY_BY_ORIGIN[source.origin],
-                dont_filter=True,
-            )
+            if source.origin != "alert":
+                yield self.feed_request(source)
+
+    def read_alerts_last(self) -> None:
+        """Alert feeds point at stories the media feeds also carry: reading them once the
+        other feeds are done means each story is stored under its publisher's feed, and the
+        alert's copy is skipped by Scrapy's duplicate filter instead of fetched twice."""
+        alerts = [s for s in self.sources if s.origin == "alert" and s.id not in self.health]
+        if not alerts:
+            return
+        for source in alerts:
+            self.crawler.engine.crawl(self.feed_request(source))
+        raise DontCloseSpider
+
+    def feed_request(self, source: Source) -> scrapy.Request:
+        self.begin(source)
+        return scrapy.Request(
+            source.url,
+            callback=self.parse_feed,
+            errback=self.feed_failed,
+            cb_kwargs={"source": source},
+            priority=PRIORITY_BY_ORIGIN[source.origin],
+            dont_filter=True,
+        )
 
     def parse_feed(self, response: Response, source: Source) -> Iterator[Any]:
         feed = feedparser.parse(

@@ -7,7 +7,7 @@ from typing import Any
 from scrapy.exceptions import DropItem
 
 from store import open_db
-from store.items import is_duplicate
+from store.items import find_duplicate, record_alias
 
 
 class DedupePipeline:
@@ -28,9 +28,14 @@ class DedupePipeline:
 
     def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
         url, digest = item["canonical_url"], item.get("content_hash")
-        if url in self.seen_urls or (digest and digest in self.seen_hashes):
+        if url in self.seen_urls:
             raise DropItem(f"duplicate in this crawl: {item['url']}")
-        if is_duplicate(self.db, url, digest):
+        original = find_duplicate(self.db, url, digest)
+        if original is None and digest in self.seen_hashes:
+            raise DropItem(f"same text as another item in this crawl: {item['url']}")
+        if original is not None:
+            if original != item["id"]:
+                record_alias(self.db, url, original, item["fetched"])
             raise DropItem(f"already stored: {item['url']}")
         self.seen_urls.add(url)
         if digest:

@@ -25,8 +25,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-err = Console(stderr=True)
-out = Console()
+# Piped or captured output (make, CI, a log file) gets wide lines rather than 80 columns.
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 140)
 
 WatchListOption = Annotated[
     Path | None,
@@ -380,6 +381,7 @@ def demo(
     from alerts.digest import current_week
     from alerts.sink import SmtpSink
     from demo.server import WATCHLIST, DemoWeb
+    from store.items import flagged_overview
 
     if output.exists():
         shutil.rmtree(output)  # the demo starts from nothing every time
@@ -403,8 +405,20 @@ def demo(
             out.print(f"   {source['name']:<34} {source['items_new'] or 0:>3} new items  {status}")
         out.print(f"[bold]3. Tagging[/bold] {summary.items_after} items…")
         tag_store(config)
-        out.print("[bold]4. Sending this week's digests[/bold] to the SMTP server on loopback…")
         db = _open_store(config)
+        flagged = Table(title="Flagged items", show_lines=False)
+        for column in ("published", "council", "kind", "factors", "title"):
+            flagged.add_column(column)
+        for row in flagged_overview(db):
+            flagged.add_row(
+                (row["published"] or "")[:10],
+                row["councils"] or "",
+                row["kind"],
+                row["factors"].replace(",", ", "),
+                row["title"],
+            )
+        out.print(flagged)
+        out.print("[bold]4. Sending this week's digests[/bold] to the SMTP server on loopback…")
         week = current_week()
         for region in [r for r in REGIONS if r in config.regions]:
             outcome = send_digest(db, config, region, week, resend=True)

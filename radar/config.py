@@ -222,6 +222,7 @@ class WatchList(_Strict):
             data["sources"] = [
                 s.model_copy(update={"council": entry.gss_code}) for s in entry.sources
             ]
+            data["watched"] = entry.watched  # listing a council watches it unless it says not
             missing = [f for f in ("name", "official_name", "type", "region") if not data.get(f)]
             if missing:
                 raise ValueError(

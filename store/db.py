@@ -78,6 +78,14 @@ def ensure_schema(db: Database) -> None:
     db["items"].create_index(["canonical_url"], unique=True, if_not_exists=True)
     db["items"].create_index(["content_hash"], if_not_exists=True)
     db["items"].create_index(["published"], if_not_exists=True)
+    # URLs whose text was already stored under another URL (syndicated copies): remembered so
+    # the next crawl does not fetch them again, and so a story's other outlets are known.
+    db["url_aliases"].create(
+        {"canonical_url": str, "item_id": str, "seen_at": str},
+        pk="canonical_url",
+        foreign_keys=[("item_id", "items", "id")],
+        if_not_exists=True,
+    )
     db["item_councils"].create(
         {"item_id": str, "gss_code": str, "method": str},
         pk=("item_id", "gss_code"),

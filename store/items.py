@@ -10,24 +10,30 @@ from sqlite_utils import Database
 
 
 def known_urls(db: Database) -> set[str]:
-    """Canonical URLs already stored: the crawl does not fetch these again."""
-    return {row["canonical_url"] for row in db.query("select canonical_url from items")}
+    """Canonical URLs stored, or seen as copies of stored items: not fetched again."""
+    sql = "select canonical_url from items union select canonical_url from url_aliases"
+    return {row["canonical_url"] for row in db.query(sql)}
 
 
-def is_duplicate(db: Database, canonical_url: str, content_hash: str | None) -> bool:
-    """True when the store already has this URL, or the same text under another URL."""
-    if db.execute(
-        "select 1 from items where canonical_url = ? limit 1", [canonical_url]
-    ).fetchone():
-        return True
-    if (
-        content_hash
-        and db.execute(
-            "select 1 from items where content_hash = ? limit 1", [content_hash]
+def find_duplicate(db: Database, canonical_url: str, content_hash: str | None) -> str | None:
+    """Id of a stored item with this URL, or with the same text under another URL."""
+    found = db.execute(
+        "select id from items where canonical_url = ? limit 1", [canonical_url]
+    ).fetchone()
+    if not found and content_hash:
+        found = db.execute(
+            "select id from items where content_hash = ? limit 1", [content_hash]
         ).fetchone()
-    ):
-        return True
-    return False
+    return found[0] if found else None
+
+
+def record_alias(db: Database, canonical_url: str, item_id: str, seen_at: str) -> None:
+    """Remember that `canonical_url` carries the same text as stored item `item_id`."""
+    with db.conn:
+        db["url_aliases"].upsert(
+            {"canonical_url": canonical_url, "item_id": item_id, "seen_at": seen_at},
+            pk="canonical_url",
+        )
 
 
 def insert_item(db: Database, item: dict[str, Any], councils: Iterable[tuple[str, str]]) -> bool:
@@ -103,3 +109,16 @@ def councils_for_items(db: Database, item_ids: list[str]) -> dict[str, list[dict
     for row in db.query(sql, item_ids):
         found[row.pop("item_id")].append(row)
     return found
+
+
+def flagged_overview(db: Database) -> list[dict[str, Any]]:
+    """Every flagged item with its factors and councils, newest first (for the demo's output)."""
+    sql = """
+        select items.title, items.kind, items.published,
+               group_concat(distinct flags.factor) as factors,
+               (select group_concat(c.name, ', ') from item_councils ic
+                join councils c on c.gss_code = ic.gss_code where ic.item_id = items.id) as councils
+        from flags join items on items.id = flags.item_id
+        group by items.id order by items.published desc
+    """
+    return list(db.query(sql))

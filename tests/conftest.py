@@ -1,0 +1,100 @@
+"""Shared fixtures: the demo web on loopback, a watch list for it, and stores built by the CLI.
+
+Crawls run as `radar crawl` subprocesses, the way a user runs them (Scrapy's Twisted reactor
+cannot be restarted inside one pytest process). Session fixtures crawl and tag once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from demo.server import WATCHLIST, DemoWeb
+from store import open_db
+
+RADAR = [sys.executable, "-m", "radar.cli"]
+
+
+def run_radar(
+    *args: str, input: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess:
+    """Run the `radar` CLI in a subprocess, as a user would."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "NO_COLOR": "1"}
+    result = subprocess.run(
+        [*RADAR, *args], input=input, capture_output=True, text=True, env=env, timeout=600
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"radar {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+def write_watchlist(folder: Path, base_url: str, **overrides: Any) -> Path:
+    """The demo watch list pointed at a running demo web and a store in `folder`."""
+    data = yaml.safe_load(WATCHLIST.read_text(encoding="utf-8"))
+    data.update(base_url=base_url, database=str(folder / "radar.db"), output_dir=str(folder))
+    data.update(overrides)
+    path = folder / "watchlist.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_web():
+    with DemoWeb() as web:
+        yield web
+
+
+@pytest.fixture(scope="session")
+def crawled(tmp_path_factory, demo_web) -> dict[str, Any]:
+    """The demo web crawled once into a fresh store, and what the crawl requested."""
+    folder = tmp_path_factory.mktemp("crawled")
+    watchlist = write_watchlist(folder, demo_web.base_url)
+    demo_web.clear_log()
+    result = run_radar("crawl", "--watchlist", str(watchlist))
+    return {
+        "folder": folder,
+        "watchlist": watchlist,
+        "db_path": folder / "radar.db",
+        "stdout": result.stdout,
+        "requests": list(demo_web.requests),
+    }
+
+
+@pytest.fixture(scope="session")
+def tagged(tmp_path_factory, crawled) -> dict[str, Any]:
+    """A copy of the crawled store, tagged by `radar tag --store`."""
+    folder = tmp_path_factory.mktemp("tagged")
+    shutil.copy(crawled["db_path"], folder / "radar.db")
+    data = yaml.safe_load(crawled["watchlist"].read_text(encoding="utf-8"))
+    data.update(database=str(folder / "radar.db"), output_dir=str(folder))
+    watchlist = folder / "watchlist.yaml"
+    watchlist.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = run_radar("tag", "--store", "--watchlist", str(watchlist))
+    return {
+        "folder": folder,
+        "watchlist": watchlist,
+        "db_path": folder / "radar.db",
+        "stderr": result.stderr,
+    }
+
+
+def rows(db_path: Path, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    db = open_db(db_path)
+    try:
+        return list(db.query(sql, params or []))
+    finally:
+        db.close()
+
+
+def jsonl(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]

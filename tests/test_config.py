@@ -1,0 +1,71 @@
+"""The watch list: validated on load, errors that name the file, line and field."""
+
+from __future__ import annotations
+
+import pytest
+
+from demo.server import WATCHLIST
+from radar.config import ConfigError, WatchList, load_watchlist
+
+
+def test_all_english_councils_are_known():
+    register = WatchList().council_register()
+    assert len(register) == 317
+    assert register["E09000008"].name == "Croydon"
+    assert register["E10000007"].region == "East Midlands"  # Derbyshire, corrected
+
+
+def test_demo_watch_list_loads_with_three_watched_councils():
+    watchlist = load_watchlist(WATCHLIST)
+    assert {c.name for c in watchlist.watched_councils()} == {
+        "Kelderby",
+        "Brackenfold",
+        "Sallowmere",
+    }
+    assert len(watchlist.all_sources()) == 8
+    assert all(s.url.startswith("http://127.0.0.1:") for s in watchlist.all_sources())
+    assert len(watchlist.regions) == 9
+
+
+def test_bad_field_error_names_file_line_and_field(tmp_path):
+    path = tmp_path / "watchlist.yaml"
+    path.write_text(
+        "regions:\n  North West:\n    advisers:\n      - name: A\n        email: not-an-address\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as error:
+        load_watchlist(path)
+    message = str(error.value)
+    assert f"{path}:5" in message
+    assert "regions.North West.advisers.0.email" in message
+    assert "not an email address" in message
+
+
+def test_unknown_region_is_refused(tmp_path):
+    path = tmp_path / "watchlist.yaml"
+    path.write_text("regions:\n  Wessex:\n    advisers: [{name: A, email: a@example.org}]\n")
+    with pytest.raises(ConfigError, match="unknown region 'Wessex'"):
+        load_watchlist(path)
+
+
+def test_invented_council_needs_its_details(tmp_path):
+    path = tmp_path / "watchlist.yaml"
+    path.write_text("councils:\n  - gss_code: X01\n    name: Nowhere\n")
+    with pytest.raises(ConfigError, match="needs: official_name, type, region"):
+        load_watchlist(path)
+
+
+def test_register_council_can_be_watched_by_code_alone(tmp_path):
+    path = tmp_path / "watchlist.yaml"
+    path.write_text(
+        "councils:\n  - gss_code: E09000008\n    sources:\n"
+        "      - {kind: feed, url: 'https://example.org/news.rss'}\n"
+    )
+    watchlist = load_watchlist(path)
+    [croydon] = watchlist.watched_councils()
+    assert croydon.name == "Croydon" and croydon.sources[0].council == "E09000008"
+
+
+def test_missing_watch_list_says_how_to_point_at_one(tmp_path):
+    with pytest.raises(ConfigError, match="--watchlist"):
+        load_watchlist(tmp_path / "nope.yaml")

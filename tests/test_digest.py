@@ -1,0 +1,128 @@
+"""Weekly digests: built per region, escaped, delivered over real SMTP to the right people."""
+
+from __future__ import annotations
+
+import email
+import shutil
+from datetime import date
+from email import policy
+
+import pytest
+import yaml
+from conftest import rows, run_radar
+
+from alerts.digest import CouncilOnRadar, Digest, Evidence
+from alerts.render import render_digest, safe_url
+from alerts.sink import SmtpSink
+
+
+def parse(path) -> email.message.EmailMessage:
+    return email.message_from_bytes(path.read_bytes(), policy=policy.default)
+
+
+def own_copy(tagged, tmp_path, smtp: dict) -> str:
+    """A watch list over this test's own copy of the tagged store (sending changes it)."""
+    shutil.copy(tagged["db_path"], tmp_path / "radar.db")
+    data = yaml.safe_load(tagged["watchlist"].read_text(encoding="utf-8"))
+    data.update(smtp=smtp, database=str(tmp_path / "radar.db"), output_dir=str(tmp_path / "out"))
+    path = tmp_path / "watchlist.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture()
+def sending_watchlist(tagged, tmp_path):
+    """The tagged store, sending to an SMTP sink on loopback."""
+    sink = SmtpSink(tmp_path / "mail")
+    path = own_copy(tagged, tmp_path, {"host": "127.0.0.1", "port": sink.port})
+    with sink:
+        yield path, sink
+
+
+def test_one_digest_per_region_is_delivered_by_smtp(sending_watchlist):
+    watchlist, sink = sending_watchlist
+    run_radar("digest", "--all-regions", "--send", "--watchlist", watchlist)
+    messages = [parse(path) for path in sink.messages()]
+    assert len(messages) == 9
+    by_region = {m["Subject"].split(" — ")[1]: m for m in messages}
+    north_west = by_region["North West"]
+    assert north_west["To"] == "adviser.northwest@example.org"
+    assert "1 council on the radar" in north_west["Subject"]
+    html = north_west.get_body(("html",)).get_content()
+    text = north_west.get_body(("plain",)).get_content()
+    for body in (html, text):
+        assert "Kelderby" in body
+        assert "not in itself an indication of failure" in body
+    assert "High-risk change" in html and "/kelderby/" in html
+    assert "nothing" not in by_region["South West"]["Subject"]
+    assert "0 councils on the radar" in by_region["London"]["Subject"]
+
+
+def test_a_sent_digest_is_not_sent_twice_without_resend(sending_watchlist):
+    watchlist, sink = sending_watchlist
+    run_radar("digest", "--region", "South West", "--send", "--watchlist", watchlist)
+    again = run_radar(
+        "digest", "--region", "South West", "--send", "--watchlist", watchlist, check=False
+    )
+    assert again.returncode == 1 and "already sent" in again.stderr
+    assert len(sink.messages()) == 1
+    run_radar("digest", "--region", "South West", "--send", "--resend", "--watchlist", watchlist)
+    assert len(sink.messages()) == 2
+
+
+def test_smtp_outage_is_reported_and_nothing_is_recorded_as_sent(tagged, tmp_path):
+    path = own_copy(tagged, tmp_path, {"host": "127.0.0.1", "port": 9, "timeout": 5})  # closed
+    result = run_radar(
+        "digest", "--region", "East Midlands", "--send", "--watchlist", path, check=False
+    )
+    assert result.returncode == 1 and "SMTP 127.0.0.1:9" in result.stderr
+    sent = rows(tmp_path / "radar.db", "select * from digests where sent_at is not null")
+    assert sent == [], "an unsent digest is never recorded as sent"
+
+
+def test_preview_writes_html_without_sending(tagged, tmp_path):
+    out = tmp_path / "preview.html"
+    run_radar(
+        "digest",
+        "--region",
+        "East Midlands",
+        "--preview",
+        str(out),
+        "--watchlist",
+        str(tagged["watchlist"]),
+    )
+    html = out.read_text(encoding="utf-8")
+    assert "Brackenfold" in html and "<script" not in html
+
+
+def test_digest_escapes_hostile_titles():
+    hostile = Evidence(
+        factors=["finance"],
+        headline='<script>alert("x")</script>Council in crisis',
+        url="javascript:alert(1)",
+        source="<b>Feed</b>",
+        published="2026-11-25",
+        sentence='Reserves "exhausted" <img src=x onerror=alert(1)>',
+        page=None,
+        kind="news",
+    )
+    digest = Digest(
+        region="North West",
+        week="2026-W48",
+        start=date(2026, 11, 23),
+        end=date(2026, 11, 29),
+        councils=[CouncilOnRadar("X1", "<i>Evil</i>", ["finance"], 0.9, 1, [hostile])],
+        source_problems=[],
+        generated_at="2026-11-27T00:00:00Z",
+    )
+    html, _text = render_digest(digest)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<img" not in html and "<i>Evil</i>" not in html
+    assert "javascript:" not in html
+
+
+def test_only_http_links_survive():
+    assert safe_url("https://example.org/a") == "https://example.org/a"
+    assert safe_url(" JavaScript:alert(1)") == ""
+    assert safe_url("data:text/html,hi") == ""
+    assert safe_url(None) == ""

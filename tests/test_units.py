@@ -1,0 +1,93 @@
+"""Plain functions the pipeline stands on: URLs, text, sentences, rules, attribution."""
+
+from __future__ import annotations
+
+import pytest
+
+from classifiers.attribution import CouncilMatcher
+from classifiers.rules import rule_scores
+from classifiers.sentences import split_sentences
+from pipelines.normalise import clean_text, clean_title, content_hash
+from pipelines.urls import canonical_url, unwrap_alert_link
+from radar.config import WatchList
+
+
+@pytest.fixture(scope="module")
+def matcher() -> CouncilMatcher:
+    return CouncilMatcher(WatchList().council_register().values())
+
+
+def codes(matcher: CouncilMatcher, text: str) -> list[str]:
+    return [m.gss_code for m in matcher.find(text)]
+
+
+def test_unwrap_alert_link_returns_the_real_article():
+    wrapped = "https://alerts.example.org/url?rct=j&sa=t&url=https%3A%2F%2Fnews.example.org%2Fa%3Fb%3D1&ct=ga"
+    assert unwrap_alert_link(wrapped) == "https://news.example.org/a?b=1"
+    assert unwrap_alert_link("https://news.example.org/a") == "https://news.example.org/a"
+
+
+def test_canonical_url_drops_tracking_and_fragments():
+    assert (
+        canonical_url("HTTP://Example.org/a?utm_source=x&b=2&a=1#top")
+        == "http://example.org/a?a=1&b=2"
+    )
+
+
+def test_clean_text_removes_controls_and_bidi_overrides():
+    assert clean_text("a\u202eb\x00c \t d\n\n\n\ne") == "abc d\n\ne"
+    assert clean_title("<b>Sallowmere</b> council &amp; friends") == "Sallowmere council & friends"
+
+
+def test_short_snippets_are_not_deduplicated_by_text():
+    assert content_hash("Road closed.") is None
+    assert content_hash("x " * 200) == content_hash("X  " * 200)
+
+
+def test_sentences_keep_offsets_and_join_wrapped_pdf_lines():
+    text = (
+        "RESOLVED: That the report be noted. Cllr. Smith asked a question about the budget gap\n"
+        "which the officer answered.\nApologies for absence\nThere were none."
+    )
+    sentences = split_sentences(text)
+    assert [s.text for s in sentences] == [
+        "RESOLVED: That the report be noted.",
+        "Cllr. Smith asked a question about the budget gap which the officer answered.",
+        "Apologies for absence",
+        "There were none.",
+    ]
+    assert all(text[s.start :].startswith(s.text.split()[0]) for s in sentences)
+
+
+def test_rules_fire_on_unambiguous_phrases_only():
+    assert "finance" in rule_scores("The s151 officer issued a section 114 notice.")
+    assert "leadership" in rule_scores("The chief executive was suspended on full pay.")
+    assert "disengagement" in rule_scores(
+        "Members voted to leave the Local Government Association."
+    )
+    assert rule_scores("The council hosted an LGA peer challenge and welcomed its findings.") == {}
+    assert rule_scores("Section 114 of the Highways Act allows the works.") == {}
+
+
+def test_admin_terms_from_the_watch_list_flag_too():
+    fired = rule_scores("Talk of a capital receipts raid", {"finance": ["capital receipts raid"]})
+    assert fired["finance"][1] == "term:capital receipts raid"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Croydon Council issues notice", ["E09000008"]),
+        ("Newcastle upon Tyne and Newcastle-under-Lyme", ["E08000021", "E07000195"]),
+        (
+            "Derbyshire Dales, South Derbyshire and Derby City Council",
+            ["E07000035", "E07000039", "E06000015"],
+        ),
+        ("Richmond upon Thames, not Richmond in Yorkshire", ["E09000027"]),
+        ("Brighton & Hove City Council", ["E06000043"]),
+        ("Royal Borough of Kingston upon Thames", ["E09000021"]),
+        ("Bin day changes on the high street", []),
+    ],
+)
+def test_council_names_are_matched_precisely(matcher, text, expected):
+    assert codes(matcher, text) == expected
