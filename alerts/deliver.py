@@ -37,7 +37,7 @@ def write_digest(
     db: Database, watchlist: WatchList, region: str, week: str, folder: Path | None = None
 ) -> DigestOutcome:
     """Render the digest to `<output_dir>/digests/<week>/<region>.html` (and .txt)."""
-    digest = build_digest(db, watchlist, region, week)
+    digest = build_digest(db, region, week)
     html, text = render_digest(digest)
     folder = folder or watchlist.output_dir / "digests" / week
     folder.mkdir(parents=True, exist_ok=True)

@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from pipelines.normalise import DATE_FORMAT
-from radar.config import FACTORS, WatchList
+from pipelines.normalise import now_iso
+from radar.config import FACTORS
 from store.digests import flagged_items, source_problems
 
 FACTOR_NAMES = {
@@ -85,25 +85,27 @@ def _choose_evidence(rows: list[dict[str, Any]]) -> list[Evidence]:
     ordered = sorted(best_per_factor.values(), key=lambda r: -r["score"])
     ordered += sorted(rows, key=lambda r: -r["score"])
     chosen: dict[str, Evidence] = {}
-    for row in ordered:
-        if row["item_id"] in chosen or len(chosen) >= EVIDENCE_PER_COUNCIL:
+    for candidate in ordered:
+        item_id = candidate["item_id"]
+        if item_id in chosen or len(chosen) >= EVIDENCE_PER_COUNCIL:
             continue
-        chosen[row["item_id"]] = Evidence(
-            factors=sorted(
-                {r["factor"] for r in rows if r["item_id"] == row["item_id"]}, key=FACTORS.index
-            ),
-            headline=row["title"],
-            url=row["url"],
-            source=row["source_name"] or "",
-            published=(row["published"] or "")[:10],
-            sentence=row["evidence"] or "",
-            page=row["page"],
-            kind=row["kind"],
+        item_rows = [r for r in rows if r["item_id"] == item_id]
+        best = max(item_rows, key=lambda r: r["score"])  # quote its most confident sentence
+        chosen[item_id] = Evidence(
+            factors=sorted({r["factor"] for r in item_rows}, key=FACTORS.index),
+            headline=best["title"],
+            url=best["url"],
+            source=best["source_name"] or "",
+            published=(best["published"] or "")[:10],
+            sentence=best["evidence"] or "",
+            page=best["page"],
+            kind=best["kind"],
         )
     return list(chosen.values())
 
 
-def build_digest(db: Database, watchlist: WatchList, region: str, week: str) -> Digest:
+def build_digest(db: Database, region: str, week: str) -> Digest:
+    """The digest of `region` for ISO `week`: councils ranked by how many factors, then score."""
     start, end = week_bounds(week)
     rows = flagged_items(db, region, f"{start}T00:00:00Z", f"{end}T00:00:00Z")
     councils: OrderedDict[str, CouncilOnRadar] = OrderedDict()
@@ -128,5 +130,5 @@ def build_digest(db: Database, watchlist: WatchList, region: str, week: str) -> 
         end=end - timedelta(days=1),
         councils=ranked,
         source_problems=source_problems(db, region),
-        generated_at=datetime.now(UTC).strftime(DATE_FORMAT),
+        generated_at=now_iso(),
     )

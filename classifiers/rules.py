@@ -8,7 +8,6 @@ suspended chief executive) are never missed, and name themselves in the evidence
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 RULE_SCORE = 0.95  # a rule match flags its factor; model scores above it still win
@@ -80,6 +79,3 @@ def rule_scores(
                     break
     return fired
 
-
-def describe_rules() -> Iterable[tuple[str, str, str]]:
-    return ((rule.name, rule.factor, rule.why) for rule in RULES)

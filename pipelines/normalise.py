@@ -49,14 +49,6 @@ def now_iso() -> str:
     return datetime.now(UTC).strftime(DATE_FORMAT)
 
 
-def iso_date(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime(DATE_FORMAT)
-
-
 class NormalisePipeline:
     def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
         item["canonical_url"] = canonical_url(item["url"])

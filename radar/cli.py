@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -296,7 +297,8 @@ def search(
 
     config = _load(watchlist)
     try:
-        rows = run_search(_open_store(config), query, limit)
+        marks = ("[", "]") if as_json else ("\x02", "\x03")
+        rows = run_search(_open_store(config), query, limit, marks)
     except SearchError as exc:
         err.print(f"[red]{exc}")
         raise typer.Exit(2) from None
@@ -310,12 +312,18 @@ def search(
     for row in rows:
         table.add_row(
             (row["published"] or "")[:10],
-            ", ".join(c["name"] for c in row["councils"]),
-            f"[bold]{row['title']}[/bold]\n{row['snippet']}\n[dim]{row['url']}[/dim]",
+            escape(", ".join(c["name"] for c in row["councils"])),
+            f"[bold]{escape(row['title'])}[/bold]\n{_highlight(row['snippet'])}\n"
+            f"[dim]{escape(row['url'])}[/dim]",
             ", ".join(row["factors"]),
             row["sentiment"] or "",
         )
     out.print(table)
+
+
+def _highlight(snippet: str) -> str:
+    """Scraped text is escaped for Rich; only our own match marks become markup."""
+    return escape(snippet).replace("\x02", "[bold yellow]").replace("\x03", "[/bold yellow]")
 
 
 @app.command()
@@ -412,10 +420,10 @@ def demo(
         for row in flagged_overview(db):
             flagged.add_row(
                 (row["published"] or "")[:10],
-                row["councils"] or "",
+                escape(row["councils"] or ""),
                 row["kind"],
                 row["factors"].replace(",", ", "),
-                row["title"],
+                escape(row["title"]),
             )
         out.print(flagged)
         out.print("[bold]4. Sending this week's digests[/bold] to the SMTP server on loopback…")
@@ -438,16 +446,18 @@ def demo(
 
 def _demo_watchlist_yaml(config: WatchList) -> str:
     """A watch list pointing at the demo's store, so `radar search` works after the demo."""
-    return (
-        "# Written by `radar demo`: the demo's store and output folder, for search and digest.\n"
-        f"database: {config.database}\noutput_dir: {config.output_dir}\n"
-        + "regions:\n"
-        + "".join(
-            f"  {name}:\n    advisers: [{{name: {region.advisers[0].name!r}, "
-            f"email: {region.advisers[0].email}}}]\n"
+    import yaml
+
+    data = {
+        "database": str(config.database),
+        "output_dir": str(config.output_dir),
+        "regions": {
+            name: {"advisers": [adviser.model_dump() for adviser in region.advisers]}
             for name, region in config.regions.items()
-        )
-    )
+        },
+    }
+    header = "# Written by `radar demo`: the demo's store and output, for search and digest.\n"
+    return header + yaml.safe_dump(data, sort_keys=False)
 
 
 def main() -> None:

@@ -55,14 +55,3 @@ def record_source_run(db: Database, source_id: str, **health: Any) -> None:
 def source_health(db: Database) -> list[dict[str, Any]]:
     return list(db.query("select * from sources order by origin, council, id"))
 
-
-def council_regions(db: Database) -> dict[str, str]:
-    return {
-        row["gss_code"]: row["region"] for row in db.query("select gss_code, region from councils")
-    }
-
-
-def watched_councils(db: Database, region: str) -> list[dict[str, Any]]:
-    return list(
-        db.query("select * from councils where watched = 1 and region = ? order by name", [region])
-    )

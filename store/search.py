@@ -14,11 +14,14 @@ class SearchError(ValueError):
     """A query FTS5 cannot parse; the message suggests how to fix it."""
 
 
-def search(db: Database, query: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Items matching an FTS5 query, best first, with a highlighted snippet, councils and flags."""
+def search(
+    db: Database, query: str, limit: int = 20, marks: tuple[str, str] = ("[", "]")
+) -> list[dict[str, Any]]:
+    """Items matching an FTS5 query, best first, with a snippet whose matches are wrapped in
+    `marks`, and the item's councils, flagged factors and sentiment."""
     sql = """
         select items.id, items.title, items.url, items.published, items.origin, items.kind,
-               snippet(items_fts, 1, '[', ']', ' … ', 20) as snippet,
+               snippet(items_fts, 1, :open, :close, ' … ', 20) as snippet,
                bm25(items_fts, 5.0, 1.0) as rank,
                tags.sentiment as sentiment,
                (select group_concat(factor, ',') from flags
@@ -26,12 +29,14 @@ def search(db: Database, query: str, limit: int = 20) -> list[dict[str, Any]]:
         from items_fts
         join items on items.rowid = items_fts.rowid
         left join tags on tags.item_id = items.id
-        where items_fts match ?
+        where items_fts match :query
         order by rank
-        limit ?
+        limit :limit
     """
     try:
-        rows = list(db.query(sql, [query, limit]))
+        rows = list(
+            db.query(sql, {"query": query, "limit": limit, "open": marks[0], "close": marks[1]})
+        )
     except sqlite3.OperationalError as exc:
         raise SearchError(
             f"cannot search for {query!r}: {exc}. Put phrases in double quotes, "
