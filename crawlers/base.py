@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import scrapy
+from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
@@ -64,6 +66,15 @@ class RadarSpider(scrapy.Spider):
         health = self.health[source.id]
         health.last_status, health.last_error = status, reason
         self.logger.warning("source failed: %s", reason)
+
+    def parse_body(self, response: Response, item: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """A page or document fetched for `item`: the pipelines extract its text."""
+        item.update(
+            url=response.url,
+            body=response.body,
+            content_type=response.headers.get("Content-Type", b"").decode("latin-1"),
+        )
+        yield item
 
     def base_item(self, source: Source, **fields: Any) -> dict[str, Any]:
         return {

@@ -99,19 +99,11 @@ class FeedSpider(RadarSpider):
             )
             yield scrapy.Request(
                 link,
-                callback=self.parse_page,
+                callback=self.parse_body,
                 errback=self.page_failed,
                 cb_kwargs={"item": item},
                 priority=PRIORITY_BY_ORIGIN[source.origin],
             )
-
-    def parse_page(self, response: Response, item: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        item.update(
-            url=response.url,
-            body=response.body,
-            content_type=response.headers.get("Content-Type", b"").decode("latin-1"),
-        )
-        yield item
 
     def page_failed(self, failure: Failure) -> Iterator[dict[str, Any]]:
         """The page is gone, forbidden or blocked by robots.txt: keep the feed's summary."""

@@ -137,7 +137,7 @@ class ModernGovSpider(RadarSpider):
             )
             yield scrapy.Request(
                 href,
-                callback=self.parse_document,
+                callback=self.parse_body,
                 errback=self.document_failed,
                 cb_kwargs={"item": item},
             )
@@ -152,14 +152,6 @@ class ModernGovSpider(RadarSpider):
             if minute:
                 parts.append(f"{heading}\n{minute}" if heading else minute)
         return "\n\n".join(parts) or None
-
-    def parse_document(self, response: Response, item: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        item.update(
-            url=response.url,
-            body=response.body,
-            content_type=response.headers.get("Content-Type", b"").decode("latin-1"),
-        )
-        yield item
 
     def document_failed(self, failure: Failure) -> None:
         item = failure.request.cb_kwargs["item"]
