@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import scrapy
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
@@ -25,6 +25,8 @@ class SourceHealth:
     last_error: str | None = None
     items_found: int = 0
     items_new: int = 0
+    etag: str | None = None
+    last_modified: str | None = None
 
     def as_row(self) -> dict[str, Any]:
         row = dict(self.__dict__)
@@ -41,6 +43,10 @@ def describe_failure(failure: Failure) -> tuple[int | None, str]:
         status = failure.value.response.status
         return status, f"{url}: HTTP {status}"
     return None, f"{url}: {failure.type.__name__}: {failure.getErrorMessage()}"
+
+
+# Sent once per source, when its feed or listing has answered (or failed): drives progress.
+source_checked = object()
 
 
 class RadarSpider(scrapy.Spider):
@@ -60,18 +66,29 @@ class RadarSpider(scrapy.Spider):
         health = self.health[source.id]
         health.last_success, health.last_status, health.last_error = now_iso(), status, None
         health.items_found += found
+        self._checked(source, ok=True)
 
     def failed(self, source: Source, failure: Failure) -> None:
         status, reason = describe_failure(failure)
+        self.record_error(source, status, reason)
+
+    def record_error(self, source: Source, status: int | None, reason: str) -> None:
         health = self.health[source.id]
         health.last_status, health.last_error = status, reason
         self.logger.warning("source failed: %s", reason)
+        self._checked(source, ok=False)
+
+    def _checked(self, source: Source, ok: bool) -> None:
+        if self.crawler is not None:
+            self.crawler.signals.send_catch_log(source_checked, source=source, ok=ok)
 
     def parse_body(self, response: Response, item: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """A page or document fetched for `item`: the pipelines extract its text."""
         item.update(
             url=response.url,
             body=response.body,
+            # Scrapy works out a page's encoding (header, BOM, <meta charset>) for text responses.
+            encoding=response.encoding if isinstance(response, TextResponse) else None,
             content_type=response.headers.get("Content-Type", b"").decode("latin-1"),
         )
         yield item

@@ -33,10 +33,25 @@ def entry_published(entry: Any) -> str | None:
     return datetime.fromtimestamp(calendar.timegm(parsed), UTC).strftime(DATE_FORMAT)
 
 
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
 class FeedSpider(RadarSpider):
-    """One spider for every feed source: council news, media, e-alerts, government notices."""
+    """One spider for every feed source: council news, media, e-alerts, government notices.
+
+    Feeds are fetched with conditional GET: the ETag and Last-Modified of the last fetch go
+    back as If-None-Match / If-Modified-Since, and a 304 means nothing to read.
+    """
 
     name = "feeds"
+
+    def __init__(
+        self, *args: Any, validators: dict[str, dict[str, str]] | None = None, **kwargs: Any
+    ):
+        super().__init__(*args, **kwargs)
+        self.validators = validators or {}
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> FeedSpider:
@@ -62,24 +77,37 @@ class FeedSpider(RadarSpider):
 
     def feed_request(self, source: Source) -> scrapy.Request:
         self.begin(source)
+        known = self.validators.get(source.id, {})
+        headers = {}
+        if known.get("etag"):
+            headers["If-None-Match"] = known["etag"]
+        if known.get("last_modified"):
+            headers["If-Modified-Since"] = known["last_modified"]
         return scrapy.Request(
             source.url,
+            headers=headers,
             callback=self.parse_feed,
             errback=self.feed_failed,
             cb_kwargs={"source": source},
+            meta={"handle_httpstatus_list": [304]},
             priority=PRIORITY_BY_ORIGIN[source.origin],
             dont_filter=True,
         )
 
     def parse_feed(self, response: Response, source: Source) -> Iterator[Any]:
+        if response.status == 304:
+            self.succeeded(source, 304, 0)
+            return
+        health = self.health[source.id]
+        health.etag = _header(response, b"ETag")
+        health.last_modified = _header(response, b"Last-Modified")
         feed = feedparser.parse(
             response.body,
             response_headers={"content-type": response.headers.get("Content-Type", b"").decode()},
         )
         if feed.bozo and not feed.entries:
-            health = self.health[source.id]
-            health.last_status = response.status
-            health.last_error = f"{response.url}: not a readable feed ({feed.bozo_exception})"
+            reason = f"{response.url}: not a readable feed ({feed.bozo_exception})"
+            self.record_error(source, response.status, reason)
             return
         self.succeeded(source, response.status, len(feed.entries))
         for entry in feed.entries:
@@ -87,6 +115,7 @@ class FeedSpider(RadarSpider):
             if not link:
                 continue
             link = unwrap_alert_link(link)
+            published = entry_published(entry)
             if canonical_url(link) in self.known_urls:
                 continue
             item = self.base_item(
@@ -95,7 +124,8 @@ class FeedSpider(RadarSpider):
                 kind=KIND_BY_ORIGIN[source.origin],
                 title=entry.get("title", ""),
                 summary=entry.get("summary", ""),
-                published=entry_published(entry),
+                published=published,
+                date_source="feed" if published else None,
             )
             yield scrapy.Request(
                 link,

@@ -107,8 +107,9 @@ class ModernGovSpider(RadarSpider):
         meeting = {**meeting, "meeting_date": title_date}
         when = f" ({title_date[:10]})" if title_date else ""
         inline = self.inline_minutes(response)
-        if inline and canonical_url(response.url) not in self.known_urls:
+        if inline:
             self.health[source.id].items_found += 1
+        if inline and canonical_url(response.url) not in self.known_urls:
             yield self.base_item(
                 source,
                 url=response.url,
@@ -116,6 +117,7 @@ class ModernGovSpider(RadarSpider):
                 title=f"{meeting['committee']} minutes{when}",
                 text=inline,
                 published=title_date,
+                date_source="meeting" if title_date else None,
                 meta={**meeting, "doc_type": "minutes", "format": "html"},
             )
         for link in response.css("a[href*='documents/']"):
@@ -133,6 +135,7 @@ class ModernGovSpider(RadarSpider):
                 kind=doc_type,
                 title=f"{meeting['committee']}: {label}{when}",
                 published=title_date,
+                date_source="meeting" if title_date else None,
                 meta={**meeting, "doc_type": doc_type, "meeting_url": response.url},
             )
             yield scrapy.Request(

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from scrapy.crawler import CrawlerProcess
+from scrapy import signals
+from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
+from crawlers.base import source_checked
 from crawlers.feeds import FeedSpider
 from crawlers.moderngov import ModernGovSpider
 from pipelines import ITEM_PIPELINES
-from radar.config import WatchList
+from radar.config import Source, WatchList
 from store import open_db
-from store.councils import source_health, sync_councils, sync_sources
+from store.councils import (
+    conditional_headers,
+    source_health,
+    suspended_sources,
+    sync_councils,
+    sync_sources,
+)
 from store.items import count_items, known_urls
 
 SPIDERS = {"feed": FeedSpider, "moderngov": ModernGovSpider}
@@ -38,11 +47,16 @@ def crawl_settings(watchlist: WatchList, log_level: str = "WARNING") -> Settings
             "DOWNLOAD_WARNSIZE": crawl.max_bytes // 2,
             "RETRY_ENABLED": True,
             "RETRY_TIMES": crawl.retries,
+            "RADAR_BACKOFF_BASE": crawl.backoff_seconds,
             "COOKIES_ENABLED": False,
             "TELNETCONSOLE_ENABLED": False,
             "LOG_LEVEL": log_level,
             "LOG_INSTALL_ROOT_HANDLER": False,
             "ITEM_PIPELINES": ITEM_PIPELINES,
+            "DOWNLOADER_MIDDLEWARES": {
+                "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+                "crawlers.middlewares.PoliteRetryMiddleware": 550,
+            },
             "RADAR_WATCHLIST": watchlist,
         }
     )
@@ -53,30 +67,79 @@ class CrawlSummary:
     items_before: int
     items_after: int
     sources: list[dict[str, Any]]
+    suspended: list[str]
 
     @property
     def new_items(self) -> int:
         return self.items_after - self.items_before
 
 
-def run_crawl(watchlist: WatchList, log_level: str = "WARNING") -> CrawlSummary:
+@dataclass
+class CrawlProgress:
+    """Live counts for a progress display, updated from Scrapy's signals."""
+
+    sources_total: int
+    sources_done: int = 0
+    items_new: int = 0
+    items_skipped: int = 0
+    errors: int = 0
+    _seen: set[str] = field(default_factory=set)
+    _receivers: list[Callable[..., None]] = field(default_factory=list)
+
+    def connect(self, crawler: Crawler, on_change: Callable[[CrawlProgress], None]) -> None:
+        def checked(source: Source, ok: bool) -> None:
+            if source.id not in self._seen:
+                self._seen.add(source.id)
+                self.sources_done += 1
+            self.errors += not ok
+            on_change(self)
+
+        def scraped(**_: Any) -> None:
+            self.items_new += 1
+            on_change(self)
+
+        def dropped(**_: Any) -> None:
+            self.items_skipped += 1
+            on_change(self)
+
+        # Scrapy keeps weak references to receivers: these closures live as long as `self`.
+        self._receivers += [checked, scraped, dropped]
+        crawler.signals.connect(checked, signal=source_checked)
+        crawler.signals.connect(scraped, signal=signals.item_scraped)
+        crawler.signals.connect(dropped, signal=signals.item_dropped)
+
+
+def run_crawl(
+    watchlist: WatchList,
+    log_level: str = "WARNING",
+    on_progress: Callable[[CrawlProgress], None] | None = None,
+) -> CrawlSummary:
     """Crawl every enabled source once; blocks until done. One call per process (Twisted)."""
     db = open_db(watchlist.database)
     sync_councils(db, watchlist.council_register().values())
     sources = watchlist.all_sources()
     sync_sources(db, sources)
     before, seen = count_items(db), known_urls(db)
+    validators = conditional_headers(db)
+    suspended = suspended_sources(db, watchlist.crawl.max_failures)
     db.close()
+    sources = [s for s in sources if s.id not in suspended]
 
     logging.getLogger("scrapy").setLevel(log_level)
     process = CrawlerProcess(crawl_settings(watchlist, log_level))
+    progress = CrawlProgress(sources_total=len(sources))
     for kind, spider in SPIDERS.items():
         chosen = [s for s in sources if s.kind == kind]
         if chosen:
-            process.crawl(spider, sources=chosen, known_urls=seen)
-    process.start()
+            extra = {"validators": validators} if kind == "feed" else {}
+            crawler = process.create_crawler(spider)
+            if on_progress:
+                progress.connect(crawler, on_progress)
+            process.crawl(crawler, sources=chosen, known_urls=seen, **extra)
+    if sources:
+        process.start()
 
     db = open_db(watchlist.database)
-    summary = CrawlSummary(before, count_items(db), source_health(db))
+    summary = CrawlSummary(before, count_items(db), source_health(db), sorted(suspended))
     db.close()
     return summary

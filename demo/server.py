@@ -16,6 +16,7 @@ e-alert service's. Every request is logged so tests can check what a crawl fetch
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from datetime import UTC, datetime, timedelta
@@ -93,7 +94,8 @@ class DemoWeb:
         return f"http://127.0.0.1:{self.port}"
 
     def now(self) -> datetime:
-        return self.fixed_now or datetime.now(UTC)
+        """Dates move on the hour, so a page's content (and its ETag) holds within the hour."""
+        return self.fixed_now or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 
     def start(self) -> DemoWeb:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -150,11 +152,25 @@ class DemoWeb:
                 body = file.read_bytes()
                 if suffix in TEXT_SUFFIXES:
                     body = render(body.decode("utf-8"), web.base_url, web.now()).encode("utf-8")
+                self.send_validated(body, CONTENT_TYPES.get(suffix, "application/octet-stream"))
+
+            def send_validated(self, body: bytes, content_type: str) -> None:
+                """200 with ETag and Last-Modified, or 304 when the client's copy is current."""
+                etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+                modified = format_datetime(web.now(), usegmt=True)
+                if_none_match = self.headers.get("If-None-Match")
+                if if_none_match == etag or (
+                    not if_none_match and self.headers.get("If-Modified-Since") == modified
+                ):
+                    self.send_response(304)
+                    self.send_header("ETag", etag)
+                    self.end_headers()
+                    return
                 self.send_response(200)
-                self.send_header(
-                    "Content-Type", CONTENT_TYPES.get(suffix, "application/octet-stream")
-                )
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
+                self.send_header("ETag", etag)
+                self.send_header("Last-Modified", modified)
                 self.end_headers()
                 self.wfile.write(body)
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import trafilatura
 from pypdf import PdfReader
-from pypdf.errors import PyPdfError
 
 logger = logging.getLogger(__name__)
 
@@ -19,14 +19,24 @@ class ExtractionError(Exception):
         self.url, self.reason = url, reason
 
 
-def extract_html(html: str | bytes, url: str) -> tuple[str | None, str | None]:
-    """Main text and title of an HTML page, without navigation, banners and footers."""
+@dataclass
+class Page:
+    text: str | None
+    title: str | None
+    date: str | None  # YYYY-MM-DD from the page's own metadata, when it has one
+
+
+def extract_html(html: str | bytes, url: str, encoding: str | None = None) -> Page:
+    """Main text, title and date of an HTML page, without navigation, banners and footers."""
     if isinstance(html, bytes):
-        html = html.decode("utf-8", errors="replace")
+        html = html.decode(encoding or "utf-8", errors="replace")
     text = trafilatura.extract(html, url=url, include_comments=False, favor_precision=True)
     metadata = trafilatura.extract_metadata(html, default_url=url)
-    title = metadata.title if metadata else None
-    return text, title
+    return Page(
+        text=text,
+        title=metadata.title if metadata else None,
+        date=metadata.date if metadata else None,
+    )
 
 
 def extract_pdf(data: bytes, url: str) -> list[str]:
@@ -35,9 +45,14 @@ def extract_pdf(data: bytes, url: str) -> list[str]:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise ExtractionError(url, "PDF is encrypted")
-        return [(page.extract_text() or "").strip() for page in reader.pages]
-    except (PyPdfError, ValueError, KeyError, OSError) as exc:
-        raise ExtractionError(url, f"unreadable PDF ({exc})") from None
+        pages = [(page.extract_text() or "").strip() for page in reader.pages]
+    except ExtractionError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pypdf on hostile input raises anything
+        raise ExtractionError(url, f"unreadable PDF ({type(exc).__name__}: {exc})") from None
+    if not any(pages):
+        raise ExtractionError(url, f"PDF has no text layer ({len(pages)} pages; a scan?)")
+    return pages
 
 
 def is_pdf(content_type: str, url: str, body: bytes) -> bool:
@@ -54,6 +69,7 @@ class ExtractPipeline:
     def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
         body: bytes | None = item.pop("body", None)
         content_type = item.pop("content_type", "") or ""
+        encoding = item.pop("encoding", None)
         if item.get("text") or body is None:
             item.setdefault("text", item.get("summary") or "")
             return item
@@ -68,15 +84,19 @@ class ExtractPipeline:
                 item["text"] = "\n\n".join(parts)
                 item["page_offsets"] = offsets
             else:
-                text, title = extract_html(body, item["url"])
-                item["text"] = text or item.get("summary") or ""
-                if not item.get("title") and title:
-                    item["title"] = title
-                if not text:
+                page = extract_html(body, item["url"], encoding)
+                item["text"] = page.text or item.get("summary") or ""
+                if not item.get("title") and page.title:
+                    item["title"] = page.title
+                if not item.get("published") and page.date:
+                    item["published"] = f"{page.date[:10]}T00:00:00Z"
+                    item["date_source"] = "page"
+                if not page.text:
                     item["summary_only"] = True
         except ExtractionError as exc:
+            # Keep the item (its feed summary, title and link) and say why it has no text.
             logger.warning("extract failed: %s", exc)
             item["text"] = item.get("summary") or ""
             item["summary_only"] = True
-            item.setdefault("errors", []).append(str(exc))
+            item.setdefault("meta", {})["extract_error"] = exc.reason
         return item

@@ -58,4 +58,6 @@ class NormalisePipeline:
         item["text"] = clean_text(item.get("text")) or item["summary"]
         item["content_hash"] = content_hash(item["text"])
         item.setdefault("fetched", now_iso())
+        if not item.get("published"):
+            item["published"], item["date_source"] = None, "none"  # kept, and marked undated
         return item

@@ -11,7 +11,7 @@ from store.items import insert_item
 
 ITEM_COLUMNS = (
     "id", "url", "canonical_url", "source_id", "origin", "kind", "title", "text",
-    "summary_only", "published", "fetched", "content_hash",
+    "summary_only", "published", "date_source", "fetched", "content_hash",
 )  # fmt: skip
 
 

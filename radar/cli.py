@@ -54,36 +54,101 @@ def _open_store(watchlist: WatchList) -> Any:
     return open_db(watchlist.database)
 
 
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="No progress or tables: only problems (for cron/CI).")
+]
+
+
 @app.command()
-def crawl(watchlist: WatchListOption = None) -> None:
+def crawl(watchlist: WatchListOption = None, quiet: QuietOption = False) -> None:
     """Crawl every enabled source in the watch list once and store new items.
 
-    Pages and documents already stored are not fetched again, so a second crawl of an
-    unchanged web adds nothing. Failures are recorded per source (see the summary).
+    Feeds are fetched with conditional GET, and pages and documents already stored are not
+    fetched again, so a second crawl of an unchanged web adds nothing. Every source's result
+    is recorded (see `radar sources`); a source that fails crawl.max_failures times in a row
+    is suspended until an admin resets it.
     """
     config = _load(watchlist)
-    summary = crawl_with_progress(config)
-    table = Table(title="Sources", show_lines=False)
-    for column in ("source", "kind", "status", "found", "new", "error"):
-        table.add_column(column)
-    for source in summary.sources:
-        table.add_row(
-            source["name"] or source["url"],
-            source["kind"],
-            str(source["last_status"] or "-"),
-            str(source["items_found"] or 0),
-            str(source["items_new"] or 0),
-            source["last_error"] or "",
-        )
-    out.print(table)
+    summary = crawl_with_progress(config, quiet)
+    if quiet:
+        for source in summary.sources:
+            if source["last_error"]:
+                err.print(f"{source['name'] or source['url']}: {source['last_error']}")
+        return
+    out.print(sources_table(summary.sources))
+    for source_id in summary.suspended:
+        out.print(f"[yellow]suspended, not crawled:[/yellow] {escape(source_id)}")
     out.print(f"{summary.new_items} new items; {summary.items_after} in {config.database}")
 
 
-def crawl_with_progress(config: WatchList) -> Any:
-    from crawlers.run import run_crawl
+def sources_table(sources: list[dict[str, Any]]) -> Table:
+    table = Table(title="Sources (trouble first)", show_lines=False)
+    for column in ("source", "kind", "status", "fails", "found", "new", "last success", "error"):
+        table.add_column(column)
+    for source in sources:
+        failures = source.get("consecutive_failures") or 0
+        table.add_row(
+            escape(source["name"] or source["url"]),
+            source["kind"],
+            str(source["last_status"] or "-"),
+            f"[red]{failures}[/red]" if failures else "0",
+            str(source["items_found"] or 0),
+            str(source["items_new"] or 0),
+            (source["last_success"] or "never")[:16].replace("T", " "),
+            escape(source["last_error"] or ""),
+        )
+    return table
 
-    with err.status(f"Crawling {len(config.all_sources())} sources…"):
+
+def crawl_with_progress(config: WatchList, quiet: bool = False) -> Any:
+    """Run the crawl with a live display of sources checked, items new and skipped, errors."""
+    from crawlers.run import CrawlProgress, run_crawl
+
+    if quiet:
         return run_crawl(config)
+    with Progress(
+        TextColumn("Crawling"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("sources · {task.fields[status]}"),
+        TimeElapsedColumn(),
+        console=err,
+    ) as progress:
+        task = progress.add_task("crawl", total=len(config.all_sources()), status="starting")
+
+        def update(state: CrawlProgress) -> None:
+            progress.update(
+                task,
+                total=state.sources_total,
+                completed=state.sources_done,
+                status=f"{state.items_new} new, {state.items_skipped} skipped, "
+                f"{state.errors} errors",
+            )
+
+        return run_crawl(config, on_progress=update)
+
+
+@app.command()
+def sources(
+    reset: Annotated[
+        str | None,
+        typer.Option("--reset", help="Clear the failure count of the source with this URL."),
+    ] = None,
+    watchlist: WatchListOption = None,
+) -> None:
+    """Show every source's health, troubled sources first: last attempt and success, HTTP
+    status, failures in a row, items found and the last error in words."""
+    from store.councils import reset_source, source_health
+
+    config = _load(watchlist)
+    db = _open_store(config)
+    if reset:
+        if not reset_source(db, reset):
+            err.print(f"No source with URL {reset!r} in {config.database}.")
+            raise typer.Exit(2)
+        out.print(f"{reset}: failure count cleared; the next crawl will try it again.")
+        return
+    out.print(sources_table(source_health(db)))
 
 
 @app.command()

@@ -144,6 +144,8 @@ class CrawlSettings(_Strict):
     max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     autothrottle: bool = True
     retries: int = Field(default=2, ge=0)
+    backoff_seconds: float = Field(default=1.0, ge=0)  # first retry's delay; doubles each time
+    max_failures: int = Field(default=5, ge=1)  # crawls in a row before a source is suspended
 
     @property
     def user_agent(self) -> str:

@@ -48,10 +48,49 @@ def sync_sources(db: Database, sources: Iterable[Source]) -> None:
 
 
 def record_source_run(db: Database, source_id: str, **health: Any) -> None:
-    """Record one crawl of a source: attempt time, success time, status, error, counts."""
-    db["sources"].update(source_id, health)
+    """Record one crawl of a source: attempt, success, status, error in words, counts.
+
+    A failure adds one to `consecutive_failures` and a success resets it, so an admin (and
+    the crawl, which skips sources past `crawl.max_failures`) can tell a blip from a dead source.
+    """
+    previous = next(iter(db.query("select * from sources where id = ?", [source_id])), {})
+    failed = bool(health.get("last_error"))
+    health["consecutive_failures"] = (
+        (previous.get("consecutive_failures") or 0) + 1 if failed else 0
+    )
+    keep_previous = ("etag", "last_modified")  # validators survive a failed or 304 fetch
+    db["sources"].update(
+        source_id, {k: v for k, v in health.items() if v is not None or k not in keep_previous}
+    )
+
+
+def suspended_sources(db: Database, max_failures: int) -> set[str]:
+    """Sources that failed `max_failures` crawls in a row: skipped until an admin resets them."""
+    sql = "select id from sources where consecutive_failures >= ?"
+    return {row["id"] for row in db.query(sql, [max_failures])}
+
+
+def reset_source(db: Database, source_id: str) -> bool:
+    """Clear a source's failure count so the next crawl tries it again."""
+    if not next(iter(db.query("select 1 from sources where id = ?", [source_id])), None):
+        return False
+    db["sources"].update(source_id, {"consecutive_failures": 0})
+    return True
+
+
+def conditional_headers(db: Database) -> dict[str, dict[str, str]]:
+    """Per source, the ETag and Last-Modified from its last successful fetch."""
+    sql = """
+        select id, etag, last_modified from sources
+        where etag is not null or last_modified is not null
+    """
+    return {row.pop("id"): row for row in db.query(sql)}
 
 
 def source_health(db: Database) -> list[dict[str, Any]]:
-    return list(db.query("select * from sources order by origin, council, id"))
-
+    """Every source, the troubled ones first (most consecutive failures, then errors)."""
+    sql = """
+        select * from sources
+        order by coalesce(consecutive_failures, 0) desc, (last_error is null), origin, name
+    """
+    return list(db.query(sql))

@@ -3,10 +3,71 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
-SCHEMA_VERSION = 1
+# Each table: its columns, primary key, foreign keys. A column added here is added to an
+# existing store on the next open, so upgrading never needs a hand-written migration.
+TABLES: dict[str, dict[str, Any]] = {
+    "councils": {
+        "columns": {
+            "gss_code": str, "name": str, "official_name": str, "type": str, "region": str,
+            "county": str, "aliases": str, "watched": int,
+        },
+        "pk": "gss_code",
+    },
+    "sources": {
+        "columns": {
+            "id": str, "kind": str, "origin": str, "name": str, "url": str, "council": str,
+            "last_attempt": str, "last_success": str, "last_status": int, "last_error": str,
+            "items_found": int, "items_new": int, "consecutive_failures": int,
+            "etag": str, "last_modified": str,
+        },
+        "pk": "id",
+    },
+    "items": {
+        "columns": {
+            "id": str, "url": str, "canonical_url": str, "source_id": str, "origin": str,
+            "kind": str, "title": str, "text": str, "summary_only": int, "published": str,
+            "date_source": str, "fetched": str, "content_hash": str, "page_offsets": str,
+            "meta": str,
+        },
+        "pk": "id",
+    },
+    # URLs whose text was already stored under another URL (syndicated copies): remembered so
+    # the next crawl does not fetch them again, and so a story's other outlets are known.
+    "url_aliases": {
+        "columns": {"canonical_url": str, "item_id": str, "seen_at": str},
+        "pk": "canonical_url",
+        "foreign_keys": [("item_id", "items", "id")],
+    },
+    "item_councils": {
+        "columns": {"item_id": str, "gss_code": str, "method": str},
+        "pk": ("item_id", "gss_code"),
+        "foreign_keys": [("item_id", "items", "id")],
+    },
+    "tags": {
+        "columns": {
+            "item_id": str, "classifier_version": str, "sentiment": str, "service": int,
+            "scores": str, "tagged_at": str,
+        },
+        "pk": "item_id",
+        "foreign_keys": [("item_id", "items", "id")],
+    },
+    "flags": {
+        "columns": {"item_id": str, "factor": str, "score": float, "evidence": str, "page": int},
+        "pk": ("item_id", "factor"),
+        "foreign_keys": [("item_id", "items", "id")],
+    },
+    "digests": {
+        "columns": {
+            "region": str, "week": str, "sent_at": str, "message_id": str, "recipients": str,
+            "html_path": str,
+        },
+        "pk": ("region", "week"),
+    },
+}  # fmt: skip
 
 
 def open_db(path: Path | str) -> Database:
@@ -22,106 +83,20 @@ def open_db(path: Path | str) -> Database:
 
 
 def ensure_schema(db: Database) -> None:
-    """Create missing tables; schema changes are code, never hand-written DDL elsewhere."""
-    db["councils"].create(
-        {
-            "gss_code": str,
-            "name": str,
-            "official_name": str,
-            "type": str,
-            "region": str,
-            "county": str,
-            "aliases": str,
-            "watched": int,
-        },
-        pk="gss_code",
-        if_not_exists=True,
-    )
-    db["sources"].create(
-        {
-            "id": str,
-            "kind": str,
-            "origin": str,
-            "name": str,
-            "url": str,
-            "council": str,
-            "last_attempt": str,
-            "last_success": str,
-            "last_status": int,
-            "last_error": str,
-            "items_found": int,
-            "items_new": int,
-        },
-        pk="id",
-        if_not_exists=True,
-    )
-    db["items"].create(
-        {
-            "id": str,
-            "url": str,
-            "canonical_url": str,
-            "source_id": str,
-            "origin": str,
-            "kind": str,
-            "title": str,
-            "text": str,
-            "summary_only": int,
-            "published": str,
-            "fetched": str,
-            "content_hash": str,
-            "page_offsets": str,
-            "meta": str,
-        },
-        pk="id",
-        if_not_exists=True,
-    )
+    """Create missing tables and columns; schema changes are code, not DDL strings."""
+    for name, spec in TABLES.items():
+        table = db[name]
+        if not table.exists():
+            table.create(
+                spec["columns"], pk=spec["pk"], foreign_keys=spec.get("foreign_keys"), not_null=None
+            )
+            continue
+        have = set(table.columns_dict)
+        for column, kind in spec["columns"].items():
+            if column not in have:
+                table.add_column(column, kind)
     db["items"].create_index(["canonical_url"], unique=True, if_not_exists=True)
     db["items"].create_index(["content_hash"], if_not_exists=True)
     db["items"].create_index(["published"], if_not_exists=True)
-    # URLs whose text was already stored under another URL (syndicated copies): remembered so
-    # the next crawl does not fetch them again, and so a story's other outlets are known.
-    db["url_aliases"].create(
-        {"canonical_url": str, "item_id": str, "seen_at": str},
-        pk="canonical_url",
-        foreign_keys=[("item_id", "items", "id")],
-        if_not_exists=True,
-    )
-    db["item_councils"].create(
-        {"item_id": str, "gss_code": str, "method": str},
-        pk=("item_id", "gss_code"),
-        foreign_keys=[("item_id", "items", "id")],
-        if_not_exists=True,
-    )
-    db["tags"].create(
-        {
-            "item_id": str,
-            "classifier_version": str,
-            "sentiment": str,
-            "service": int,
-            "scores": str,
-            "tagged_at": str,
-        },
-        pk="item_id",
-        foreign_keys=[("item_id", "items", "id")],
-        if_not_exists=True,
-    )
-    db["flags"].create(
-        {"item_id": str, "factor": str, "score": float, "evidence": str, "page": int},
-        pk=("item_id", "factor"),
-        foreign_keys=[("item_id", "items", "id")],
-        if_not_exists=True,
-    )
-    db["digests"].create(
-        {
-            "region": str,
-            "week": str,
-            "sent_at": str,
-            "message_id": str,
-            "recipients": str,
-            "html_path": str,
-        },
-        pk=("region", "week"),
-        if_not_exists=True,
-    )
     if not db["items"].detect_fts():
         db["items"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")

@@ -128,6 +128,15 @@ def test_second_crawl_fetches_nothing_new(tmp_path, demo_web):
     )
     refetched = [path for path in second_requests if not any(mark in path for mark in listings)]
     assert second_requests and refetched == [], "only feeds and listings are fetched again"
+    feeds = rows(tmp_path / "radar.db", "select last_status from sources where kind = 'feed'")
+    assert {row["last_status"] for row in feeds} == {304}, "feeds answer 304 Not Modified"
+
+
+def test_every_item_records_where_its_date_came_from(crawled):
+    found = rows(crawled["db_path"], "select date_source, kind, published from items")
+    sources = {(row["kind"], row["date_source"]) for row in found}
+    assert ("news", "feed") in sources and ("minutes", "meeting") in sources
+    assert all(row["published"] for row in found if row["date_source"] != "none")
 
 
 def test_dead_source_is_recorded_and_the_rest_carry_on(tmp_path, demo_web):

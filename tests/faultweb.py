@@ -1,0 +1,172 @@
+"""A loopback web that misbehaves on purpose: the bad input real council sites serve.
+
+Each path is one fault. Counters make "fail, then recover" faults possible. Documents are
+made here (reportlab, pypdf) so the fixtures are small and their faults exact.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from pypdf import PdfWriter
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+
+
+def pdf_with_text(text: str) -> bytes:
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A4, invariant=1)
+    page.drawString(72, 720, text)
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
+
+
+def scanned_pdf() -> bytes:
+    """A page with only a drawing on it: what a scanned document looks like to a parser."""
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A4, invariant=1)
+    page.rect(72, 72, 400, 600, fill=1)
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
+
+
+def encrypted_pdf() -> bytes:
+    writer = PdfWriter(clone_from=io.BytesIO(pdf_with_text("Confidential minutes")))
+    writer.encrypt(user_password="secret", owner_password="owner")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def rss(base: str, *links: tuple[str, str]) -> bytes:
+    items = "".join(
+        f"<item><title>{title}</title><link>{base}{path}</link>"
+        f"<description>Summary of {title}.</description>"
+        f"<pubDate>Wed, 25 Nov 2026 10:00:00 GMT</pubDate></item>"
+        for title, path in links
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Faults</title>'
+        f"<link>{base}/</link><description>d</description>{items}</channel></rss>"
+    ).encode()
+
+
+class FaultWeb:
+    def __init__(self) -> None:
+        self.hits: Counter[str] = Counter()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> FaultWeb:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        web = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def send(self, status: int, body: bytes, ctype: str, **headers: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in headers.items():
+                    self.send_header(name.replace("_", "-"), value)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:  # noqa: N802
+                path = self.path
+                web.hits[path] += 1
+                hit = web.hits[path]
+                base = web.base_url
+                xml = "application/rss+xml"
+                if path == "/robots.txt":
+                    return self.send(200, b"User-agent: *\nDisallow:\n", "text/plain")
+                if path == "/feeds/malformed.xml":
+                    return self.send(200, b"<rss><channel><title>Broken & <item><title", xml)
+                if path == "/feeds/latin1.xml":
+                    body = (
+                        '<?xml version="1.0" encoding="iso-8859-1"?><rss version="2.0"><channel>'
+                        "<title>Fees</title><item><title>Parking now \u00a32 an hour</title>"
+                        f"<link>{base}/pages/cp1252.html</link><description>Caf\u00e9 fees "
+                        "\u00a35</description></item></channel></rss>"
+                    ).encode("iso-8859-1")
+                    return self.send(200, body, "application/rss+xml; charset=iso-8859-1")
+                if path == "/feeds/html-200.xml":
+                    page = b"<html><body><h1>Sorry, this service is unavailable</h1></body></html>"
+                    return self.send(200, page, "text/html")
+                if path == "/feeds/gone.xml":
+                    return self.send(410, b"Gone", "text/plain")
+                if path == "/feeds/flaky.xml":
+                    if hit <= 2:
+                        return self.send(500, b"oops", "text/plain")
+                    return self.send(200, rss(base, ("Recovered story", "/pages/ok.html")), xml)
+                if path == "/feeds/busy.xml":
+                    if hit == 1:
+                        return self.send(503, b"busy", "text/plain", Retry_After="1")
+                    return self.send(200, rss(base, ("After the wait", "/pages/ok2.html")), xml)
+                if path == "/feeds/slow.xml":
+                    time.sleep(4)
+                    return self.send(200, rss(base), xml)
+                if path == "/feeds/huge.xml":
+                    return self.send(200, b"<rss>" + b" " * 300_000 + b"</rss>", xml)
+                if path == "/feeds/loop.xml":
+                    self.send_response(302)
+                    self.send_header("Location", "/feeds/loop.xml")
+                    self.end_headers()
+                    return None
+                if path == "/feeds/documents.xml":
+                    links = [
+                        ("Corrupt minutes", "/docs/corrupt.pdf"),
+                        ("Encrypted minutes", "/docs/encrypted.pdf"),
+                        ("Scanned minutes", "/docs/scanned.pdf"),
+                        ("Good minutes", "/docs/good.pdf"),
+                    ]
+                    return self.send(200, rss(base, *links), xml)
+                if path == "/docs/corrupt.pdf":
+                    return self.send(200, b"%PDF-1.4\n1 0 obj <</Type /Catalog", "application/pdf")
+                if path == "/docs/encrypted.pdf":
+                    return self.send(200, encrypted_pdf(), "application/pdf")
+                if path == "/docs/scanned.pdf":
+                    return self.send(200, scanned_pdf(), "application/pdf")
+                if path == "/docs/good.pdf":
+                    body = pdf_with_text("The Council approved the budget.")
+                    return self.send(200, body, "application/pdf")
+                if path == "/pages/cp1252.html":
+                    page = (
+                        "<html><head><meta charset='windows-1252'><title>Fees</title></head><body>"
+                        "<article><h1>Parking fees</h1><p>Parking in the town centre will cost "
+                        "\u00a32 an hour from April, the council\u2019s cabinet has agreed after a "
+                        "consultation with residents and traders in the caf\u00e9 quarter. The "
+                        "charges are the first rise in six years and will pay for repairs.</p>"
+                        "</article></body></html>"
+                    ).encode("cp1252")
+                    return self.send(200, page, "text/html")
+                if path.startswith("/pages/"):
+                    page = (
+                        b"<html><body><article><h1>Story</h1><p>The council said the library will "
+                        b"reopen on Monday after repairs to the roof were finished ahead of time "
+                        b"and within the budget set by the cabinet in the spring.</p></article>"
+                        b"</body></html>"
+                    )
+                    return self.send(200, page, "text/html")
+                return self.send(404, b"Not found", "text/plain")
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+        return Handler
