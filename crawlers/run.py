@@ -13,7 +13,9 @@ from scrapy.settings import Settings
 
 from crawlers.base import source_checked
 from crawlers.feeds import FeedSpider
+from crawlers.listing import ListingSpider
 from crawlers.moderngov import ModernGovSpider
+from crawlers.sitemaps import SitemapSpider
 from pipelines import ITEM_PIPELINES
 from radar.config import Source, WatchList
 from store import open_db
@@ -26,7 +28,12 @@ from store.councils import (
 )
 from store.items import count_items, known_urls
 
-SPIDERS = {"feed": FeedSpider, "moderngov": ModernGovSpider}
+SPIDERS = {
+    "feed": FeedSpider,
+    "moderngov": ModernGovSpider,
+    "sitemap": SitemapSpider,
+    "listing": ListingSpider,
+}
 
 
 def crawl_settings(watchlist: WatchList, log_level: str = "WARNING") -> Settings:

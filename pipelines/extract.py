@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import zipfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +56,38 @@ def extract_pdf(data: bytes, url: str) -> list[str]:
     return pages
 
 
+MAX_DOCX_UNPACKED = 50 * 1024 * 1024  # a zip bomb's declared sizes are checked before parsing
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def extract_docx(data: bytes, url: str) -> str:
+    """Text of a Word document's paragraphs and tables (committee reports are often .docx)."""
+    import docx
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+            if unpacked > MAX_DOCX_UNPACKED:
+                raise ExtractionError(url, f"document unpacks to {unpacked:,} bytes; refused")
+        document = docx.Document(io.BytesIO(data))
+    except ExtractionError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - hostile input: any parser error means unreadable
+        reason = f"unreadable Word document ({type(exc).__name__}: {exc})"
+        raise ExtractionError(url, reason) from None
+    parts = [p.text for p in document.paragraphs if p.text.strip()]
+    for table in document.tables:
+        for row in table.rows:
+            parts.append(" | ".join(cell.text.strip() for cell in row.cells))
+    return "\n".join(parts)
+
+
+def is_docx(content_type: str, url: str, body: bytes) -> bool:
+    return DOCX_TYPE in content_type.lower() or (
+        body[:2] == b"PK" and url.lower().split("?")[0].endswith(".docx")
+    )
+
+
 def is_pdf(content_type: str, url: str, body: bytes) -> bool:
     return (
         "pdf" in content_type.lower()
@@ -83,6 +116,8 @@ class ExtractPipeline:
                     position += len(page) + 2
                 item["text"] = "\n\n".join(parts)
                 item["page_offsets"] = offsets
+            elif is_docx(content_type, item["url"], body):
+                item["text"] = extract_docx(body, item["url"])
             else:
                 page = extract_html(body, item["url"], encoding)
                 item["text"] = page.text or item.get("summary") or ""

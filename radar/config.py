@@ -38,7 +38,7 @@ REGIONS: tuple[str, ...] = (
     "South West",
 )
 COUNCIL_TYPES = Literal["CTY", "NMD", "MD", "LBO", "CC", "UA"]
-SOURCE_KINDS = Literal["feed", "moderngov"]
+SOURCE_KINDS = Literal["feed", "moderngov", "cmis", "sitemap", "listing"]
 # Where a source's items come from: a council's own site, the media, an alert service, government.
 ORIGINS = Literal["council", "media", "alert", "government"]
 ENV_WATCHLIST = "RADAR_WATCHLIST"
@@ -80,11 +80,26 @@ class Source(_Strict):
     origin: ORIGINS = "council"
     council: str | None = None  # GSS code of the council whose own source this is
     enabled: bool = True
+    # sitemap and listing sources: which URLs are articles (regex), where their links are
+    # (CSS), and how to reach older listing pages (CSS for the link's href)
+    pattern: str | None = None
+    selector: str | None = None
+    next_selector: str | None = None
 
     @property
     def id(self) -> str:
         """Stable key for the store: the URL is what identifies a source."""
         return self.url
+
+    @field_validator("pattern")
+    @classmethod
+    def _valid_regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"pattern {value!r} is not a regular expression: {exc}") from None
+        return value
 
 
 class Council(_Strict):

@@ -47,3 +47,14 @@ def search(
         row["councils"] = councils[row["id"]]
         row["factors"] = row["factors"].split(",") if row["factors"] else []
     return rows
+
+
+def recent_items(db: Database, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest items with the names of their councils (for `radar source test`)."""
+    sql = """
+        select items.*, (select group_concat(c.name, ', ') from item_councils ic
+                         join councils c on c.gss_code = ic.gss_code
+                         where ic.item_id = items.id) as councils
+        from items order by coalesce(published, fetched) desc limit ?
+    """
+    return list(db.query(sql, [limit]))

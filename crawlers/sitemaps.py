@@ -1,0 +1,134 @@
+"""Council news found through sitemaps: robots.txt `Sitemap:` lines, sitemap indexes, and
+urlsets (including Google News sitemaps with their publication dates).
+
+For councils without a usable feed. Only URLs matching the source's `pattern` (default: a
+`/news/` path) are treated as articles, so the site's ordinary pages are never stored as news.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import scrapy
+from lxml import etree
+from scrapy.http import Response
+from scrapy.utils.sitemap import sitemap_urls_from_robots
+
+from crawlers.base import RadarSpider
+from pipelines.normalise import DATE_FORMAT
+from pipelines.urls import canonical_url
+from radar.config import Source
+
+DEFAULT_PATTERN = r"/news/"
+MAX_DEPTH = 3  # robots.txt → index → urlset is 2; deeper nesting is a misconfiguration
+MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemap protocol's own limit, uncompressed
+# No entities, no network, no DTDs: a sitemap is untrusted XML.
+_PARSER = etree.XMLParser(
+    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=True
+)
+
+
+def local_name(tag: Any) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def parse_sitemap(body: bytes) -> tuple[str, list[dict[str, str]]]:
+    """('sitemapindex' | 'urlset' | '', entries): each entry's loc, lastmod, and for news
+    sitemaps its publication_date and title."""
+    try:
+        root = etree.fromstring(body, _PARSER)
+    except etree.XMLSyntaxError:
+        return "", []
+    if root is None:
+        return "", []
+    entries = []
+    for node in root:
+        entry: dict[str, str] = {}
+        for child in node.iter():
+            name = local_name(child.tag)
+            if name in ("loc", "lastmod", "publication_date", "title") and child.text:
+                entry.setdefault(name, child.text.strip())
+        if entry.get("loc"):
+            entries.append(entry)
+    return local_name(root.tag), entries
+
+
+def w3c_date(value: str | None) -> str | None:
+    """Sitemap dates are W3C datetimes (2026-11-24 or 2026-11-24T10:00:00+00:00)."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime(DATE_FORMAT)
+
+
+class SitemapSpider(RadarSpider):
+    name = "sitemaps"
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for source in self.sources:
+            self.begin(source)
+            yield self.sitemap_request(source.url, source, depth=0)
+
+    def sitemap_request(self, url: str, source: Source, depth: int) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=self.parse_sitemap,
+            errback=self.sitemap_failed,
+            cb_kwargs={"source": source, "depth": depth},
+            dont_filter=depth == 0,
+        )
+
+    def parse_sitemap(self, response: Response, source: Source, depth: int) -> Iterator[Any]:
+        if response.url.endswith("/robots.txt"):
+            found = list(sitemap_urls_from_robots(response.text, base_url=response.url))
+            self.succeeded(source, response.status, 0)
+            for url in found:
+                yield self.sitemap_request(url, source, depth + 1)
+            return
+        body = response.body
+        if body[:2] == b"\x1f\x8b":
+            body = gzip.decompress(body)[:MAX_SITEMAP_BYTES]
+        kind, entries = parse_sitemap(body)
+        if kind == "sitemapindex" and depth < MAX_DEPTH:
+            self.succeeded(source, response.status, 0)
+            for entry in entries:
+                yield self.sitemap_request(response.urljoin(entry["loc"]), source, depth + 1)
+            return
+        if kind != "urlset":
+            self.record_error(source, response.status, f"{response.url}: not a sitemap")
+            return
+        pattern = re.compile(source.pattern or DEFAULT_PATTERN)
+        articles = [e for e in entries if pattern.search(e["loc"])]
+        self.succeeded(source, response.status, len(articles))
+        for entry in articles:
+            url = response.urljoin(entry["loc"])
+            if canonical_url(url) in self.known_urls:
+                continue
+            published = w3c_date(entry.get("publication_date") or entry.get("lastmod"))
+            item = self.base_item(
+                source,
+                url=url,
+                kind="news",
+                title=entry.get("title", ""),
+                published=published,
+                date_source="sitemap" if published else None,
+            )
+            yield scrapy.Request(
+                url, callback=self.parse_body, errback=self.page_failed, cb_kwargs={"item": item}
+            )
+
+    def page_failed(self, failure: Any) -> None:
+        item = failure.request.cb_kwargs["item"]
+        self.logger.info("article not fetched: %s (%s)", item["url"], failure.getErrorMessage())
+
+    def sitemap_failed(self, failure: Any) -> None:
+        self.failed(failure.request.cb_kwargs["source"], failure)

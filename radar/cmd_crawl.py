@@ -1,0 +1,183 @@
+"""`radar crawl`, `radar sources` and `radar source`: collecting, and the health of sources."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from radar.config import WatchList
+from radar.console import QuietOption, WatchListOption, err, load_or_exit, open_store, out
+
+
+def crawl(watchlist: WatchListOption = None, quiet: QuietOption = False) -> None:
+    """Crawl every enabled source in the watch list once and store new items.
+
+    Feeds are fetched with conditional GET, and pages and documents already stored are not
+    fetched again, so a second crawl of an unchanged web adds nothing. Every source's result
+    is recorded (see `radar sources`); a source that fails crawl.max_failures times in a row
+    is suspended until an admin resets it.
+    """
+    config = load_or_exit(watchlist)
+    summary = crawl_with_progress(config, quiet)
+    if quiet:
+        for source in summary.sources:
+            if source["last_error"]:
+                err.print(f"{source['name'] or source['url']}: {source['last_error']}")
+        return
+    out.print(sources_table(summary.sources))
+    for source_id in summary.suspended:
+        out.print(f"[yellow]suspended, not crawled:[/yellow] {escape(source_id)}")
+    out.print(f"{summary.new_items} new items; {summary.items_after} in {config.database}")
+
+
+def sources_table(sources: list[dict[str, Any]]) -> Table:
+    table = Table(title="Sources (trouble first)", show_lines=False)
+    for column in ("source", "kind", "status", "fails", "found", "new", "last success", "error"):
+        table.add_column(column)
+    for source in sources:
+        failures = source.get("consecutive_failures") or 0
+        table.add_row(
+            escape(source["name"] or source["url"]),
+            source["kind"],
+            str(source["last_status"] or "-"),
+            f"[red]{failures}[/red]" if failures else "0",
+            str(source["items_found"] or 0),
+            str(source["items_new"] or 0),
+            (source["last_success"] or "never")[:16].replace("T", " "),
+            escape(source["last_error"] or ""),
+        )
+    return table
+
+
+def crawl_with_progress(config: WatchList, quiet: bool = False) -> Any:
+    """Run the crawl with a live display of sources checked, items new and skipped, errors."""
+    from crawlers.run import CrawlProgress, run_crawl
+
+    if quiet:
+        return run_crawl(config)
+    with Progress(
+        TextColumn("Crawling"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("sources · {task.fields[status]}"),
+        TimeElapsedColumn(),
+        console=err,
+    ) as progress:
+        task = progress.add_task("crawl", total=len(config.all_sources()), status="starting")
+
+        def update(state: CrawlProgress) -> None:
+            progress.update(
+                task,
+                total=state.sources_total,
+                completed=state.sources_done,
+                status=f"{state.items_new} new, {state.items_skipped} skipped, "
+                f"{state.errors} errors",
+            )
+
+        return run_crawl(config, on_progress=update)
+
+
+def sources(watchlist: WatchListOption = None) -> None:
+    """Show every source's health, troubled sources first: last attempt and success, HTTP
+    status, failures in a row, items found and the last error in words."""
+    from store.councils import source_health
+
+    out.print(sources_table(source_health(open_store(load_or_exit(watchlist)))))
+
+
+source_app = typer.Typer(
+    help="Try one source, or put a suspended one back into the crawl.", no_args_is_help=True
+)
+
+
+@source_app.command("reset")
+def source_reset(
+    url: Annotated[str, typer.Argument(help="The source's URL, as `radar sources` shows it.")],
+    watchlist: WatchListOption = None,
+) -> None:
+    """Clear a source's failure count so the next crawl tries it again."""
+    from store.councils import reset_source
+
+    config = load_or_exit(watchlist)
+    if not reset_source(open_store(config), url):
+        err.print(f"No source with URL {url!r} in {config.database}.")
+        raise typer.Exit(2)
+    out.print(f"{url}: failure count cleared; the next crawl will try it again.")
+
+
+def guess_kind(url: str) -> str:
+    """A source kind from the shape of its URL, for `radar source test` without --kind."""
+    lowered = url.lower()
+    if "mglistcommittees" in lowered or "moderngov" in lowered or "/democracy" in lowered:
+        return "moderngov"
+    if "/cmis" in lowered:
+        return "cmis"
+    if lowered.endswith(("sitemap.xml", "robots.txt", ".xml.gz")) or "sitemap" in lowered:
+        return "sitemap"
+    if any(mark in lowered for mark in ("rss", "atom", "feed", ".xml")):
+        return "feed"
+    return "listing"
+
+
+@source_app.command("test")
+def source_test(
+    url: Annotated[str, typer.Argument(help="The feed, site, sitemap or listing to try.")],
+    kind: Annotated[
+        str | None,
+        typer.Option(help="feed, moderngov, cmis, sitemap or listing (default: guessed)."),
+    ] = None,
+    origin: Annotated[str, typer.Option(help="council, media, alert or government.")] = "media",
+    limit: Annotated[int, typer.Option(help="How many items to show.")] = 10,
+    watchlist: WatchListOption = None,
+) -> None:
+    """Fetch one source once and show what would be stored, without storing anything.
+
+    The crawl runs exactly as `radar crawl` would (robots.txt, politeness, extraction,
+    de-duplication, attribution) into a throwaway store that is deleted afterwards.
+    """
+    import tempfile
+
+    from store.search import recent_items
+
+    config = load_or_exit(watchlist, required=False)
+    kind = kind or guess_kind(url)
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            trial = WatchList.model_validate(
+                {
+                    "database": f"{folder}/trial.db",
+                    "output_dir": folder,
+                    "crawl": config.crawl.model_dump(),
+                    "sources": [{"kind": kind, "url": url, "origin": origin, "name": "trial"}],
+                }
+            )
+        except ValueError as exc:
+            err.print(f"[red]{escape(str(exc))}")
+            raise typer.Exit(2) from None
+        summary = crawl_with_progress(trial)
+        [health] = summary.sources
+        out.print(f"{kind} source {url}: HTTP {health['last_status']}, {summary.new_items} items")
+        if health["last_error"]:
+            out.print(f"[red]error:[/red] {escape(health['last_error'])}")
+        from store import open_db
+
+        items = recent_items(open_db(trial.database), limit)
+    table = Table(show_lines=True)
+    for column in ("published", "kind", "councils", "title", "text"):
+        table.add_column(column)
+    for item in items:
+        text = item["text"] or ""
+        table.add_row(
+            (item["published"] or "undated")[:10],
+            item["kind"],
+            escape(item["councils"] or ""),
+            escape(item["title"]),
+            escape(text[:160] + ("…" if len(text) > 160 else "")),
+        )
+    out.print(table)
+    if health["last_error"]:
+        raise typer.Exit(1)

@@ -1,0 +1,104 @@
+"""`radar demo`: the whole product, offline, on the recorded demo web."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from radar.cmd_crawl import crawl_with_progress
+from radar.cmd_tag import tag_store
+from radar.config import REGIONS, ConfigError, WatchList, load_watchlist
+from radar.console import err, open_store, out
+
+
+def demo(
+    output: Annotated[
+        Path, typer.Option("--output", help="Folder for the demo's store, digests and mail.")
+    ] = Path("demo-output"),
+    port: Annotated[
+        int, typer.Option("--port", help="Port for the demo web (0: any free port).")
+    ] = 0,
+) -> None:
+    """Run the whole product offline on the recorded demo web, start to finish.
+
+    Serves demo/site/ on 127.0.0.1, crawls it, tags the items, builds this week's digest for
+    every region and delivers them to an SMTP server on loopback that saves each message.
+    """
+    from alerts.deliver import send_digest
+    from alerts.digest import current_week
+    from alerts.sink import SmtpSink
+    from demo.server import WATCHLIST, DemoWeb
+    from store.items import flagged_overview
+
+    if output.exists():
+        shutil.rmtree(output)  # the demo starts from nothing every time
+    with DemoWeb(port=port) as web, SmtpSink(output / "mail") as sink:
+        try:
+            config = load_watchlist(
+                WATCHLIST,
+                base_url=web.base_url,
+                database=str(output / "radar.db"),
+                output_dir=str(output),
+                smtp={"host": "127.0.0.1", "port": sink.port},
+            )
+        except ConfigError as exc:
+            err.print(f"[red]{exc}")
+            raise typer.Exit(2) from None
+        out.print(f"[bold]1. Serving the demo web[/bold] at {web.base_url}/")
+        out.print(f"[bold]2. Crawling[/bold] {len(config.all_sources())} sources…")
+        summary = crawl_with_progress(config)
+        for source in summary.sources:
+            status = source["last_error"] or f"HTTP {source['last_status']}"
+            out.print(f"   {source['name']:<34} {source['items_new'] or 0:>3} new items  {status}")
+        out.print(f"[bold]3. Tagging[/bold] {summary.items_after} items…")
+        tag_store(config)
+        db = open_store(config)
+        flagged = Table(title="Flagged items", show_lines=False)
+        for column in ("published", "council", "kind", "factors", "title"):
+            flagged.add_column(column)
+        for row in flagged_overview(db):
+            flagged.add_row(
+                (row["published"] or "")[:10],
+                escape(row["councils"] or ""),
+                row["kind"],
+                row["factors"].replace(",", ", "),
+                escape(row["title"]),
+            )
+        out.print(flagged)
+        out.print("[bold]4. Sending this week's digests[/bold] to the SMTP server on loopback…")
+        week = current_week()
+        for region in [r for r in REGIONS if r in config.regions]:
+            outcome = send_digest(db, config, region, week, resend=True)
+            names = ", ".join(c.name for c in outcome.digest.councils) or "nothing on the radar"
+            out.print(f"   {region:<26} → {outcome.recipients[0]}: {names}")
+        messages = len(sink.messages())
+    out.print()
+    out.print("[bold green]Done.[/bold green] Where to look:")
+    out.print(f"   store (SQLite):   {config.database}")
+    out.print(f"   digests (HTML):   {config.output_dir / 'digests' / week}/")
+    out.print(f"   mail received:    {output / 'mail'}/ ({messages} .eml messages)")
+    out.print(
+        f"   search:           .venv/bin/radar search '\"section 114\"' -w {output}/watchlist.yaml"
+    )
+    (output / "watchlist.yaml").write_text(_demo_watchlist_yaml(config), encoding="utf-8")
+
+
+def _demo_watchlist_yaml(config: WatchList) -> str:
+    """A watch list pointing at the demo's store, so `radar search` works after the demo."""
+    import yaml
+
+    data = {
+        "database": str(config.database),
+        "output_dir": str(config.output_dir),
+        "regions": {
+            name: {"advisers": [adviser.model_dump() for adviser in region.advisers]}
+            for name, region in config.regions.items()
+        },
+    }
+    header = "# Written by `radar demo`: the demo's store and output, for search and digest.\n"
+    return header + yaml.safe_dump(data, sort_keys=False)

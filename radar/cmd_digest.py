@@ -1,0 +1,136 @@
+"""`radar digest` and `radar search`: what advisers receive and analysts look up."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from radar.config import REGIONS, WatchList
+from radar.console import WatchListOption, err, load_or_exit, open_store, out
+
+
+def digest(
+    region: Annotated[
+        str | None, typer.Option("--region", "-r", help="The region, e.g. 'North West'.")
+    ] = None,
+    all_regions: Annotated[
+        bool, typer.Option("--all-regions", help="Every region that has advisers configured.")
+    ] = False,
+    week: Annotated[
+        str | None,
+        typer.Option("--week", help="ISO week like 2026-W48 (default: the current week)."),
+    ] = None,
+    preview: Annotated[
+        Path | None,
+        typer.Option("--preview", help="Write the HTML digest to this file and send nothing."),
+    ] = None,
+    send: Annotated[
+        bool, typer.Option("--send", help="Email the digest to the region's advisers over SMTP.")
+    ] = False,
+    resend: Annotated[
+        bool, typer.Option("--resend", help="Send again even if this week's digest was sent.")
+    ] = False,
+    watchlist: WatchListOption = None,
+) -> None:
+    """Build the weekly digest of councils on the radar for a region, with the evidence.
+
+    Without --send it writes the HTML and text digests under the watch list's output_dir and
+    prints where; with --send it also emails them to the advisers configured for the region.
+    """
+    from alerts.deliver import AlreadySent, send_digest, write_digest
+    from alerts.digest import current_week
+    from alerts.mailer import DeliveryError
+
+    config = load_or_exit(watchlist)
+    week = week or current_week()
+    regions = _chosen_regions(config, region, all_regions)
+    if preview and len(regions) != 1:
+        err.print("--preview writes one file: choose one --region.")
+        raise typer.Exit(2)
+    db = open_store(config)
+    failed = False
+    for name in regions:
+        try:
+            if send and not preview:
+                outcome = send_digest(db, config, name, week, resend=resend)
+                out.print(
+                    f"{name}: sent to {', '.join(outcome.recipients)} "
+                    f"({len(outcome.digest.councils)} councils) {outcome.message_id}"
+                )
+            else:
+                outcome = write_digest(db, config, name, week)
+                if preview:
+                    preview.write_text(
+                        outcome.html_path.read_text(encoding="utf-8"), encoding="utf-8"
+                    )
+                out.print(
+                    f"{name}: {len(outcome.digest.councils)} councils → "
+                    f"{preview or outcome.html_path}"
+                )
+        except (AlreadySent, DeliveryError, ValueError) as exc:
+            err.print(f"[red]{name}:[/red] {exc}")
+            failed = True
+    if failed:
+        raise typer.Exit(1)
+
+
+def _chosen_regions(config: WatchList, region: str | None, all_regions: bool) -> list[str]:
+    if all_regions:
+        return [r for r in REGIONS if r in config.regions]
+    if region is None:
+        err.print("Choose a region with --region NAME, or use --all-regions.")
+        raise typer.Exit(2)
+    match = [r for r in REGIONS if r.lower() == region.lower()]
+    if not match:
+        err.print(f"Unknown region {region!r}. Regions: {', '.join(REGIONS)}")
+        raise typer.Exit(2)
+    return match
+
+
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for, e.g. '\"section 114\"'.")],
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many results.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON Lines.")] = False,
+    watchlist: WatchListOption = None,
+) -> None:
+    """Full-text search of every stored item (titles and text), best matches first.
+
+    The query uses SQLite FTS5 syntax: words, "quoted phrases", AND / OR / NOT, prefix*.
+    """
+    from store.search import SearchError
+    from store.search import search as run_search
+
+    config = load_or_exit(watchlist)
+    try:
+        marks = ("[", "]") if as_json else ("\x02", "\x03")
+        rows = run_search(open_store(config), query, limit, marks)
+    except SearchError as exc:
+        err.print(f"[red]{exc}")
+        raise typer.Exit(2) from None
+    if as_json:
+        for row in rows:
+            out.print_json(json.dumps(row, ensure_ascii=False), indent=None)
+        return
+    table = Table(title=f"{len(rows)} results for {query!r}", show_lines=True)
+    for column in ("date", "council", "title / snippet", "factors", "sentiment"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            (row["published"] or "")[:10],
+            escape(", ".join(c["name"] for c in row["councils"])),
+            f"[bold]{escape(row['title'])}[/bold]\n{_highlight(row['snippet'])}\n"
+            f"[dim]{escape(row['url'])}[/dim]",
+            ", ".join(row["factors"]),
+            row["sentiment"] or "",
+        )
+    out.print(table)
+
+
+def _highlight(snippet: str) -> str:
+    """Scraped text is escaped for Rich; only our own match marks become markup."""
+    return escape(snippet).replace("\x02", "[bold yellow]").replace("\x03", "[/bold yellow]")
