@@ -21,6 +21,7 @@ app = typer.Typer(
 app.command()(cmd_crawl.crawl)
 app.command()(cmd_crawl.sources)
 app.add_typer(cmd_crawl.source_app, name="source")
+app.command()(cmd_crawl.discover)
 app.command()(cmd_tag.tag)
 app.command()(cmd_digest.digest)
 app.command()(cmd_digest.search)

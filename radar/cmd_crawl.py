@@ -181,3 +181,49 @@ def source_test(
     out.print(table)
     if health["last_error"]:
         raise typer.Exit(1)
+
+
+def discover(
+    homepage: Annotated[str, typer.Argument(help="A council's homepage URL.")],
+    council: Annotated[
+        str | None,
+        typer.Option(help="GSS code of the council (default: guessed from the page title)."),
+    ] = None,
+    write: Annotated[
+        bool, typer.Option("--write", help="Add the proposed sources to the watch list file.")
+    ] = False,
+    watchlist: WatchListOption = None,
+) -> None:
+    """Find a council site's feeds, news section, sitemap and democracy site, and propose
+    them as watch-list sources; with --write, add them to the council's entry."""
+    from classifiers.attribution import CouncilMatcher
+    from crawlers.discover import discover as run_discovery
+    from crawlers.run import crawl_settings
+    from radar.config import default_watchlist_path
+    from radar.watchfile import add_sources
+
+    config = load_or_exit(watchlist, required=False)
+    with err.status(f"Looking at {homepage}…"):
+        found = run_discovery(homepage, crawl_settings(config))
+    for problem in found.errors:
+        err.print(f"[yellow]{escape(problem)}")
+    if council is None:
+        mentions = CouncilMatcher(config.council_register().values()).find(found.title)
+        council = mentions[0].gss_code if mentions else None
+    proposals = list(found.proposals.values())
+    table = Table(title=f"Proposed sources for {council or 'an unknown council'}")
+    for column in ("kind", "name", "url"):
+        table.add_column(column)
+    for proposal in proposals:
+        table.add_row(proposal["kind"], proposal["name"], escape(proposal["url"]))
+    out.print(table)
+    if not proposals:
+        raise typer.Exit(1)
+    if write:
+        if council is None:
+            err.print("Name the council with --council GSS_CODE to write these sources.")
+            raise typer.Exit(2)
+        path = watchlist or default_watchlist_path()
+        added = add_sources(path, council, proposals)
+        load_or_exit(path)  # the edited file must still validate
+        out.print(f"Added {added} sources to {council} in {path}.")

@@ -91,3 +91,60 @@ def test_admin_terms_from_the_watch_list_flag_too():
 )
 def test_council_names_are_matched_precisely(matcher, text, expected):
     assert codes(matcher, text) == expected
+
+
+def test_sitemap_parser_reads_news_dates_and_refuses_entities():
+    from crawlers.sitemaps import parse_sitemap, w3c_date
+
+    body = b"""<?xml version="1.0"?>
+<!DOCTYPE urlset [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+        xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+  <url><loc>https://c.example.org/news/a.html</loc>
+    <news:news><news:publication_date>2026-11-24T10:00:00Z</news:publication_date>
+    <news:title>Budget &x;</news:title></news:news></url>
+</urlset>"""
+    kind, entries = parse_sitemap(body)
+    assert kind == "urlset" and entries[0]["loc"] == "https://c.example.org/news/a.html"
+    assert "root:" not in entries[0].get("title", "")
+    assert w3c_date(entries[0]["publication_date"]) == "2026-11-24T10:00:00Z"
+    assert w3c_date("2026-11-24") == "2026-11-24T00:00:00Z"
+
+
+def test_listing_links_are_articles_under_the_news_folder():
+    from scrapy.http import HtmlResponse
+
+    from crawlers.listing import article_links
+    from radar.config import Source
+
+    html = b"""<html><body><nav><a href="/council-tax.html">Council tax</a></nav>
+    <main><a href="/news/a.html">A</a> <a href="/news/b.html">B</a> <a href="/news/a.html">A</a>
+    <a rel="next" href="/news/index.html?page=2">Older</a><a href="/news/index.html">News</a>
+    <a href="https://elsewhere.example.org/news/c.html">C</a></main></body></html>"""
+    response = HtmlResponse("https://c.example.org/news/index.html", body=html)
+    source = Source(kind="listing", url="https://c.example.org/news/index.html")
+    assert article_links(response, source) == [
+        ("https://c.example.org/news/a.html", "A"),
+        ("https://c.example.org/news/b.html", "B"),
+    ]
+
+
+def test_word_documents_are_read_and_zip_bombs_refused():
+    import io
+    import zipfile
+
+    import docx
+
+    from pipelines.extract import ExtractionError, extract_docx
+
+    document = docx.Document()
+    document.add_paragraph("The Council failed to set a lawful budget.")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    assert "lawful budget" in extract_docx(buffer.getvalue(), "https://c.example.org/r.docx")
+
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/document.xml", b"0" * (60 * 1024 * 1024))
+    with pytest.raises(ExtractionError, match="refused"):
+        extract_docx(bomb.getvalue(), "https://c.example.org/bomb.docx")

@@ -1,0 +1,60 @@
+"""`radar discover` and `radar source test`: an admin adding a source."""
+
+from __future__ import annotations
+
+from conftest import rows, run_radar
+
+
+def test_discover_proposes_feed_news_and_democracy_site(demo_web, tmp_path):
+    watchlist = tmp_path / "watchlist.yaml"
+    watchlist.write_text("# our councils\ncouncils:\n  - gss_code: E09000008  # Croydon\n")
+    result = run_radar(
+        "discover", f"{demo_web.base_url}/kelderby/index.html",
+        "--council", "E09000008", "--write", "--watchlist", str(watchlist),
+    )  # fmt: skip
+    assert "/kelderby/news/rss.xml" in result.stdout
+    assert "/kelderby/democracy/" in result.stdout
+    text = watchlist.read_text()
+    assert "# our councils" in text and "# Croydon" in text, "the admin's comments are kept"
+    assert "kind: moderngov" in text and "kind: feed" in text
+    again = run_radar(
+        "discover", f"{demo_web.base_url}/kelderby/index.html",
+        "--council", "E09000008", "--write", "--watchlist", str(watchlist),
+    )  # fmt: skip
+    assert "Added 0 sources" in again.stdout, "accepting twice adds nothing twice"
+
+
+def test_source_test_shows_items_without_storing_them(demo_web, tmp_path):
+    watchlist = tmp_path / "watchlist.yaml"
+    watchlist.write_text(f"database: {tmp_path / 'radar.db'}\n")
+    result = run_radar(
+        "source", "test", f"{demo_web.base_url}/media/wire/rss.xml", "--watchlist", str(watchlist)
+    )
+    assert "feed source" in result.stdout and "10 items" in result.stdout
+    assert "Brackenfold" in result.stdout
+    assert not (tmp_path / "radar.db").exists()
+
+
+def test_source_test_reports_a_dead_source(demo_web):
+    result = run_radar("source", "test", f"{demo_web.base_url}/nowhere/rss.xml", check=False)
+    assert result.returncode == 1 and "HTTP 404" in result.stdout
+
+
+def test_source_reset_puts_a_suspended_source_back(crawled, tmp_path):
+    import shutil
+
+    import yaml
+
+    shutil.copy(crawled["db_path"], tmp_path / "radar.db")
+    data = yaml.safe_load(crawled["watchlist"].read_text())
+    data["database"] = str(tmp_path / "radar.db")
+    watchlist = tmp_path / "watchlist.yaml"
+    watchlist.write_text(yaml.safe_dump(data))
+    [source] = rows(
+        tmp_path / "radar.db", "select id from sources where name = 'Local Democracy Wire'"
+    )
+    run_radar("source", "reset", source["id"], "--watchlist", str(watchlist))
+    missing = run_radar(
+        "source", "reset", "http://nope/", "--watchlist", str(watchlist), check=False
+    )
+    assert missing.returncode == 2
