@@ -12,6 +12,7 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
 from crawlers.base import source_checked
+from crawlers.cmis import CmisSpider
 from crawlers.feeds import FeedSpider
 from crawlers.listing import ListingSpider
 from crawlers.moderngov import ModernGovSpider
@@ -31,6 +32,7 @@ from store.items import count_items, known_urls
 SPIDERS = {
     "feed": FeedSpider,
     "moderngov": ModernGovSpider,
+    "cmis": CmisSpider,
     "sitemap": SitemapSpider,
     "listing": ListingSpider,
 }
@@ -44,7 +46,7 @@ def crawl_settings(watchlist: WatchList, log_level: str = "WARNING") -> Settings
             "BOT_NAME": "councilradar",
             "USER_AGENT": crawl.user_agent,
             "ROBOTSTXT_OBEY": True,
-            "CONCURRENT_REQUESTS": 8,
+            "CONCURRENT_REQUESTS": crawl.concurrency,
             "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_domain,
             "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
             "AUTOTHROTTLE_START_DELAY": 1.0,

@@ -27,57 +27,99 @@ COUNCILS = {
     "kelderby": "Kelderby Metropolitan Borough Council",
     "brackenfold": "Brackenfold District Council",
     "sallowmere": "Sallowmere Council",
+    "hollinsford": "Hollinsford Borough Council",
 }
 
-# (slug, source file name in pdf_src/<slug>/, output path under site/<slug>/democracy/)
+# (slug, source file name in pdf_src/<slug>/, output path under site/<slug>/)
 MAPPING = [
     # Kelderby: Cabinet 130 (MId 2001 this week, 2002 old); Council 131 (2003 this week, 2004 old)
-    ("kelderby", "g2001_agenda.txt", "documents/g2001/Agenda frontsheet Cabinet.pdf"),
-    ("kelderby", "g2001_minutes.txt", "documents/g2001/Printed minutes Cabinet.pdf"),
-    ("kelderby", "s5001_report.txt", "documents/s5001/Commercial Property Investment Strategy.pdf"),
-    ("kelderby", "g2002_agenda.txt", "documents/g2002/Agenda frontsheet Cabinet.pdf"),
-    ("kelderby", "g2002_minutes.txt", "documents/g2002/Printed minutes Cabinet.pdf"),
-    ("kelderby", "g2003_agenda.txt", "documents/g2003/Agenda frontsheet Council.pdf"),
-    ("kelderby", "g2004_agenda.txt", "documents/g2004/Agenda frontsheet Council.pdf"),
+    ("kelderby", "g2001_agenda.txt", "democracy/documents/g2001/Agenda frontsheet Cabinet.pdf"),
+    ("kelderby", "g2001_minutes.txt", "democracy/documents/g2001/Printed minutes Cabinet.pdf"),
+    (
+        "kelderby",
+        "s5001_report.txt",
+        "democracy/documents/s5001/Commercial Property Investment Strategy.pdf",
+    ),
+    ("kelderby", "g2002_agenda.txt", "democracy/documents/g2002/Agenda frontsheet Cabinet.pdf"),
+    ("kelderby", "g2002_minutes.txt", "democracy/documents/g2002/Printed minutes Cabinet.pdf"),
+    ("kelderby", "g2003_agenda.txt", "democracy/documents/g2003/Agenda frontsheet Council.pdf"),
+    ("kelderby", "g2004_agenda.txt", "democracy/documents/g2004/Agenda frontsheet Council.pdf"),
     # Brackenfold: Council 230 (3001 this week, 3002 old);
     # Audit and Governance 231 (3003 this week, 3004 old)
-    ("brackenfold", "g3001_agenda.txt", "documents/g3001/Agenda frontsheet Council.pdf"),
-    ("brackenfold", "g3002_agenda.txt", "documents/g3002/Agenda frontsheet Council.pdf"),
-    ("brackenfold", "g3002_minutes.txt", "documents/g3002/Printed minutes Council.pdf"),
+    ("brackenfold", "g3001_agenda.txt", "democracy/documents/g3001/Agenda frontsheet Council.pdf"),
+    ("brackenfold", "g3002_agenda.txt", "democracy/documents/g3002/Agenda frontsheet Council.pdf"),
+    ("brackenfold", "g3002_minutes.txt", "democracy/documents/g3002/Printed minutes Council.pdf"),
     (
         "brackenfold",
         "g3003_agenda.txt",
-        "documents/g3003/Agenda frontsheet Audit and Governance Committee.pdf",
+        "democracy/documents/g3003/Agenda frontsheet Audit and Governance Committee.pdf",
     ),
     (
         "brackenfold",
         "g3003_minutes.txt",
-        "documents/g3003/Printed minutes Audit and Governance Committee.pdf",
+        "democracy/documents/g3003/Printed minutes Audit and Governance Committee.pdf",
     ),
-    ("brackenfold", "s6001_report.txt", "documents/s6001/Draft Annual Governance Statement.pdf"),
+    (
+        "brackenfold",
+        "s6001_report.txt",
+        "democracy/documents/s6001/Draft Annual Governance Statement.pdf",
+    ),
     (
         "brackenfold",
         "g3004_agenda.txt",
-        "documents/g3004/Agenda frontsheet Audit and Governance Committee.pdf",
+        "democracy/documents/g3004/Agenda frontsheet Audit and Governance Committee.pdf",
     ),
     (
         "brackenfold",
         "g3004_minutes.txt",
-        "documents/g3004/Printed minutes Audit and Governance Committee.pdf",
+        "democracy/documents/g3004/Printed minutes Audit and Governance Committee.pdf",
     ),
     # Sallowmere: Cabinet 330 (4001 this week, 4002 old); Council 331 (4003 this week, 4004 old)
-    ("sallowmere", "g4001_agenda.txt", "documents/g4001/Agenda frontsheet Cabinet.pdf"),
-    ("sallowmere", "g4002_agenda.txt", "documents/g4002/Agenda frontsheet Cabinet.pdf"),
-    ("sallowmere", "g4002_minutes.txt", "documents/g4002/Printed minutes Cabinet.pdf"),
-    ("sallowmere", "g4003_agenda.txt", "documents/g4003/Agenda frontsheet Council.pdf"),
-    ("sallowmere", "g4003_minutes.txt", "documents/g4003/Printed minutes Council.pdf"),
+    ("sallowmere", "g4001_agenda.txt", "democracy/documents/g4001/Agenda frontsheet Cabinet.pdf"),
+    ("sallowmere", "g4002_agenda.txt", "democracy/documents/g4002/Agenda frontsheet Cabinet.pdf"),
+    ("sallowmere", "g4002_minutes.txt", "democracy/documents/g4002/Printed minutes Cabinet.pdf"),
+    ("sallowmere", "g4003_agenda.txt", "democracy/documents/g4003/Agenda frontsheet Council.pdf"),
+    ("sallowmere", "g4003_minutes.txt", "democracy/documents/g4003/Printed minutes Council.pdf"),
     (
         "sallowmere",
         "s7001_report.txt",
-        "documents/s7001/Report of the Chief Finance Officer under section 114.pdf",
+        "democracy/documents/s7001/Report of the Chief Finance Officer under section 114.pdf",
     ),
-    ("sallowmere", "g4004_agenda.txt", "documents/g4004/Agenda frontsheet Council.pdf"),
-    ("sallowmere", "g4004_minutes.txt", "documents/g4004/Printed minutes Council.pdf"),
+    ("sallowmere", "g4004_agenda.txt", "democracy/documents/g4004/Agenda frontsheet Council.pdf"),
+    ("sallowmere", "g4004_minutes.txt", "democracy/documents/g4004/Printed minutes Council.pdf"),
+    # Hollinsford (CMIS, not ModernGov): documents live at cmis5/Document.ashx@<query>.
+    # Council 3: Meeting 5101 (this week), 5102 (old);
+    # Cabinet 4: Meeting 5103 (this week), 5104 (old, minutes as an HTML page, no PDF).
+    (
+        "hollinsford",
+        "m5101_agenda.txt",
+        "cmis5/Document.ashx@czJKcaeAi5tUFL1DTL2UE4zNRBcoShgo=0lR8acRYSi4MDF8kWCBX1KpeZUaLJ4d8jOCs4bWYTI6wLqeeHq1PkCJV",
+    ),
+    (
+        "hollinsford",
+        "m5101_minutes.txt",
+        "cmis5/Document.ashx@czJKcaeAi5tUFL1DTL2UE4zNRBcoShgo=uoYqLRqrxZKiGvbtcj7bsHXDYzEzVMGPBnu3mY2lhm12FPzmV4eAk5M7",
+    ),
+    (
+        "hollinsford",
+        "r6001_report.txt",
+        "cmis5/Document.ashx@czJKcaeAi5tUFL1DTL2UE4zNRBcoShgo=ByFgDcEW7AKW3gc3FnJxFkQjVDZRucq2zyw8GOuLfafi1JrpRWBJG9en",
+    ),
+    (
+        "hollinsford",
+        "m5102_minutes.txt",
+        "cmis5/Document.ashx@czJKcaeAi5tUFL1DTL2UE4zNRBcoShgo=cC4davDsREymZzoU8nDX7rnx5xrbw0aRFvKyQQbV4iOmSpnXJzjdO9Kn",
+    ),
+    (
+        "hollinsford",
+        "m5103_agenda.txt",
+        "cmis5/Document.ashx@czJKcaeAi5tUFL1DTL2UE4zNRBcoShgo=UcOwcOBExM3tnY4WftHKrmUeUKjuZSibyToBcCcRtIiGKrzBYXHolHYa",
+    ),
+    (
+        "hollinsford",
+        "m5103_minutes.txt",
+        "cmis5/Document.ashx@czJKcaeAi5tUFL1DTL2UE4zNRBcoShgo=13il3C31U0lVvwvH70052LQmspJLc0DTFuvEVViv3FQdGLtPTT1VWe55",
+    ),
 ]
 
 _styles = getSampleStyleSheet()
@@ -127,7 +169,7 @@ def parse(path):
 
 def build(slug, src_name, out_rel):
     src = SRC / slug / src_name
-    out = SITE / slug / "democracy" / out_rel
+    out = SITE / slug / out_rel
     out.parent.mkdir(parents=True, exist_ok=True)
     title, story = parse(src)
     council = COUNCILS[slug]

@@ -154,6 +154,7 @@ class SmtpSettings(_Strict):
 
 class CrawlSettings(_Strict):
     contact: str = "radar-admin@example.org"
+    concurrency: int = Field(default=16, ge=1, le=64)  # across all domains at once
     concurrency_per_domain: int = Field(default=2, ge=1, le=8)
     download_timeout: int = Field(default=30, ge=1)
     max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)

@@ -15,14 +15,13 @@ def test_all_english_councils_are_known():
     assert register["E10000007"].region == "East Midlands"  # Derbyshire, corrected
 
 
-def test_demo_watch_list_loads_with_three_watched_councils():
+def test_demo_watch_list_loads_with_its_watched_councils():
     watchlist = load_watchlist(WATCHLIST)
-    assert {c.name for c in watchlist.watched_councils()} == {
-        "Kelderby",
-        "Brackenfold",
-        "Sallowmere",
-    }
-    assert len(watchlist.all_sources()) == 8
+    names = {c.name for c in watchlist.watched_councils()}
+    assert names == {"Kelderby", "Brackenfold", "Sallowmere", "Hollinsford", "Ashworth Vale"}
+    kinds = {s.kind for s in watchlist.all_sources()}
+    assert kinds == {"feed", "moderngov", "cmis", "sitemap", "listing"}
+    assert len(watchlist.all_sources()) == 12
     assert all(s.url.startswith("http://127.0.0.1:") for s in watchlist.all_sources())
     assert len(watchlist.regions) == 9
 

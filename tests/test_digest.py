@@ -47,14 +47,15 @@ def test_one_digest_per_region_is_delivered_by_smtp(sending_watchlist):
     by_region = {m["Subject"].split(" — ")[1]: m for m in messages}
     north_west = by_region["North West"]
     assert north_west["To"] == "adviser.northwest@example.org"
-    assert "1 council on the radar" in north_west["Subject"]
+    assert "councils on the radar" in north_west["Subject"]
     html = north_west.get_body(("html",)).get_content()
     text = north_west.get_body(("plain",)).get_content()
     for body in (html, text):
         assert "Kelderby" in body
         assert "not in itself an indication of failure" in body
     assert "High-risk change" in html and "/kelderby/" in html
-    assert "nothing" not in by_region["South West"]["Subject"]
+    assert "1 council on the radar" in by_region["South West"]["Subject"]
+    assert "Hollinsford" in by_region["West Midlands"].get_body(("plain",)).get_content()
     assert "0 councils on the radar" in by_region["London"]["Subject"]
 
 

@@ -30,7 +30,7 @@ def test_source_test_shows_items_without_storing_them(demo_web, tmp_path):
     result = run_radar(
         "source", "test", f"{demo_web.base_url}/media/wire/rss.xml", "--watchlist", str(watchlist)
     )
-    assert "feed source" in result.stdout and "10 items" in result.stdout
+    assert "feed source" in result.stdout and "13 items" in result.stdout
     assert "Brackenfold" in result.stdout
     assert not (tmp_path / "radar.db").exists()
 
