@@ -12,6 +12,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from pipelines.normalise import now_iso
+from pipelines.urls import canonical_url
 from radar.config import Source
 
 
@@ -52,10 +53,12 @@ source_checked = object()
 class RadarSpider(scrapy.Spider):
     """Base spider: knows its watch-list sources and records how each one fared."""
 
-    def __init__(self, sources: list[Source], known_urls: set[str] | None = None, **kwargs: Any):
+    def __init__(
+        self, sources: list[Source], known_urls: dict[str, str] | None = None, **kwargs: Any
+    ):
         super().__init__(**kwargs)
         self.sources = sources
-        self.known_urls = known_urls or set()
+        self.known_urls = known_urls or {}  # canonical URL -> when it was fetched
         self.health: dict[str, SourceHealth] = {}
 
     def begin(self, source: Source) -> SourceHealth:
@@ -81,6 +84,18 @@ class RadarSpider(scrapy.Spider):
     def _checked(self, source: Source, ok: bool) -> None:
         if self.crawler is not None:
             self.crawler.signals.send_catch_log(source_checked, source=source, ok=ok)
+
+    def needs_fetch(self, url: str, updated: str | None = None) -> tuple[bool, bool]:
+        """(fetch it?, is it an update of a stored item?) for an article or document URL.
+
+        Stored URLs are not fetched again unless the source dates a change after the fetch.
+        """
+        fetched = self.known_urls.get(canonical_url(url))
+        if fetched is None:
+            return True, False
+        if updated and fetched and updated > fetched:
+            return True, True
+        return False, False
 
     def parse_body(self, response: Response, item: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """A page or document fetched for `item`: the pipelines extract its text."""

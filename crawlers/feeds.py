@@ -16,13 +16,21 @@ from twisted.python.failure import Failure
 
 from crawlers.base import RadarSpider
 from pipelines.normalise import DATE_FORMAT
-from pipelines.urls import canonical_url, unwrap_alert_link
+from pipelines.urls import unwrap_alert_link
 from radar.config import Source
 
 KIND_BY_ORIGIN = {"council": "news", "media": "media", "alert": "alert", "government": "notice"}
 # A council's own pages are fetched first, so when a blog reprints a press release word for
 # word, de-duplication keeps the council's original and drops the copy.
 PRIORITY_BY_ORIGIN = {"council": 20, "government": 10, "media": 5, "alert": 0}
+
+
+def entry_updated(entry: Any) -> str | None:
+    """When the feed says an entry last changed (Atom <updated>), if later than published."""
+    updated, published = entry.get("updated_parsed"), entry.get("published_parsed")
+    if not updated or updated == published:
+        return None
+    return datetime.fromtimestamp(calendar.timegm(updated), UTC).strftime(DATE_FORMAT)
 
 
 def entry_published(entry: Any) -> str | None:
@@ -116,7 +124,8 @@ class FeedSpider(RadarSpider):
                 continue
             link = unwrap_alert_link(link)
             published = entry_published(entry)
-            if canonical_url(link) in self.known_urls:
+            fetch, is_update = self.needs_fetch(link, entry_updated(entry))
+            if not fetch:
                 continue
             item = self.base_item(
                 source,
@@ -126,6 +135,7 @@ class FeedSpider(RadarSpider):
                 summary=entry.get("summary", ""),
                 published=published,
                 date_source="feed" if published else None,
+                update=is_update,
             )
             yield scrapy.Request(
                 link,

@@ -20,7 +20,6 @@ from scrapy.utils.sitemap import sitemap_urls_from_robots
 
 from crawlers.base import RadarSpider
 from pipelines.normalise import DATE_FORMAT
-from pipelines.urls import canonical_url
 from radar.config import Source
 
 DEFAULT_PATTERN = r"/news/"
@@ -111,7 +110,8 @@ class SitemapSpider(RadarSpider):
         self.succeeded(source, response.status, len(articles))
         for entry in articles:
             url = response.urljoin(entry["loc"])
-            if canonical_url(url) in self.known_urls:
+            fetch, is_update = self.needs_fetch(url, w3c_date(entry.get("lastmod")))
+            if not fetch:
                 continue
             published = w3c_date(entry.get("publication_date") or entry.get("lastmod"))
             item = self.base_item(
@@ -121,6 +121,7 @@ class SitemapSpider(RadarSpider):
                 title=entry.get("title", ""),
                 published=published,
                 date_source="sitemap" if published else None,
+                update=is_update,
             )
             yield scrapy.Request(
                 url, callback=self.parse_body, errback=self.page_failed, cb_kwargs={"item": item}

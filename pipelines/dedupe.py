@@ -7,7 +7,7 @@ from typing import Any
 from scrapy.exceptions import DropItem
 
 from store import open_db
-from store.items import find_duplicate, record_alias
+from store.items import find_duplicate, mark_fetched, record_alias
 
 
 class DedupePipeline:
@@ -30,6 +30,8 @@ class DedupePipeline:
         url, digest = item["canonical_url"], item.get("content_hash")
         if url in self.seen_urls:
             raise DropItem(f"duplicate in this crawl: {item['url']}")
+        if item.get("update"):
+            return self._check_update(item)
         original = find_duplicate(self.db, url, digest)
         if original is None and digest in self.seen_hashes:
             raise DropItem(f"same text as another item in this crawl: {item['url']}")
@@ -40,4 +42,13 @@ class DedupePipeline:
         self.seen_urls.add(url)
         if digest:
             self.seen_hashes.add(digest)
+        return item
+
+    def _check_update(self, item: dict[str, Any]) -> dict[str, Any]:
+        """A stored URL the source says has changed: keep it only if its text did change."""
+        same_text = find_duplicate(self.db, "", item.get("content_hash"))
+        if same_text is not None:
+            mark_fetched(self.db, item["canonical_url"], item["fetched"])  # don't ask again
+            raise DropItem(f"updated but unchanged: {item['url']}")
+        self.seen_urls.add(item["canonical_url"])
         return item

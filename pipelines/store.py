@@ -7,7 +7,7 @@ from typing import Any
 
 from store import open_db
 from store.councils import record_source_run
-from store.items import insert_item
+from store.items import insert_item, update_item
 
 ITEM_COLUMNS = (
     "id", "url", "canonical_url", "source_id", "origin", "kind", "title", "text",
@@ -41,7 +41,9 @@ class StorePipeline:
         row["summary_only"] = int(bool(item.get("summary_only")))
         row["page_offsets"] = json.dumps(item["page_offsets"]) if item.get("page_offsets") else None
         row["meta"] = json.dumps(item.get("meta") or {})
-        if insert_item(self.db, row, item.get("councils", [])):
+        if item.get("update"):
+            update_item(self.db, {k: v for k, v in row.items() if k != "id"})
+        elif insert_item(self.db, row, item.get("councils", [])):
             health = self._health(spider).get(item["source_id"])
             if health is not None:
                 health.items_new += 1

@@ -9,10 +9,38 @@ from typing import Any
 from sqlite_utils import Database
 
 
-def known_urls(db: Database) -> set[str]:
-    """Canonical URLs stored, or seen as copies of stored items: not fetched again."""
-    sql = "select canonical_url from items union select canonical_url from url_aliases"
-    return {row["canonical_url"] for row in db.query(sql)}
+def known_urls(db: Database) -> dict[str, str]:
+    """Canonical URL -> when it was fetched, for stored items and their known copies.
+
+    A crawl does not fetch these again, unless the source says one was updated since.
+    """
+    sql = """
+        select canonical_url, fetched from items
+        union all select canonical_url, seen_at from url_aliases
+    """
+    return {row["canonical_url"]: row["fetched"] or "" for row in db.query(sql)}
+
+
+def mark_fetched(db: Database, canonical_url: str, fetched: str) -> None:
+    """Record that a stored URL was fetched again (and found unchanged)."""
+    with db.conn:
+        db.execute("update items set fetched = ? where canonical_url = ?", [fetched, canonical_url])
+
+
+def update_item(db: Database, item: dict[str, Any]) -> bool:
+    """Replace a stored item's content with a newer version of the same URL; its old tags
+    are dropped so `radar tag --store` classifies the new text. False if it is not stored."""
+    with db.conn:
+        found = db.execute(
+            "select id from items where canonical_url = ?", [item["canonical_url"]]
+        ).fetchone()
+        if not found:
+            return False
+        changes = {k: v for k, v in item.items() if k not in ("id", "canonical_url")}
+        db["items"].update(found[0], changes)
+        db.execute("delete from flags where item_id = ?", [found[0]])
+        db.execute("delete from tags where item_id = ?", [found[0]])
+    return True
 
 
 def find_duplicate(db: Database, canonical_url: str, content_hash: str | None) -> str | None:

@@ -10,6 +10,7 @@ import io
 import threading
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from pypdf import PdfWriter
@@ -129,6 +130,30 @@ class FaultWeb:
                     self.send_header("Location", "/feeds/loop.xml")
                     self.end_headers()
                     return None
+                if path == "/feeds/updated.atom":
+                    # The second time, the entry says it changed (Atom <updated>) after we read it.
+                    later = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+                    updated = "2026-11-25T10:00:00Z" if hit == 1 else later
+                    body = (
+                        '<feed xmlns="http://www.w3.org/2005/Atom"><title>Updates</title>'
+                        "<entry><title>Budget statement</title>"
+                        f'<link href="{base}/pages/changing.html"/>'
+                        "<id>tag:x,2026:1</id><published>2026-11-25T10:00:00Z</published>"
+                        f"<updated>{updated}</updated><summary>s</summary></entry></feed>"
+                    ).encode()
+                    return self.send(200, body, "application/atom+xml")
+                if path == "/pages/changing.html":
+                    version = (
+                        "the council agreed its budget"
+                        if hit == 1
+                        else ("the council has now failed to set a lawful budget")
+                    )
+                    page = (
+                        f"<html><body><article><h1>Budget statement</h1><p>After a long debate "
+                        f"{version}, the chief finance officer told members at the meeting of "
+                        f"the full council on Tuesday evening.</p></article></body></html>"
+                    ).encode()
+                    return self.send(200, page, "text/html")
                 if path == "/feeds/documents.xml":
                     links = [
                         ("Corrupt minutes", "/docs/corrupt.pdf"),

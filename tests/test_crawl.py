@@ -158,3 +158,35 @@ def test_dead_source_is_recorded_and_the_rest_carry_on(tmp_path, demo_web):
     assert "/media/gone/rss.xml" in sources["Gone"]["last_error"]
     assert sources["Wire"]["items_new"] == 10
     assert "HTTP 404" in result.stdout
+
+
+def test_sitemap_council_news_is_found_and_ordinary_pages_are_not(crawled):
+    found = rows(
+        crawled["db_path"], "select url, date_source from items where url like '%/hollinsford/%'"
+    )
+    urls = [row["url"] for row in found]
+    assert sum("/hollinsford/news/" in url for url in urls) == 8
+    assert not [url for url in urls if url.endswith(("council-tax.html", "contact-us.html"))]
+    assert {row["date_source"] for row in found if "/news/" in row["url"]} == {"sitemap"}
+
+
+def test_listing_council_news_follows_older_pages(crawled):
+    found = rows(
+        crawled["db_path"], "select url, date_source from items where url like '%/ashworth-vale/%'"
+    )
+    assert len(found) == 9, "5 on the first listing page, 4 on the second"
+    assert "/ashworth-vale/news/index.html?page=2" in crawled["requests"]
+    assert {row["date_source"] for row in found} == {"page"}, "dates from the pages' metadata"
+
+
+def test_cmis_minutes_reports_and_html_minutes_are_stored(crawled):
+    found = rows(
+        crawled["db_path"],
+        "select kind, title, page_offsets, meta from items where url like '%/hollinsford/cmis5/%'",
+    )
+    kinds = sorted(row["kind"] for row in found)
+    assert kinds == ["minutes", "minutes", "minutes", "minutes", "report"]
+    assert not [row for row in found if "Agenda" in row["title"]]
+    pdfs = [row for row in found if row["page_offsets"]]
+    assert len(pdfs) == 4, "Document.ashx links carry no .pdf: the PDF is recognised by content"
+    assert all(json.loads(row["meta"])["committee"] in ("Council", "Cabinet") for row in found)

@@ -1,0 +1,32 @@
+"""Incremental crawling: stored pages are fetched again only when their source says they changed."""
+
+from __future__ import annotations
+
+import yaml
+from conftest import rows, run_radar
+from faultweb import FaultWeb
+
+
+def test_an_updated_entry_is_fetched_again_and_replaces_the_stored_text(tmp_path):
+    with FaultWeb() as web:
+        watchlist = tmp_path / "watchlist.yaml"
+        watchlist.write_text(
+            yaml.safe_dump(
+                {
+                    "database": str(tmp_path / "radar.db"),
+                    "crawl": {"autothrottle": False},
+                    "sources": [{"kind": "feed", "url": f"{web.base_url}/feeds/updated.atom"}],
+                }
+            )
+        )
+        run_radar("crawl", "--watchlist", str(watchlist))
+        [first] = rows(tmp_path / "radar.db", "select * from items")
+        run_radar("tag", "--store", "--watchlist", str(watchlist))
+        run_radar("crawl", "--watchlist", str(watchlist))
+        hits = web.hits["/pages/changing.html"]
+    [second] = rows(tmp_path / "radar.db", "select * from items")
+    assert "agreed its budget" in first["text"]
+    assert "failed to set a lawful budget" in second["text"]
+    assert second["id"] == first["id"], "the same item, updated, not a second one"
+    assert rows(tmp_path / "radar.db", "select * from tags") == [], "its old tags are dropped"
+    assert hits == 2, "fetched when new and again when the feed said it changed"
