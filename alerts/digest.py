@@ -40,7 +40,7 @@ class CouncilOnRadar:
     name: str
     factors: list[str] = field(default_factory=list)
     score: float = 0.0
-    items: int = 0
+    items: int = 0  # distinct stories, not URLs
     evidence: list[Evidence] = field(default_factory=list)
 
 
@@ -78,17 +78,20 @@ def week_bounds(week: str) -> tuple[date, date]:
 
 def _choose_evidence(rows: list[dict[str, Any]]) -> list[Evidence]:
     """Up to three items: the strongest item for each factor first, so every factor on the
-    radar shows why; an item that shows several factors is listed once, with all of them."""
+    radar shows why; an item that shows several factors is listed once, with all of them,
+    and a story syndicated to several outlets is shown once."""
     best_per_factor: dict[str, dict[str, Any]] = {}
     for row in sorted(rows, key=lambda r: -r["score"]):
         best_per_factor.setdefault(row["factor"], row)
     ordered = sorted(best_per_factor.values(), key=lambda r: -r["score"])
     ordered += sorted(rows, key=lambda r: -r["score"])
     chosen: dict[str, Evidence] = {}
+    stories: set[str] = set()
     for candidate in ordered:
         item_id = candidate["item_id"]
-        if item_id in chosen or len(chosen) >= EVIDENCE_PER_COUNCIL:
+        if candidate["story_id"] in stories or len(chosen) >= EVIDENCE_PER_COUNCIL:
             continue
+        stories.add(candidate["story_id"])
         item_rows = [r for r in rows if r["item_id"] == item_id]
         best = max(item_rows, key=lambda r: r["score"])  # quote its most confident sentence
         chosen[item_id] = Evidence(
@@ -114,7 +117,7 @@ def build_digest(db: Database, region: str, week: str) -> Digest:
         council = councils.setdefault(
             row["gss_code"], CouncilOnRadar(row["gss_code"], row["council_name"])
         )
-        seen_items.setdefault(row["gss_code"], set()).add(row["item_id"])
+        seen_items.setdefault(row["gss_code"], set()).add(row["story_id"])  # a story counts once
         if row["factor"] not in council.factors:
             council.factors.append(row["factor"])
         council.score = max(council.score, row["score"])

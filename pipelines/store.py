@@ -8,10 +8,11 @@ from typing import Any
 from store import open_db
 from store.councils import record_source_run
 from store.items import insert_item, update_item
+from store.stories import save_sketch
 
 ITEM_COLUMNS = (
     "id", "url", "canonical_url", "source_id", "origin", "kind", "title", "text",
-    "summary_only", "published", "date_source", "fetched", "content_hash",
+    "summary_only", "published", "date_source", "fetched", "content_hash", "story_id",
 )  # fmt: skip
 
 
@@ -44,6 +45,8 @@ class StorePipeline:
         if item.get("update"):
             update_item(self.db, {k: v for k, v in row.items() if k != "id"})
         elif insert_item(self.db, row, item.get("councils", [])):
+            if item.get("story_sketch"):
+                save_sketch(self.db, item["id"], item["story_id"], item["story_sketch"])
             health = self._health(spider).get(item["source_id"])
             if health is not None:
                 health.items_new += 1

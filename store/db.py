@@ -31,7 +31,7 @@ TABLES: dict[str, dict[str, Any]] = {
             "id": str, "url": str, "canonical_url": str, "source_id": str, "origin": str,
             "kind": str, "title": str, "text": str, "summary_only": int, "published": str,
             "date_source": str, "fetched": str, "content_hash": str, "page_offsets": str,
-            "meta": str,
+            "meta": str, "story_id": str,
         },
         "pk": "id",
     },
@@ -40,6 +40,17 @@ TABLES: dict[str, dict[str, Any]] = {
     "url_aliases": {
         "columns": {"canonical_url": str, "item_id": str, "seen_at": str},
         "pk": "canonical_url",
+        "foreign_keys": [("item_id", "items", "id")],
+    },
+    # MinHash sketches and LSH bands of news-like items, to group syndicated stories.
+    "story_sketches": {
+        "columns": {"item_id": str, "story_id": str, "signature": str},
+        "pk": "item_id",
+        "foreign_keys": [("item_id", "items", "id")],
+    },
+    "story_bands": {
+        "columns": {"band": str, "item_id": str},
+        "pk": ("band", "item_id"),
         "foreign_keys": [("item_id", "items", "id")],
     },
     "item_councils": {
@@ -98,5 +109,6 @@ def ensure_schema(db: Database) -> None:
     db["items"].create_index(["canonical_url"], unique=True, if_not_exists=True)
     db["items"].create_index(["content_hash"], if_not_exists=True)
     db["items"].create_index(["published"], if_not_exists=True)
+    db["items"].create_index(["story_id"], if_not_exists=True)
     if not db["items"].detect_fts():
         db["items"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")

@@ -12,6 +12,7 @@ def flagged_items(db: Database, region: str, start: str, end: str) -> list[dict[
     """One row per (flag, council in region) for items published in [start, end)."""
     sql = """
         select c.gss_code, c.name as council_name, items.id as item_id, items.title, items.url,
+               coalesce(items.story_id, items.id) as story_id,
                items.kind, items.origin, coalesce(items.published, items.fetched) as published,
                coalesce(nullif(sources.name, ''), items.source_id) as source_name,
                flags.factor, flags.score, flags.evidence, flags.page, tags.sentiment

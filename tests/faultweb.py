@@ -130,6 +130,38 @@ class FaultWeb:
                     self.send_header("Location", "/feeds/loop.xml")
                     self.end_headers()
                     return None
+                if path == "/feeds/syndicated.xml":
+                    links = [
+                        ("Commissioners sent in", "/outlet/a.html"),
+                        ("Council faces commissioners", "/outlet/b.html"),
+                        ("Library reopens", "/outlet/c.html"),
+                    ]
+                    return self.send(200, rss(base, *links), xml)
+                if path.startswith("/outlet/"):
+                    story = (
+                        "Government commissioners will take control of Westmarsh Borough "
+                        "Council after a best value inspection found serious failures of "
+                        "governance. Ministers said the council's leadership had ignored "
+                        "warnings from its auditors for two years, and that commissioners "
+                        "would oversee finance, governance and senior appointments for at "
+                        "least three years while the council rebuilds its arrangements."
+                    )
+                    intro = {
+                        "/outlet/a.html": "",
+                        "/outlet/b.html": "EXCLUSIVE: Our reporter has learned that ",
+                        "/outlet/c.html": None,
+                    }[path]
+                    if intro is None:
+                        story = (
+                            "The central library reopened on Saturday after a refurbishment "
+                            "that added a children's room, a cafe and new study spaces, and "
+                            "the council thanked residents for their patience during the "
+                            "works, which finished two weeks early and within the budget."
+                        )
+                        intro = ""
+                    page = f"<html><body><article><h1>News</h1><p>{intro}{story}</p></article>"
+                    page += "</body></html>"
+                    return self.send(200, page.encode(), "text/html")
                 if path == "/feeds/updated.atom":
                     # The second time, the entry says it changed (Atom <updated>) after we read it.
                     later = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -30,3 +30,25 @@ def test_an_updated_entry_is_fetched_again_and_replaces_the_stored_text(tmp_path
     assert second["id"] == first["id"], "the same item, updated, not a second one"
     assert rows(tmp_path / "radar.db", "select * from tags") == [], "its old tags are dropped"
     assert hits == 2, "fetched when new and again when the feed said it changed"
+
+
+def test_a_story_syndicated_with_changes_is_grouped_and_counted_once(tmp_path):
+    with FaultWeb() as web:
+        watchlist = tmp_path / "watchlist.yaml"
+        watchlist.write_text(
+            yaml.safe_dump(
+                {
+                    "database": str(tmp_path / "radar.db"),
+                    "crawl": {"autothrottle": False},
+                    "sources": [{"kind": "feed", "url": f"{web.base_url}/feeds/syndicated.xml"}],
+                }
+            )
+        )
+        run_radar("crawl", "--watchlist", str(watchlist))
+    found = {
+        row["url"].rsplit("/", 1)[1]: row
+        for row in rows(tmp_path / "radar.db", "select * from items")
+    }
+    assert set(found) == {"a.html", "b.html", "c.html"}, "every URL is kept"
+    assert found["a.html"]["story_id"] == found["b.html"]["story_id"]
+    assert found["c.html"]["story_id"] != found["a.html"]["story_id"]

@@ -1,0 +1,96 @@
+"""Group syndicated stories: the same article in several outlets is one story, counted once.
+
+Exact copies are already dropped by de-duplication. Near-copies (an outlet's own intro, a
+changed headline, trimmed paragraphs) are found with MinHash over 5-word shingles and
+locality-sensitive hashing: the sketch is cut into bands, and items sharing a band are
+compared. Every URL is kept as its own item; items of one story share a `story_id`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+import numpy as np
+
+from store import open_db
+from store.stories import find_story_candidates, sketch_of
+
+PERMUTATIONS = 32
+BANDS = 8  # 8 bands of 4 rows: pairs above about 0.6 similarity share a band
+SHINGLE = 5
+SAME_STORY = 0.5  # estimated Jaccard similarity of shingle sets
+MIN_WORDS = 40
+STORY_KINDS = ("news", "media", "alert", "notice")  # minutes and reports are not syndicated
+_PRIME = np.uint64((1 << 61) - 1)
+_rng = np.random.default_rng(20261127)  # fixed: sketches must be comparable across runs
+_A = _rng.integers(1, (1 << 61) - 1, PERMUTATIONS, dtype=np.uint64)
+_B = _rng.integers(0, (1 << 61) - 1, PERMUTATIONS, dtype=np.uint64)
+
+
+def minhash(text: str) -> np.ndarray | None:
+    """PERMUTATIONS minimum hashes of the text's word shingles (None for short texts)."""
+    words = re.findall(r"\w+", text.lower())
+    if len(words) < MIN_WORDS:
+        return None
+    shingles = {" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
+    hashes = np.fromiter(
+        (
+            int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "little") >> 3
+            for s in shingles
+        ),
+        dtype=np.uint64,
+        count=len(shingles),
+    )
+    # (a*h + b) mod p per permutation; uint64 wraps, which keeps the family good enough here
+    mixed = (_A[:, None] * hashes[None, :] + _B[:, None]) % _PRIME
+    return mixed.min(axis=1)
+
+
+def band_keys(signature: np.ndarray) -> list[str]:
+    rows = PERMUTATIONS // BANDS
+    keys = []
+    for band in range(BANDS):
+        chunk = signature[band * rows : (band + 1) * rows].tobytes()
+        keys.append(f"{band}:{hashlib.blake2b(chunk, digest_size=8).hexdigest()}")
+    return keys
+
+
+def similarity(first: np.ndarray, second: np.ndarray) -> float:
+    return float(np.mean(first == second))
+
+
+class StoryPipeline:
+    """Give each item a `story_id`: an earlier near-identical item's story, or its own id."""
+
+    def __init__(self, database: str):
+        self.database = database
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> StoryPipeline:
+        return cls(str(crawler.settings["RADAR_WATCHLIST"].database))
+
+    def open_spider(self, spider: Any = None) -> None:
+        self.db = open_db(self.database)
+
+    def close_spider(self, spider: Any = None) -> None:
+        self.db.close()
+
+    def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
+        item["story_id"] = item["id"]
+        if item.get("kind") not in STORY_KINDS or item.get("summary_only"):
+            return item
+        signature = minhash(item.get("text") or "")
+        if signature is None:
+            return item
+        keys = band_keys(signature)
+        item["story_sketch"] = {"signature": signature.tolist(), "bands": keys}
+        best, best_story = SAME_STORY, None
+        for candidate in find_story_candidates(self.db, keys):
+            score = similarity(signature, np.asarray(sketch_of(candidate), dtype=np.uint64))
+            if score >= best:
+                best, best_story = score, candidate["story_id"]
+        if best_story:
+            item["story_id"] = best_story
+        return item
