@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-MAX_SENTENCES = 400  # a 40-page set of minutes; the title and lead always come first
 MIN_CHARS = 12
 MAX_CHARS = 600
 # A sentence ends at . ! ? followed by space and a capital/digit/quote, or at a line break.
@@ -50,4 +49,4 @@ def split_sentences(text: str) -> list[Sentence]:
             for offset in range(0, len(chunk), MAX_CHARS):
                 sentences.append(Sentence(chunk[offset : offset + MAX_CHARS], begin + offset))
         start = match.end()
-    return sentences[:MAX_SENTENCES]
+    return sentences

@@ -23,6 +23,7 @@ from radar.config import FACTORS, WatchList
 
 MIN_MODEL_WORDS = 5  # headings and list fragments ("Apologies for absence") are not scored
 LONG_ITEM_PASSAGES = 20  # above this, the stricter `thresholds.long_item` applies
+MAX_MODEL_PASSAGES = 400  # about 40 pages of minutes; beyond that only the rules read on
 LEAD_PASSAGES = 3  # title and first sentences: what the item is mainly about, for sentiment
 CHUNK_ITEMS = 64  # items embedded together; bounds memory on long JSON Lines input
 
@@ -77,24 +78,25 @@ class Tagger:
             yield from self._tag_chunk(chunk)
 
     def _tag_chunk(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Embed up to MAX_MODEL_PASSAGES passages per item; the rules read every passage."""
         all_passages = [passages_of(item) for item in items]
-        flat = [p.text for passages in all_passages for p in passages]
+        flat = [p.text for passages in all_passages for p in passages[:MAX_MODEL_PASSAGES]]
         embeddings = self.embedder.embed(flat)
         probs = self.heads.probabilities(embeddings)
         sentiment = self.heads.sentiment_probabilities(embeddings)
         results, start = [], 0
         for item, passages in zip(items, all_passages, strict=True):
-            end = start + len(passages)
-            window = slice(start, end)
+            modelled = min(len(passages), MAX_MODEL_PASSAGES)
+            window, unread = slice(start, start + modelled), len(passages) - modelled
             results.append(
                 self._result(
                     item,
                     passages,
-                    {name: values[window] for name, values in probs.items()},
+                    {name: np.pad(values[window], (0, unread)) for name, values in probs.items()},
                     sentiment[window],
                 )
             )
-            start = end
+            start += modelled
         return results
 
     def _result(
@@ -121,7 +123,9 @@ class Tagger:
         for factor in FACTORS:
             best = int(np.argmax(scores[factor]))
             factors[factor] = round(float(scores[factor][best]), 4)
-            if factors[factor] >= threshold:
+            # A rule or an admin's term is evidence enough on its own, however long the item.
+            needed = self.threshold if (factor, best) in fired_by else threshold
+            if factors[factor] >= needed:
                 labels.append(factor)
                 evidence[factor] = passages[best].text
                 flags[factor] = {

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import scrapy
+from scrapy import signals
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -28,6 +29,8 @@ class SourceHealth:
     items_new: int = 0
     etag: str | None = None
     last_modified: str | None = None
+    items_failed: int = 0
+    last_item_error: str | None = None
 
     def as_row(self) -> dict[str, Any]:
         row = dict(self.__dict__)
@@ -61,6 +64,26 @@ class RadarSpider(scrapy.Spider):
         self.known_urls = known_urls or {}  # canonical URL -> when it was fetched
         self.health: dict[str, SourceHealth] = {}
 
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> RadarSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.callback_crashed, signal=signals.spider_error)
+        return spider
+
+    def callback_crashed(self, failure: Failure, response: Response, spider: Any) -> None:
+        """A bug or an input our code did not expect: recorded like any failure, not lost."""
+        if spider is not self:
+            return
+        kwargs = response.request.cb_kwargs if response.request else {}
+        reason = f"{response.url}: {failure.type.__name__}: {failure.getErrorMessage()}"
+        if "source" in kwargs:
+            self.record_error(kwargs["source"], response.status, reason)
+        elif "item" in kwargs:
+            source = next(s for s in self.sources if s.id == kwargs["item"]["source_id"])
+            health = self.health[source.id]
+            health.items_failed += 1
+            health.last_item_error = reason
+
     def begin(self, source: Source) -> SourceHealth:
         health = self.health[source.id] = SourceHealth(last_attempt=now_iso())
         return health
@@ -74,6 +97,15 @@ class RadarSpider(scrapy.Spider):
     def failed(self, source: Source, failure: Failure) -> None:
         status, reason = describe_failure(failure)
         self.record_error(source, status, reason)
+
+    def item_failed(self, source: Source, failure: Failure) -> None:
+        """A page or document of a working source failed: counted and shown to the admin,
+        but it does not make the source itself failing (or suspend it)."""
+        _status, reason = describe_failure(failure)
+        health = self.health[source.id]
+        health.items_failed += 1
+        health.last_item_error = reason
+        self.logger.warning("item failed: %s", reason)
 
     def record_error(self, source: Source, status: int | None, reason: str) -> None:
         health = self.health[source.id]

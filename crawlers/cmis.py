@@ -65,10 +65,13 @@ class CmisSpider(MeetingSpider):
     ) -> Iterator[scrapy.Request]:
         for anchor in response.css(MEETING_LINKS):
             label = link_text(anchor)
+            url = response.urljoin(anchor.attrib["href"])
+            if self.meeting_done(url, meeting_date(label)):
+                continue
             name = label.split(" - ", 1)[1] if " - " in label else committee
             when = meeting_date(label)
             yield scrapy.Request(
-                response.urljoin(anchor.attrib["href"]),
+                url,
                 callback=self.parse_meeting,
                 errback=self.site_failed,
                 cb_kwargs={
@@ -80,6 +83,7 @@ class CmisSpider(MeetingSpider):
     def parse_meeting(
         self, response: Response, source: Source, meeting: dict[str, Any]
     ) -> Iterator[Any]:
+        meeting = {**meeting, "meeting_url": response.url}
         if not meeting.get("meeting_date"):
             for holder in response.css("div.holder"):
                 if "date" in " ".join(holder.css(".DNNLabel ::text").getall()).lower():
@@ -100,7 +104,7 @@ class CmisSpider(MeetingSpider):
             doc_type = document_type(label, url, default="report")
             if doc_type is None:
                 continue
-            request = self.document_request(source, meeting, url, doc_type, label, response.url)
+            request = self.document_request(source, meeting, url, doc_type, label)
             if request:
                 yield request
 

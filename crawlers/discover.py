@@ -54,8 +54,9 @@ class DiscoverSpider(scrapy.Spider):
         self.title = clean_text(response.css("title::text").get() or "")
         for link in response.css("link[rel~=alternate]"):
             if (link.attrib.get("type") or "").lower() in FEED_TYPES and link.attrib.get("href"):
-                name = link.attrib.get("title") or "News feed"
-                self.propose("feed", response.urljoin(link.attrib["href"]), name)
+                url = response.urljoin(link.attrib["href"])
+                if urlsplit(url).scheme in ("http", "https"):
+                    self.propose("feed", url, link.attrib.get("title") or "News feed")
         for anchor in response.css("a[href]"):
             url = response.urljoin(anchor.attrib["href"])
             text = clean_text(" ".join(anchor.css("::text").getall())).lower()

@@ -16,7 +16,7 @@ from twisted.python.failure import Failure
 
 from crawlers.base import RadarSpider
 from pipelines.normalise import DATE_FORMAT
-from pipelines.urls import unwrap_alert_link
+from pipelines.urls import is_web_url, unwrap_alert_link
 from radar.config import Source
 
 KIND_BY_ORIGIN = {"council": "news", "media": "media", "alert": "alert", "government": "notice"}
@@ -122,7 +122,11 @@ class FeedSpider(RadarSpider):
             link = entry.get("link")
             if not link:
                 continue
-            link = unwrap_alert_link(link)
+            link = response.urljoin(link)  # feeds may use relative links
+            if source.origin == "alert":
+                link = unwrap_alert_link(link)
+            if not is_web_url(link):
+                continue
             published = entry_published(entry)
             fetch, is_update = self.needs_fetch(link, entry_updated(entry))
             if not fetch:

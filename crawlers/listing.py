@@ -94,4 +94,8 @@ class ListingSpider(RadarSpider):
         self.logger.info("article not fetched: %s (%s)", item["url"], failure.getErrorMessage())
 
     def listing_failed(self, failure: Any) -> None:
-        self.failed(failure.request.cb_kwargs["source"], failure)
+        source, page = failure.request.cb_kwargs["source"], failure.request.cb_kwargs["page"]
+        if page == 1:
+            self.failed(source, failure)
+        else:
+            self.item_failed(source, failure)

@@ -7,7 +7,7 @@ documents (minutes, reports, decisions; agendas skipped) stored with that metada
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,9 +16,10 @@ from twisted.python.failure import Failure
 
 from crawlers.base import RadarSpider
 from pipelines.normalise import DATE_FORMAT
-from pipelines.urls import canonical_url
+from pipelines.urls import canonical_url, is_web_url
 from radar.config import Source
 
+RECHECK_DAYS = 31  # meetings younger than this are read again even when their minutes are in
 _MEETING_DATE = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]{3})[a-z]*,?\s+(\d{4})")
 
 
@@ -37,6 +38,8 @@ def meeting_date(text: str) -> str | None:
 def document_type(label: str, href: str, default: str | None = None) -> str | None:
     """minutes / decision / report; None for agendas (their substance is in the reports)."""
     text = label.lower()
+    if "previous" in text or "last meeting" in text:
+        return None  # "Minutes of the previous meeting" in an agenda pack: that meeting's copy
     if "minutes" in text:
         return "minutes"
     if "decision" in text:
@@ -49,7 +52,20 @@ def document_type(label: str, href: str, default: str | None = None) -> str | No
 
 
 class MeetingSpider(RadarSpider):
-    """Base for democracy-site spiders: meetings are dicts of committee and meeting_date."""
+    """Base for democracy-site spiders: meetings are dicts of committee, meeting_date and
+    meeting_url. A meeting whose minutes are already stored is not read again: minutes are
+    the last thing a meeting publishes, so its page has nothing new to offer."""
+
+    def __init__(self, *args: Any, meetings_done: set[str] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.meetings_done = {canonical_url(url) for url in meetings_done or ()}
+
+    def meeting_done(self, url: str, date: str | None) -> bool:
+        """Skip a meeting only once its minutes are stored and it is over a month old:
+        draft minutes get approved and decisions are added in the weeks after a meeting."""
+        if canonical_url(url) not in self.meetings_done or not date:
+            return False
+        return date < (datetime.now(UTC) - timedelta(days=RECHECK_DAYS)).strftime(DATE_FORMAT)
 
     def meeting_title(self, meeting: dict[str, Any], label: str) -> str:
         when = f" ({meeting['meeting_date'][:10]})" if meeting.get("meeting_date") else ""
@@ -80,9 +96,10 @@ class MeetingSpider(RadarSpider):
         url: str,
         doc_type: str,
         label: str,
-        meeting_url: str,
     ) -> scrapy.Request | None:
         """A request for one document of a meeting, unless it is already stored."""
+        if not is_web_url(url):
+            return None
         self.health[source.id].items_found += 1
         if canonical_url(url) in self.known_urls:
             return None
@@ -93,7 +110,7 @@ class MeetingSpider(RadarSpider):
             title=self.meeting_title(meeting, label),
             published=meeting.get("meeting_date"),
             date_source="meeting" if meeting.get("meeting_date") else None,
-            meta={**meeting, "doc_type": doc_type, "meeting_url": meeting_url},
+            meta={**meeting, "doc_type": doc_type},
         )
         return scrapy.Request(
             url, callback=self.parse_body, errback=self.document_failed, cb_kwargs={"item": item}
@@ -102,7 +119,15 @@ class MeetingSpider(RadarSpider):
     def document_failed(self, failure: Failure) -> None:
         item = failure.request.cb_kwargs["item"]
         source = next(s for s in self.sources if s.id == item["source_id"])
-        self.failed(source, failure)
+        self.item_failed(source, failure)
 
     def site_failed(self, failure: Failure) -> None:
-        self.failed(failure.request.cb_kwargs["source"], failure)
+        """The entry page failing fails the source; a committee or meeting page is one item."""
+        source = failure.request.cb_kwargs["source"]
+        if failure.request.callback == self.parse_committees:
+            self.failed(source, failure)
+        else:
+            self.item_failed(source, failure)
+
+    def parse_committees(self, response: Any, source: Source) -> Any:  # pragma: no cover
+        raise NotImplementedError

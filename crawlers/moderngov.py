@@ -58,8 +58,11 @@ class ModernGovSpider(MeetingSpider):
     ) -> Iterator[scrapy.Request]:
         for link in response.css("a[href*='ieListDocuments.aspx']"):
             label = clean_text(" ".join(link.css("::text").getall()))
+            url = response.urljoin(link.attrib["href"])
+            if self.meeting_done(url, meeting_date(label)):
+                continue
             yield scrapy.Request(
-                response.urljoin(link.attrib["href"]),
+                url,
                 callback=self.parse_meeting,
                 errback=self.site_failed,
                 cb_kwargs={
@@ -74,7 +77,7 @@ class ModernGovSpider(MeetingSpider):
         title_date = meeting["meeting_date"] or meeting_date(
             " ".join(response.css("h2 ::text").getall())
         )
-        meeting = {**meeting, "meeting_date": title_date}
+        meeting = {**meeting, "meeting_date": title_date, "meeting_url": response.url}
         inline = self.inline_minutes(response)
         if inline and (item := self.minutes_item(source, meeting, response.url, inline)):
             yield item
@@ -84,7 +87,7 @@ class ModernGovSpider(MeetingSpider):
             doc_type = document_type(label, href)
             if doc_type is None:
                 continue
-            request = self.document_request(source, meeting, href, doc_type, label, response.url)
+            request = self.document_request(source, meeting, href, doc_type, label)
             if request:
                 yield request
 

@@ -27,7 +27,7 @@ from store.councils import (
     sync_councils,
     sync_sources,
 )
-from store.items import count_items, known_urls
+from store.items import count_items, known_urls, meetings_with_minutes
 
 SPIDERS = {
     "feed": FeedSpider,
@@ -58,6 +58,8 @@ def crawl_settings(watchlist: WatchList, log_level: str = "WARNING") -> Settings
             "RETRY_TIMES": crawl.retries,
             "RADAR_BACKOFF_BASE": crawl.backoff_seconds,
             "COOKIES_ENABLED": False,
+            # Only http(s): a hostile feed or sitemap must not make us read file:, ftp:, s3:…
+            "DOWNLOAD_HANDLERS": {"file": None, "ftp": None, "s3": None, "data": None},
             "TELNETCONSOLE_ENABLED": False,
             "LOG_LEVEL": log_level,
             "LOG_INSTALL_ROOT_HANDLER": False,
@@ -128,7 +130,7 @@ def run_crawl(
     sync_councils(db, watchlist.council_register().values())
     sources = watchlist.all_sources()
     sync_sources(db, sources)
-    before, seen = count_items(db), known_urls(db)
+    before, seen, meetings = count_items(db), known_urls(db), meetings_with_minutes(db)
     validators = conditional_headers(db)
     suspended = suspended_sources(db, watchlist.crawl.max_failures)
     db.close()
@@ -140,7 +142,9 @@ def run_crawl(
     for kind, spider in SPIDERS.items():
         chosen = [s for s in sources if s.kind == kind]
         if chosen:
-            extra = {"validators": validators} if kind == "feed" else {}
+            extra: dict[str, Any] = {"validators": validators} if kind == "feed" else {}
+            if kind in ("moderngov", "cmis"):
+                extra["meetings_done"] = meetings
             crawler = process.create_crawler(spider)
             if on_progress:
                 progress.connect(crawler, on_progress)

@@ -7,7 +7,6 @@ For councils without a usable feed. Only URLs matching the source's `pattern` (d
 
 from __future__ import annotations
 
-import gzip
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -16,10 +15,12 @@ from typing import Any
 import scrapy
 from lxml import etree
 from scrapy.http import Response
+from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
 from crawlers.base import RadarSpider
 from pipelines.normalise import DATE_FORMAT
+from pipelines.urls import is_web_url
 from radar.config import Source
 
 DEFAULT_PATTERN = r"/news/"
@@ -95,7 +96,11 @@ class SitemapSpider(RadarSpider):
             return
         body = response.body
         if body[:2] == b"\x1f\x8b":
-            body = gzip.decompress(body)[:MAX_SITEMAP_BYTES]
+            try:
+                body = gunzip(body, max_size=MAX_SITEMAP_BYTES)
+            except (OSError, ValueError) as exc:  # corrupt, or inflates past the limit
+                self.record_error(source, response.status, f"{response.url}: bad gzip ({exc})")
+                return
         kind, entries = parse_sitemap(body)
         if kind == "sitemapindex" and depth < MAX_DEPTH:
             self.succeeded(source, response.status, 0)
@@ -110,6 +115,8 @@ class SitemapSpider(RadarSpider):
         self.succeeded(source, response.status, len(articles))
         for entry in articles:
             url = response.urljoin(entry["loc"])
+            if not is_web_url(url):
+                continue
             fetch, is_update = self.needs_fetch(url, w3c_date(entry.get("lastmod")))
             if not fetch:
                 continue

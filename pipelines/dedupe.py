@@ -7,7 +7,7 @@ from typing import Any
 from scrapy.exceptions import DropItem
 
 from store import open_db
-from store.items import find_duplicate, mark_fetched, record_alias
+from store.items import find_duplicate, mark_fetched, record_alias, stored_origin
 
 
 class DedupePipeline:
@@ -35,6 +35,14 @@ class DedupePipeline:
         original = find_duplicate(self.db, url, digest)
         if original is None and digest in self.seen_hashes:
             raise DropItem(f"same text as another item in this crawl: {item['url']}")
+        if original is not None and item.get("origin") == "council" and (
+            stored_origin(self.db, url) not in (None, "council")
+        ):
+            # A council's own page first stored through a media or search feed: the council's
+            # version takes over, so it is attributed to (and dated by) its publisher.
+            item["update"] = True
+            self.seen_urls.add(url)
+            return item
         if original is not None:
             if original != item["id"]:
                 record_alias(self.db, url, original, item["fetched"])

@@ -10,6 +10,9 @@ from typing import Any
 
 import trafilatura
 from pypdf import PdfReader
+from w3lib.html import remove_tags, replace_entities
+
+from pipelines.normalise import clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +99,11 @@ def is_pdf(content_type: str, url: str, body: bytes) -> bool:
     )
 
 
+def summary_text(item: dict[str, Any]) -> str:
+    """A feed's summary as plain text: feeds put HTML in it."""
+    return replace_entities(remove_tags(item.get("summary") or ""))
+
+
 class ExtractPipeline:
     """Fill `text` (and `page_offsets` for PDFs) from the fetched `body`."""
 
@@ -104,11 +112,11 @@ class ExtractPipeline:
         content_type = item.pop("content_type", "") or ""
         encoding = item.pop("encoding", None)
         if item.get("text") or body is None:
-            item.setdefault("text", item.get("summary") or "")
+            item.setdefault("text", summary_text(item))
             return item
         try:
             if is_pdf(content_type, item["url"], body):
-                pages = extract_pdf(body, item["url"])
+                pages = [clean_text(page) for page in extract_pdf(body, item["url"])]
                 offsets, parts, position = [], [], 0
                 for page in pages:
                     offsets.append(position)
@@ -120,7 +128,7 @@ class ExtractPipeline:
                 item["text"] = extract_docx(body, item["url"])
             else:
                 page = extract_html(body, item["url"], encoding)
-                item["text"] = page.text or item.get("summary") or ""
+                item["text"] = page.text or summary_text(item)
                 if not item.get("title") and page.title:
                     item["title"] = page.title
                 if not item.get("published") and page.date:
@@ -131,7 +139,7 @@ class ExtractPipeline:
         except ExtractionError as exc:
             # Keep the item (its feed summary, title and link) and say why it has no text.
             logger.warning("extract failed: %s", exc)
-            item["text"] = item.get("summary") or ""
+            item["text"] = summary_text(item)
             item["summary_only"] = True
             item.setdefault("meta", {})["extract_error"] = exc.reason
         return item

@@ -43,7 +43,7 @@ class StorePipeline:
         row["page_offsets"] = json.dumps(item["page_offsets"]) if item.get("page_offsets") else None
         row["meta"] = json.dumps(item.get("meta") or {})
         if item.get("update"):
-            update_item(self.db, {k: v for k, v in row.items() if k != "id"})
+            update_item(self.db, row, item.get("councils"))
         elif insert_item(self.db, row, item.get("councils", [])):
             if item.get("story_sketch"):
                 save_sketch(self.db, item["id"], item["story_id"], item["story_sketch"])

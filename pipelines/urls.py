@@ -14,6 +14,14 @@ TRACKING_PARAMS = (
 WRAPPER_PARAMS = ("url", "q", "u", "target")
 
 
+def is_web_url(url: str) -> bool:
+    """Only http(s) links are followed: never file:, ftp:, data:, javascript: and the like."""
+    try:
+        return urlsplit(url).scheme in ("http", "https")
+    except ValueError:
+        return False
+
+
 def canonical_url(url: str) -> str:
     """One spelling per page: sorted query, no fragment, no tracking parameters."""
     cleaned = url_query_cleaner(url, TRACKING_PARAMS, remove=True, keep_fragments=False)

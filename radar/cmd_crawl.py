@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from radar.config import WatchList
+from radar.config import ConfigError, WatchList, load_watchlist
 from radar.console import QuietOption, WatchListOption, err, load_or_exit, open_store, out
 
 
@@ -224,6 +224,9 @@ def discover(
             err.print("Name the council with --council GSS_CODE to write these sources.")
             raise typer.Exit(2)
         path = watchlist or default_watchlist_path()
-        added = add_sources(path, council, proposals)
-        load_or_exit(path)  # the edited file must still validate
+        try:
+            added = add_sources(path, council, proposals, validate=load_watchlist)
+        except ConfigError as exc:
+            err.print(f"[red]Not written; the watch list would not load:[/red] {escape(str(exc))}")
+            raise typer.Exit(2) from None
         out.print(f"Added {added} sources to {council} in {path}.")

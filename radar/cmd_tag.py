@@ -85,7 +85,7 @@ def tag_stream(config: WatchList, lines: Any, output: Any) -> int:
 def tag_store(config: WatchList, retag: bool = False) -> int:
     from classifiers.tagger import Tagger
     from pipelines.normalise import now_iso
-    from store.items import items_to_tag, save_tags
+    from store.items import count_flagged, items_to_tag, save_tags
 
     db = open_store(config)
     with err.status("Loading the classifier…"):
@@ -114,7 +114,7 @@ def tag_store(config: WatchList, retag: bool = False) -> int:
             )
             progress.advance(task)
         tagged = save_tags(db, rows)
-    flagged = db.execute("select count(distinct item_id) from flags").fetchone()[0]
+    flagged = count_flagged(db)
     err.print(f"Tagged {tagged} items with {tagger.version}; {flagged} items flagged in the store.")
     return tagged
 

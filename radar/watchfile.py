@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 
 
-def add_sources(path: Path, gss_code: str, sources: list[dict[str, Any]]) -> int:
+def add_sources(
+    path: Path, gss_code: str, sources: list[dict[str, Any]], validate: Callable[[Path], Any]
+) -> int:
     """Add sources to a council's entry (creating the entry); returns how many were new."""
     yaml = YAML()
     yaml.preserve_quotes = True
@@ -23,6 +27,13 @@ def add_sources(path: Path, gss_code: str, sources: list[dict[str, Any]]) -> int
     have = {s.get("url") for s in entry.setdefault("sources", [])}
     added = [s for s in sources if s["url"] not in have]
     entry["sources"].extend({**s, "origin": "council"} for s in added)
-    with path.open("w", encoding="utf-8") as handle:
+    trial = path.with_name(f".{path.name}.new")
+    with trial.open("w", encoding="utf-8") as handle:
         yaml.dump(data, handle)
+    try:
+        validate(trial)  # a watch list that would not load is never written over the old one
+    except Exception:
+        trial.unlink(missing_ok=True)
+        raise
+    os.replace(trial, path)
     return len(added)

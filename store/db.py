@@ -22,7 +22,7 @@ TABLES: dict[str, dict[str, Any]] = {
             "id": str, "kind": str, "origin": str, "name": str, "url": str, "council": str,
             "last_attempt": str, "last_success": str, "last_status": int, "last_error": str,
             "items_found": int, "items_new": int, "consecutive_failures": int,
-            "etag": str, "last_modified": str,
+            "etag": str, "last_modified": str, "items_failed": int, "last_item_error": str,
         },
         "pk": "id",
     },

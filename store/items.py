@@ -27,9 +27,19 @@ def mark_fetched(db: Database, canonical_url: str, fetched: str) -> None:
         db.execute("update items set fetched = ? where canonical_url = ?", [fetched, canonical_url])
 
 
-def update_item(db: Database, item: dict[str, Any]) -> bool:
-    """Replace a stored item's content with a newer version of the same URL; its old tags
-    are dropped so `radar tag --store` classifies the new text. False if it is not stored."""
+def stored_origin(db: Database, canonical_url: str) -> str | None:
+    """The origin (council, media, alert, government) of the item stored at this URL."""
+    row = db.execute("select origin from items where canonical_url = ?", [canonical_url])
+    found = row.fetchone()
+    return found[0] if found else None
+
+
+def update_item(
+    db: Database, item: dict[str, Any], councils: list[tuple[str, str]] | None = None
+) -> bool:
+    """Replace a stored item's content (and, given `councils`, its council links) with a newer
+    version of the same URL; its old tags are dropped so `radar tag --store` classifies the
+    new text. False if it is not stored."""
     with db.conn:
         found = db.execute(
             "select id from items where canonical_url = ?", [item["canonical_url"]]
@@ -40,7 +50,23 @@ def update_item(db: Database, item: dict[str, Any]) -> bool:
         db["items"].update(found[0], changes)
         db.execute("delete from flags where item_id = ?", [found[0]])
         db.execute("delete from tags where item_id = ?", [found[0]])
+        if councils is not None:
+            db.execute("delete from item_councils where item_id = ?", [found[0]])
+            db["item_councils"].insert_all(
+                ({"item_id": found[0], "gss_code": code, "method": how} for code, how in councils),
+                pk=("item_id", "gss_code"),
+                ignore=True,
+            )
     return True
+
+
+def meetings_with_minutes(db: Database) -> set[str]:
+    """Meeting pages whose minutes are stored (democracy spiders need not read them again)."""
+    sql = """
+        select json_extract(meta, '$.meeting_url') as url from items
+        where kind = 'minutes' and json_extract(meta, '$.meeting_url') is not null
+    """
+    return {row["url"] for row in db.query(sql)}
 
 
 def find_duplicate(db: Database, canonical_url: str, content_hash: str | None) -> str | None:
@@ -83,6 +109,11 @@ def insert_item(db: Database, item: dict[str, Any], councils: Iterable[tuple[str
 
 def count_items(db: Database) -> int:
     return db["items"].count
+
+
+def count_flagged(db: Database) -> int:
+    """Items with at least one factor flagged."""
+    return db.execute("select count(distinct item_id) from flags").fetchone()[0]
 
 
 def items_to_tag(

@@ -130,6 +130,19 @@ class FaultWeb:
                     self.send_header("Location", "/feeds/loop.xml")
                     self.end_headers()
                     return None
+                if path == "/feeds/hostile-links.xml":
+                    body = (
+                        b'<?xml version="1.0"?><rss version="2.0"><channel><title>H</title>'
+                        b"<item><title>Local file</title><link>file:///etc/hostname</link>"
+                        b"<description>x</description></item>"
+                        b"<item><title>Relative link</title><link>/pages/relative.html</link>"
+                        b"<description>y</description></item>"
+                        b"<item><title>Gone with markup</title><link>/gone/none.html</link>"
+                        b"<description>&lt;p&gt;Council &lt;b&gt;sets&lt;/b&gt; budget&lt;/p&gt;"
+                        b'&lt;img src="x.png" /&gt;</description></item>'
+                        b"</channel></rss>"
+                    )
+                    return self.send(200, body, xml)
                 if path == "/feeds/syndicated.xml":
                     links = [
                         ("Commissioners sent in", "/outlet/a.html"),

@@ -11,7 +11,7 @@ from faultweb import FaultWeb
 
 FAULT_FEEDS = (
     "malformed", "latin1", "html-200", "gone", "flaky", "busy", "slow", "huge", "loop",
-    "documents",
+    "documents", "hostile-links",
 )  # fmt: skip
 
 
@@ -136,3 +136,19 @@ def test_radar_sources_shows_troubled_sources_first(fault_crawl):
     healthy = names.index("flaky")
     for troubled in ("gone", "malformed", "html-200", "loop", "huge", "slow"):
         assert names.index(troubled) < healthy
+
+
+def test_links_to_local_files_are_never_fetched(fault_crawl):
+    assert not rows(fault_crawl["db"], "select * from items where url like 'file:%'")
+    [kept] = rows(fault_crawl["db"], "select * from items where title = 'Local file'") or [None]
+    assert kept is None or kept["summary_only"] == 1
+
+
+def test_relative_feed_links_are_resolved(fault_crawl):
+    page = item(fault_crawl, "/pages/relative.html")
+    assert page["url"].startswith("http://127.0.0.1:") and "library will reopen" in page["text"]
+
+
+def test_summaries_are_stored_as_plain_text(fault_crawl):
+    gone = item(fault_crawl, "/gone/none.html")
+    assert gone["summary_only"] == 1 and gone["text"] == "Council sets budget"

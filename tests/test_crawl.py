@@ -13,7 +13,9 @@ def test_crawl_stores_items_from_every_demo_source(crawled):
     for source in sources:
         assert source["last_error"] is None, source
         assert source["last_status"] == 200, source
-        assert source["items_new"] > 0, f"{source['name']} stored nothing"
+        assert source["items_found"] > 0, f"{source['name']} found nothing"
+        if source["origin"] == "council":  # a search feed's stories may all be stored already
+            assert source["items_new"] > 0, f"{source['name']} stored nothing"
 
 
 def test_crawl_obeys_robots_txt(crawled):
