@@ -74,8 +74,8 @@ class FeedSpider(RadarSpider):
 
     def read_alerts_last(self) -> None:
         """Alert feeds point at stories the media feeds also carry: reading them once the
-        other feeds are done means each story is stored under its publisher's feed, and the
-        alert's copy is skipped by Scrapy's duplicate filter instead of fetched twice."""
+        other feeds are done means each story is stored under its publisher's feed; the
+        alert's copy is then skipped (same URL) or dropped by de-duplication (same text)."""
         alerts = [s for s in self.sources if s.origin == "alert" and s.id not in self.health]
         if not alerts:
             return
