@@ -20,11 +20,23 @@ from pipelines.urls import canonical_url, is_web_url
 from radar.config import Source
 
 RECHECK_DAYS = 31  # meetings younger than this are read again even when their minutes are in
+_NUMERIC_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b|\b(\d{4})-(\d{2})-(\d{2})")
 _MEETING_DATE = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]{3})[a-z]*,?\s+(\d{4})")
 
 
 def meeting_date(text: str) -> str | None:
     """Dates as democracy sites write them: '24 Nov 2026 7.00 pm', 'Tue 24th November, 2026'."""
+    numeric = _NUMERIC_DATE.search(text)
+    if numeric:  # 26/11/2026 (calendar titles, the web service) or 2026-11-26
+        if numeric[1]:
+            day, month, year = numeric[1], numeric[2], numeric[3]
+        else:
+            year, month, day = numeric[4], numeric[5], numeric[6]
+        try:
+            moment = datetime(int(year), int(month), int(day), tzinfo=UTC)
+        except ValueError:
+            return None
+        return moment.strftime(DATE_FORMAT)
     match = _MEETING_DATE.search(text)
     if not match:
         return None

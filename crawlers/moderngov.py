@@ -17,9 +17,13 @@ import scrapy
 from scrapy.http import Response
 
 from crawlers.meetings import MeetingSpider, document_type, meeting_date
+from crawlers.xml import parse_xml
 from pipelines.normalise import clean_text
 from radar.config import Source
 
+_CALENDAR_STATUS = re.compile(r"^(NEW|MOVED|PROVISIONAL|RESCHEDULED)\s+-\s+", re.IGNORECASE)
+# The web service wants both dates but real sites ignore them; a fixed range keeps the URL stable.
+SERVICE_DATES = "sFromDate=2000-01-01&sToDate=2099-12-31"
 _SIZE_SUFFIX = re.compile(r"\s*\b(PDF|DOCX?|HTML)\b\s*[\d.,]*\s*[KMG]?B\s*$", re.IGNORECASE)
 
 
@@ -36,6 +40,80 @@ class ModernGovSpider(MeetingSpider):
                 cb_kwargs={"source": source},
                 dont_filter=True,
             )
+            # The month's calendar finds meetings of committees the list leaves out.
+            yield scrapy.Request(
+                urljoin(source.url, "mgCalendarMonthView.aspx"),
+                callback=self.parse_calendar,
+                errback=self.site_failed,
+                cb_kwargs={"source": source},
+            )
+            if source.web_service:
+                yield scrapy.Request(
+                    urljoin(source.url, "mgWebService.asmx/GetCommittees"),
+                    callback=self.parse_service_committees,
+                    errback=self.site_failed,
+                    cb_kwargs={"source": source},
+                )
+
+    def parse_calendar(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
+        """Calendar links: `a.mgCalendarCellTxt`, titled 'Cabinet, 26/11/2026 7.00 pm'."""
+        for link in response.css("a.mgCalendarCellTxt, a[href*='ieListDocuments.aspx']"):
+            title = link.attrib.get("title") or clean_text(" ".join(link.css("::text").getall()))
+            title = _CALENDAR_STATUS.sub("", title)
+            committee = title.split(",", 1)[0].strip()
+            if title.upper().startswith("CANCELLED"):
+                continue
+            yield from self.meeting_request(
+                source, response.urljoin(link.attrib["href"]), committee, meeting_date(title)
+            )
+
+    def parse_service_committees(
+        self, response: Response, source: Source
+    ) -> Iterator[scrapy.Request]:
+        """mgWebService.asmx/GetCommittees: /committees/committee/{committeeid, committeetitle}."""
+        root = parse_xml(response.body)
+        for committee in root.iter("committee") if root is not None else ():
+            committee_id = committee.findtext("committeeid")
+            if committee_id and committee_id.isdigit():
+                yield scrapy.Request(
+                    response.urljoin(f"GetMeetings?lCommitteeId={committee_id}&{SERVICE_DATES}"),
+                    callback=self.parse_service_meetings,
+                    errback=self.site_failed,
+                    cb_kwargs={"source": source},
+                )
+
+    def parse_service_meetings(
+        self, response: Response, source: Source
+    ) -> Iterator[scrapy.Request]:
+        """GetMeetings: committee/committeemeetings/meeting/{meetingid, meetingdate}; the
+        service gives no links, so meeting pages are built as ModernGov names them."""
+        root = parse_xml(response.body)
+        for committee in root.iter("committee") if root is not None else ():
+            committee_id = committee.findtext("committeeid") or ""
+            title = committee.findtext("committeetitle") or ""
+            for meeting in committee.iter("meeting"):
+                meeting_id = meeting.findtext("meetingid") or ""
+                if not (committee_id.isdigit() and meeting_id.isdigit()):
+                    continue
+                url = urljoin(
+                    response.url.split("mgWebService.asmx")[0],
+                    f"ieListDocuments.aspx?CId={committee_id}&MId={meeting_id}&Ver=4",
+                )
+                when = meeting_date(meeting.findtext("meetingdate") or "")
+                yield from self.meeting_request(source, url, title, when)
+
+    def meeting_request(
+        self, source: Source, url: str, committee: str, when: str | None
+    ) -> Iterator[scrapy.Request]:
+        """The meeting page, unless its minutes are stored and it is over a month old."""
+        if self.meeting_done(url, when):
+            return
+        yield scrapy.Request(
+            url,
+            callback=self.parse_meeting,
+            errback=self.site_failed,
+            cb_kwargs={"source": source, "meeting": {"committee": committee, "meeting_date": when}},
+        )
 
     def parse_committees(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
         links = response.css("a[href*='mgCommitteeDetails.aspx']")
@@ -59,17 +137,7 @@ class ModernGovSpider(MeetingSpider):
         for link in response.css("a[href*='ieListDocuments.aspx']"):
             label = clean_text(" ".join(link.css("::text").getall()))
             url = response.urljoin(link.attrib["href"])
-            if self.meeting_done(url, meeting_date(label)):
-                continue
-            yield scrapy.Request(
-                url,
-                callback=self.parse_meeting,
-                errback=self.site_failed,
-                cb_kwargs={
-                    "source": source,
-                    "meeting": {"committee": committee, "meeting_date": meeting_date(label)},
-                },
-            )
+            yield from self.meeting_request(source, url, committee, meeting_date(label))
 
     def parse_meeting(
         self, response: Response, source: Source, meeting: dict[str, Any]

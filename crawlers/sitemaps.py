@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
-from lxml import etree
 from scrapy.http import Response
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
 from crawlers.base import RadarSpider
+from crawlers.xml import local_name, parse_xml
 from pipelines.normalise import DATE_FORMAT
 from pipelines.urls import is_web_url
 from radar.config import Source
@@ -26,23 +26,12 @@ from radar.config import Source
 DEFAULT_PATTERN = r"/news/"
 MAX_DEPTH = 3  # robots.txt → index → urlset is 2; deeper nesting is a misconfiguration
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemap protocol's own limit, uncompressed
-# No entities, no network, no DTDs: a sitemap is untrusted XML.
-_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=True
-)
-
-
-def local_name(tag: Any) -> str:
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
 def parse_sitemap(body: bytes) -> tuple[str, list[dict[str, str]]]:
     """('sitemapindex' | 'urlset' | '', entries): each entry's loc, lastmod, and for news
     sitemaps its publication_date and title."""
-    try:
-        root = etree.fromstring(body, _PARSER)
-    except etree.XMLSyntaxError:
-        return "", []
+    root = parse_xml(body)
     if root is None:
         return "", []
     entries = []

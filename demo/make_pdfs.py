@@ -44,6 +44,12 @@ MAPPING = [
     ("kelderby", "g2002_minutes.txt", "democracy/documents/g2002/Printed minutes Cabinet.pdf"),
     ("kelderby", "g2003_agenda.txt", "democracy/documents/g2003/Agenda frontsheet Council.pdf"),
     ("kelderby", "g2004_agenda.txt", "democracy/documents/g2004/Agenda frontsheet Council.pdf"),
+    # Kelderby Overview and Scrutiny Committee 132 (MId 2005 this week): only on the calendar
+    (
+        "kelderby",
+        "g2005_minutes.txt",
+        "democracy/documents/g2005/Printed minutes Overview and Scrutiny Committee.pdf",
+    ),
     # Brackenfold: Council 230 (3001 this week, 3002 old);
     # Audit and Governance 231 (3003 this week, 3004 old)
     ("brackenfold", "g3001_agenda.txt", "democracy/documents/g3001/Agenda frontsheet Council.pdf"),

@@ -35,8 +35,9 @@ CONTENT_TYPES = {
     ".atom": "application/atom+xml; charset=utf-8",
     ".pdf": "application/pdf",
     ".txt": "text/plain; charset=utf-8",
+    ".asmx-xml": "text/xml; charset=utf-8",
 }
-TEXT_SUFFIXES = {".html", ".aspx", ".xml", ".rss", ".atom", ".txt"}
+TEXT_SUFFIXES = {".html", ".aspx", ".xml", ".rss", ".atom", ".txt", ".asmx-xml"}
 _PLACEHOLDER = re.compile(r"@(RECENT|OLD):(\d+):(rfc|iso|human|mg)@")
 
 
@@ -149,6 +150,8 @@ class DemoWeb:
                     self.send_error(404, "Not Found")
                     return
                 suffix = Path(unquote(parts.path)).suffix.lower()
+                if "/mgWebService.asmx/" in parts.path:
+                    suffix = ".asmx-xml"  # ModernGov's web service answers GETs with XML
                 body = file.read_bytes()
                 if suffix in TEXT_SUFFIXES:
                     body = render(body.decode("utf-8"), web.base_url, web.now()).encode("utf-8")

@@ -35,8 +35,10 @@ class DedupePipeline:
         original = find_duplicate(self.db, url, digest)
         if original is None and digest in self.seen_hashes:
             raise DropItem(f"same text as another item in this crawl: {item['url']}")
-        if original is not None and item.get("origin") == "council" and (
-            stored_origin(self.db, url) not in (None, "council")
+        if (
+            original is not None
+            and item.get("origin") == "council"
+            and (stored_origin(self.db, url) not in (None, "council"))
         ):
             # A council's own page first stored through a media or search feed: the council's
             # version takes over, so it is attributed to (and dated by) its publisher.

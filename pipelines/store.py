@@ -43,11 +43,12 @@ class StorePipeline:
         row["page_offsets"] = json.dumps(item["page_offsets"]) if item.get("page_offsets") else None
         row["meta"] = json.dumps(item.get("meta") or {})
         if item.get("update"):
-            update_item(self.db, row, item.get("councils"))
-        elif insert_item(self.db, row, item.get("councils", [])):
-            if item.get("story_sketch"):
+            stored = update_item(self.db, row, item.get("councils"))
+        else:
+            stored = insert_item(self.db, row, item.get("councils", []))
+            if stored and item.get("story_sketch"):
                 save_sketch(self.db, item["id"], item["story_id"], item["story_sketch"])
-            health = self._health(spider).get(item["source_id"])
-            if health is not None:
-                health.items_new += 1
+        health = self._health(spider).get(item["source_id"])
+        if stored and health is not None:
+            health.items_new += 1  # new, or newer: an update counts as something new
         return item

@@ -85,6 +85,7 @@ class Source(_Strict):
     pattern: str | None = None
     selector: str | None = None
     next_selector: str | None = None
+    web_service: bool = False  # moderngov: also ask mgWebService.asmx for committees/meetings
 
     @property
     def id(self) -> str:

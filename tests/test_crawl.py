@@ -120,6 +120,7 @@ def is_listing(path: str) -> bool:
         "rss.xml", "news.rss", ".atom", "/robots.txt", "sitemap", "/news/index.html",
         "mgListCommittees", "ieListMeetings", "ieListDocuments",
         "Committees.aspx", "ViewCMIS_CommitteeDetails", "ViewMeetingPublic",
+        "mgCalendarMonthView", "mgWebService.asmx",
     )  # fmt: skip
     return any(mark in path for mark in marks)
 
@@ -192,3 +193,14 @@ def test_cmis_minutes_reports_and_html_minutes_are_stored(crawled):
     pdfs = [row for row in found if row["page_offsets"]]
     assert len(pdfs) == 4, "Document.ashx links carry no .pdf: the PDF is recognised by content"
     assert all(json.loads(row["meta"])["committee"] in ("Council", "Cabinet") for row in found)
+
+
+def test_moderngov_calendar_and_web_service_find_meetings_the_committee_list_misses(crawled):
+    assert "/kelderby/democracy/mgCalendarMonthView.aspx" in crawled["requests"]
+    assert "/kelderby/democracy/mgWebService.asmx/GetCommittees" in crawled["requests"]
+    assert any("GetMeetings?lCommitteeId=130" in path for path in crawled["requests"])
+    [scrutiny] = rows(
+        crawled["db_path"], "select * from items where url like '%/g2005/Printed%20minutes%'"
+    )
+    assert json.loads(scrutiny["meta"])["committee"] == "Overview and Scrutiny Committee"
+    assert scrutiny["date_source"] == "meeting"
