@@ -21,7 +21,7 @@ def test_demo_watch_list_loads_with_its_watched_councils():
     assert names == {"Kelderby", "Brackenfold", "Sallowmere", "Hollinsford", "Ashworth Vale"}
     kinds = {s.kind for s in watchlist.all_sources()}
     assert kinds == {"feed", "moderngov", "cmis", "sitemap", "listing"}
-    assert len(watchlist.all_sources()) == 12
+    assert len(watchlist.all_sources()) == 13
     assert all(s.url.startswith("http://127.0.0.1:") for s in watchlist.all_sources())
     assert len(watchlist.regions) == 9
 

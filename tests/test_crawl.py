@@ -9,7 +9,7 @@ from conftest import rows, run_radar, write_watchlist
 
 def test_crawl_stores_items_from_every_demo_source(crawled):
     sources = rows(crawled["db_path"], "select * from sources")
-    assert len(sources) == 12
+    assert len(sources) == 13
     for source in sources:
         assert source["last_error"] is None, source
         assert source["last_status"] == 200, source
@@ -204,3 +204,15 @@ def test_moderngov_calendar_and_web_service_find_meetings_the_committee_list_mis
     )
     assert json.loads(scrutiny["meta"])["committee"] == "Overview and Scrutiny Committee"
     assert scrutiny["date_source"] == "meeting"
+
+
+def test_government_notices_are_attributed_to_the_councils_they_concern(crawled):
+    found = rows(
+        crawled["db_path"],
+        """select i.title, group_concat(ic.gss_code) as codes from items i
+           join item_councils ic on ic.item_id = i.id where i.origin = 'government'
+           group by i.id""",
+    )
+    by_title = {row["title"]: row["codes"] for row in found}
+    assert by_title["Best value notice issued to Brackenfold District Council"] == "X07000001"
+    assert by_title["Commissioners appointed at Hollinsford Borough Council"] == "X07000002"
