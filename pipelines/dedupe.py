@@ -6,25 +6,15 @@ from typing import Any
 
 from scrapy.exceptions import DropItem
 
-from store import open_db
+from pipelines.database import StoreBackedPipeline
 from store.items import find_duplicate, mark_fetched, record_alias, stored_origin
 
 
-class DedupePipeline:
-    def __init__(self, database: str):
-        self.database = database
+class DedupePipeline(StoreBackedPipeline):
+    def __init__(self, database: str, crawler: Any = None):
+        super().__init__(database, crawler)
         self.seen_urls: set[str] = set()
         self.seen_hashes: set[str] = set()
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> DedupePipeline:
-        return cls(str(crawler.settings["RADAR_WATCHLIST"].database))
-
-    def open_spider(self, spider: Any = None) -> None:
-        self.db = open_db(self.database)
-
-    def close_spider(self, spider: Any = None) -> None:
-        self.db.close()
 
     def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
         url, digest = item["canonical_url"], item.get("content_hash")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from store import open_db
+from pipelines.database import StoreBackedPipeline
 from store.councils import record_source_run
 from store.items import insert_item, update_item
 from store.stories import save_sketch
@@ -16,26 +16,15 @@ ITEM_COLUMNS = (
 )  # fmt: skip
 
 
-class StorePipeline:
-    def __init__(self, database: str, crawler: Any = None):
-        self.database = database
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> StorePipeline:
-        return cls(str(crawler.settings["RADAR_WATCHLIST"].database), crawler)
-
+class StorePipeline(StoreBackedPipeline):
     def _health(self, spider: Any) -> dict[str, Any]:
         spider = spider or getattr(self.crawler, "spider", None)
         return getattr(spider, "health", {})
 
-    def open_spider(self, spider: Any = None) -> None:
-        self.db = open_db(self.database)
-
     def close_spider(self, spider: Any = None) -> None:
         for source_id, health in self._health(spider).items():
             record_source_run(self.db, source_id, **health.as_row())
-        self.db.close()
+        super().close_spider(spider)
 
     def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
         row = {key: item.get(key) for key in ITEM_COLUMNS}

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from store import open_db
+from pipelines.database import StoreBackedPipeline
 from store.stories import find_story_candidates, sketch_of
 
 PERMUTATIONS = 32
@@ -61,21 +61,8 @@ def similarity(first: np.ndarray, second: np.ndarray) -> float:
     return float(np.mean(first == second))
 
 
-class StoryPipeline:
+class StoryPipeline(StoreBackedPipeline):
     """Give each item a `story_id`: an earlier near-identical item's story, or its own id."""
-
-    def __init__(self, database: str):
-        self.database = database
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> StoryPipeline:
-        return cls(str(crawler.settings["RADAR_WATCHLIST"].database))
-
-    def open_spider(self, spider: Any = None) -> None:
-        self.db = open_db(self.database)
-
-    def close_spider(self, spider: Any = None) -> None:
-        self.db.close()
 
     def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
         item["story_id"] = item["id"]

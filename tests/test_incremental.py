@@ -7,18 +7,23 @@ from conftest import rows, run_radar
 from faultweb import FaultWeb
 
 
+def fault_watchlist(folder, feed_url: str):
+    watchlist = folder / "watchlist.yaml"
+    watchlist.write_text(
+        yaml.safe_dump(
+            {
+                "database": str(folder / "radar.db"),
+                "crawl": {"autothrottle": False},
+                "sources": [{"kind": "feed", "url": feed_url}],
+            }
+        )
+    )
+    return watchlist
+
+
 def test_an_updated_entry_is_fetched_again_and_replaces_the_stored_text(tmp_path):
     with FaultWeb() as web:
-        watchlist = tmp_path / "watchlist.yaml"
-        watchlist.write_text(
-            yaml.safe_dump(
-                {
-                    "database": str(tmp_path / "radar.db"),
-                    "crawl": {"autothrottle": False},
-                    "sources": [{"kind": "feed", "url": f"{web.base_url}/feeds/updated.atom"}],
-                }
-            )
-        )
+        watchlist = fault_watchlist(tmp_path, f"{web.base_url}/feeds/updated.atom")
         run_radar("crawl", "--watchlist", str(watchlist))
         [first] = rows(tmp_path / "radar.db", "select * from items")
         run_radar("tag", "--store", "--watchlist", str(watchlist))
@@ -34,16 +39,7 @@ def test_an_updated_entry_is_fetched_again_and_replaces_the_stored_text(tmp_path
 
 def test_a_story_syndicated_with_changes_is_grouped_and_counted_once(tmp_path):
     with FaultWeb() as web:
-        watchlist = tmp_path / "watchlist.yaml"
-        watchlist.write_text(
-            yaml.safe_dump(
-                {
-                    "database": str(tmp_path / "radar.db"),
-                    "crawl": {"autothrottle": False},
-                    "sources": [{"kind": "feed", "url": f"{web.base_url}/feeds/syndicated.xml"}],
-                }
-            )
-        )
+        watchlist = fault_watchlist(tmp_path, f"{web.base_url}/feeds/syndicated.xml")
         run_radar("crawl", "--watchlist", str(watchlist))
     found = {
         row["url"].rsplit("/", 1)[1]: row
