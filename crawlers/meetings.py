@@ -65,8 +65,8 @@ def document_type(label: str, href: str, default: str | None = None) -> str | No
 
 class MeetingSpider(RadarSpider):
     """Base for democracy-site spiders: meetings are dicts of committee, meeting_date and
-    meeting_url. A meeting whose minutes are already stored is not read again: minutes are
-    the last thing a meeting publishes, so its page has nothing new to offer."""
+    meeting_url. A meeting whose minutes are stored and which is over a month old is not read
+    again: by then its minutes are approved and its page has nothing new to offer."""
 
     def __init__(self, *args: Any, meetings_done: set[str] | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
