@@ -130,6 +130,13 @@ class FaultWeb:
                     self.send_header("Location", "/feeds/loop.xml")
                     self.end_headers()
                     return None
+                if path == "/sitemaps/broken-loc.xml":
+                    # An unparseable <loc> makes URL joining raise inside the spider's callback.
+                    body = (
+                        b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                        b"<url><loc>http://[::1/news/x.html</loc></url></urlset>"
+                    )
+                    return self.send(200, body, "application/xml")
                 if path == "/feeds/hostile-links.xml":
                     body = (
                         b'<?xml version="1.0"?><rss version="2.0"><channel><title>H</title>'

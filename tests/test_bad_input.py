@@ -32,6 +32,14 @@ def fault_crawl(tmp_path_factory):
             },
             "sources": [
                 {
+                    "kind": "sitemap",
+                    "origin": "council",
+                    "name": "broken-loc",
+                    "url": f"{web.base_url}/sitemaps/broken-loc.xml",
+                }
+            ]
+            + [
+                {
                     "kind": "feed",
                     "origin": "media",
                     "name": name,
@@ -152,3 +160,9 @@ def test_relative_feed_links_are_resolved(fault_crawl):
 def test_summaries_are_stored_as_plain_text(fault_crawl):
     gone = item(fault_crawl, "/gone/none.html")
     assert gone["summary_only"] == 1 and gone["text"] == "Council sets budget"
+
+
+def test_a_crash_inside_a_spider_is_recorded_on_its_source(fault_crawl):
+    row = source(fault_crawl, "broken-loc")
+    assert "ValueError" in row["last_error"] and "/sitemaps/broken-loc.xml" in row["last_error"]
+    assert row["consecutive_failures"] >= 1
