@@ -18,12 +18,20 @@ class CouncilMention:
     matched: str
 
 
+# Bare names that usually mean something other than the council: "Westminster" is Parliament
+# and government, "Durham" the city or its university. They count only with a council word.
+NEEDS_COUNCIL_WORD = {"Westminster", "Durham"}
+COUNCIL_WORDS = ("Council", "City Council", "County Council", "Borough Council")
+
+
 def _variants(council: Council) -> set[str]:
     names = {council.name, council.official_name, *council.aliases}
     variants = set()
     for name in names:
         name = _AMPERSAND.sub(" and ", name.strip())
-        if len(name) >= 4:
+        if name in NEEDS_COUNCIL_WORD:
+            variants.update(f"{name} {word}" for word in COUNCIL_WORDS)
+        elif len(name) >= 4:
             variants.add(name)
     return variants
 

@@ -87,6 +87,11 @@ def test_admin_terms_from_the_watch_list_flag_too():
         ("Brighton & Hove City Council", ["E06000043"]),
         ("Royal Borough of Kingston upon Thames", ["E09000021"]),
         ("Bin day changes on the high street", []),
+        ("Westminster approved the bill", []),
+        ("Westminster City Council objected", ["E09000033"]),
+        ("Durham University researchers", []),
+        ("Durham County Council and County Durham", ["E06000047"]),
+        ("Hull City Council, not Hull KR", ["E06000010"]),
     ],
 )
 def test_council_names_are_matched_precisely(matcher, text, expected):
