@@ -79,10 +79,10 @@ class RadarSpider(scrapy.Spider):
         if "source" in kwargs:
             self.record_error(kwargs["source"], response.status, reason)
         elif "item" in kwargs:
-            source = next(s for s in self.sources if s.id == kwargs["item"]["source_id"])
-            health = self.health[source.id]
-            health.items_failed += 1
-            health.last_item_error = reason
+            self.record_item_error(self.source_of(kwargs["item"]), reason)
+
+    def source_of(self, item: dict[str, Any]) -> Source:
+        return next(s for s in self.sources if s.id == item["source_id"])
 
     def begin(self, source: Source) -> SourceHealth:
         health = self.health[source.id] = SourceHealth(last_attempt=now_iso())
@@ -101,11 +101,17 @@ class RadarSpider(scrapy.Spider):
     def item_failed(self, source: Source, failure: Failure) -> None:
         """A page or document of a working source failed: counted and shown to the admin,
         but it does not make the source itself failing (or suspend it)."""
-        _status, reason = describe_failure(failure)
+        self.record_item_error(source, describe_failure(failure)[1])
+
+    def record_item_error(self, source: Source, reason: str) -> None:
         health = self.health[source.id]
         health.items_failed += 1
         health.last_item_error = reason
         self.logger.warning("item failed: %s", reason)
+
+    def article_failed(self, failure: Failure) -> None:
+        """Errback for an article or document request (its item is in cb_kwargs)."""
+        self.item_failed(self.source_of(failure.request.cb_kwargs["item"]), failure)
 
     def record_error(self, source: Source, status: int | None, reason: str) -> None:
         health = self.health[source.id]

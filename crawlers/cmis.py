@@ -42,6 +42,7 @@ class CmisSpider(MeetingSpider):
                 callback=self.parse_committees,
                 errback=self.site_failed,
                 cb_kwargs={"source": source},
+                meta={"entry": True},
                 dont_filter=True,
             )
 

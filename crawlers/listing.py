@@ -78,7 +78,7 @@ class ListingSpider(RadarSpider):
         for url, title in new:
             item = self.base_item(source, url=url, kind="news", title=title)
             yield scrapy.Request(
-                url, callback=self.parse_body, errback=self.page_failed, cb_kwargs={"item": item}
+                url, callback=self.parse_body, errback=self.article_failed, cb_kwargs={"item": item}
             )
         following = response.css(source.next_selector or DEFAULT_NEXT).get()
         if following and new and page < MAX_PAGES:
@@ -88,10 +88,6 @@ class ListingSpider(RadarSpider):
                 errback=self.listing_failed,
                 cb_kwargs={"source": source, "page": page + 1},
             )
-
-    def page_failed(self, failure: Any) -> None:
-        item = failure.request.cb_kwargs["item"]
-        self.logger.info("article not fetched: %s (%s)", item["url"], failure.getErrorMessage())
 
     def listing_failed(self, failure: Any) -> None:
         source, page = failure.request.cb_kwargs["source"], failure.request.cb_kwargs["page"]

@@ -125,21 +125,13 @@ class MeetingSpider(RadarSpider):
             meta={**meeting, "doc_type": doc_type},
         )
         return scrapy.Request(
-            url, callback=self.parse_body, errback=self.document_failed, cb_kwargs={"item": item}
+            url, callback=self.parse_body, errback=self.article_failed, cb_kwargs={"item": item}
         )
-
-    def document_failed(self, failure: Failure) -> None:
-        item = failure.request.cb_kwargs["item"]
-        source = next(s for s in self.sources if s.id == item["source_id"])
-        self.item_failed(source, failure)
 
     def site_failed(self, failure: Failure) -> None:
         """The entry page failing fails the source; a committee or meeting page is one item."""
         source = failure.request.cb_kwargs["source"]
-        if failure.request.callback == self.parse_committees:
+        if failure.request.meta.get("entry"):
             self.failed(source, failure)
         else:
             self.item_failed(source, failure)
-
-    def parse_committees(self, response: Any, source: Source) -> Any:  # pragma: no cover
-        raise NotImplementedError

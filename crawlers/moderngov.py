@@ -38,6 +38,7 @@ class ModernGovSpider(MeetingSpider):
                 callback=self.parse_committees,
                 errback=self.site_failed,
                 cb_kwargs={"source": source},
+                meta={"entry": True},
                 dont_filter=True,
             )
             # The month's calendar finds meetings of committees the list leaves out.

@@ -120,12 +120,8 @@ class SitemapSpider(RadarSpider):
                 update=is_update,
             )
             yield scrapy.Request(
-                url, callback=self.parse_body, errback=self.page_failed, cb_kwargs={"item": item}
+                url, callback=self.parse_body, errback=self.article_failed, cb_kwargs={"item": item}
             )
-
-    def page_failed(self, failure: Any) -> None:
-        item = failure.request.cb_kwargs["item"]
-        self.logger.info("article not fetched: %s (%s)", item["url"], failure.getErrorMessage())
 
     def sitemap_failed(self, failure: Any) -> None:
         self.failed(failure.request.cb_kwargs["source"], failure)
