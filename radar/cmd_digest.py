@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -60,7 +60,7 @@ def digest(
                 outcome = send_digest(db, config, name, week, resend=resend)
                 out.print(
                     f"{name}: sent to {', '.join(outcome.recipients)} "
-                    f"({len(outcome.digest.councils)} councils) {outcome.message_id}"
+                    f"({_councils(outcome.digest)}) {outcome.message_id}"
                 )
             else:
                 outcome = write_digest(db, config, name, week)
@@ -69,7 +69,7 @@ def digest(
                         outcome.html_path.read_text(encoding="utf-8"), encoding="utf-8"
                     )
                 out.print(
-                    f"{name}: {len(outcome.digest.councils)} councils → "
+                    f"{name}: {_councils(outcome.digest)} → "
                     f"{preview or outcome.html_path}"
                 )
         except (AlreadySent, DeliveryError, ValueError) as exc:
@@ -134,3 +134,8 @@ def search(
 def _highlight(snippet: str) -> str:
     """Scraped text is escaped for Rich; only our own match marks become markup."""
     return escape(snippet).replace("\x02", "[bold yellow]").replace("\x03", "[/bold yellow]")
+
+
+def _councils(digest: Any) -> str:
+    count = len(digest.councils)
+    return f"{count} council{'s' if count != 1 else ''} on the radar"
