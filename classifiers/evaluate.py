@@ -1,39 +1,173 @@
-"""Measure the tagger on the held-out dev set (`radar eval`): the numbers README quotes."""
+"""Measure the classifier and its baselines on a labelled file (`radar eval`).
+
+Two kinds of labelled JSON Lines file:
+
+* factor files (`classifiers/data/dev.jsonl`): `id`, optional `title`, `text`, `factors`
+  (or `labels`), `sentiment`, optional `service`. Printed: precision, recall and F1 per
+  factor, macro-F1 over the four factors, the share of items with no factor that were flagged
+  anyway (false alarms), sentiment accuracy; the same for the keyword baseline and VADER.
+* attribution files (`classifiers/data/attribution.jsonl`): `id`, `text`, `councils` (gold GSS
+  codes), optional `source_council`. Printed: micro precision, recall and F1 over (item,
+  council) pairs for the matcher and for the naive name search.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from classifiers.tagger import Tagger
-from classifiers.train import DEV_FILE, read_examples
-from radar.config import FACTORS
+from classifiers.attribution import CouncilMatcher, attribute
+from classifiers.baselines import NameSearch, keyword_labels, vader_sentiment
+from radar.config import FACTORS, WatchList
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+DEV_FILE = DATA_DIR / "dev.jsonl"
+ATTRIBUTION_FILE = DATA_DIR / "attribution.jsonl"
 
 
-def evaluate(tagger: Tagger, dev_file: Path = DEV_FILE) -> dict[str, Any]:
-    """Precision, recall and F1 per factor, 'any flag' false-alarm rate, sentiment accuracy."""
-    examples = read_examples(dev_file)
-    items = [{"id": e["id"], "title": "", "text": e["text"]} for e in examples]
-    results = list(tagger.tag_many(items))
-    report: dict[str, Any] = {"examples": len(examples), "classifier_version": tagger.version}
-    for factor in (*FACTORS, "service"):
-        tp = fp = fn = 0
-        for example, result in zip(examples, results, strict=True):
-            truth = (
-                bool(example.get("service")) if factor == "service" else factor in example["labels"]
-            )
-            guess = result["service"] if factor == "service" else factor in result["labels"]
-            tp += truth and guess
-            fp += guess and not truth
-            fn += truth and not guess
-        precision = tp / (tp + fp) if tp + fp else 0.0
-        recall = tp / (tp + fn) if tp + fn else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        report[factor] = {"precision": precision, "recall": recall, "f1": f1, "support": tp + fn}
-    routine = [r for e, r in zip(examples, results, strict=True) if not e["labels"]]
-    report["routine_false_alarm_rate"] = (
-        sum(bool(r["labels"]) for r in routine) / len(routine) if routine else 0.0
+class LabelError(ValueError):
+    pass
+
+
+def read_labelled(path: Path) -> tuple[str, list[dict[str, Any]]]:
+    """("factors" | "attribution", records); a bad line is named by file and line number."""
+    records, kinds = [], set()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LabelError(f"{path}: cannot read: {exc}") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+                raise ValueError("each line needs an object with a text")
+            if "councils" in record:
+                kinds.add("attribution")
+                if not isinstance(record["councils"], list):
+                    raise ValueError("councils must be a list of GSS codes")
+            else:
+                kinds.add("factors")
+                factors = record.get("factors", record.get("labels"))
+                if not isinstance(factors, list) or set(factors) - set(FACTORS):
+                    raise ValueError(f"factors must be a list drawn from {', '.join(FACTORS)}")
+                if record.get("sentiment") not in ("negative", "neutral", "positive"):
+                    raise ValueError("sentiment must be negative, neutral or positive")
+                record["factors"] = factors
+        except ValueError as exc:
+            raise LabelError(f"{path}:{number}: {exc}") from None
+        records.append(record)
+    if len(kinds) != 1:
+        raise LabelError(f"{path}: expected one kind of labelled record, found {sorted(kinds)}")
+    return kinds.pop(), records
+
+
+def prf(truth: Sequence[set[str]], guess: Sequence[set[str]], label: str) -> dict[str, float]:
+    tp = sum(label in t and label in g for t, g in zip(truth, guess, strict=True))
+    fp = sum(label not in t and label in g for t, g in zip(truth, guess, strict=True))
+    fn = sum(label in t and label not in g for t, g in zip(truth, guess, strict=True))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "support": tp + fn}
+
+
+def factor_report(
+    examples: list[dict[str, Any]], guesses: list[set[str]], sentiments: list[str] | None
+) -> dict[str, Any]:
+    truth = [set(e["factors"]) | ({"service"} if e.get("service") else set()) for e in examples]
+    report: dict[str, Any] = {label: prf(truth, guesses, label) for label in (*FACTORS, "service")}
+    report["macro_f1"] = sum(report[f]["f1"] for f in FACTORS) / len(FACTORS)
+    routine = [g for e, g in zip(examples, guesses, strict=True) if not e["factors"]]
+    report["false_alarm_rate"] = (
+        sum(bool(g & set(FACTORS)) for g in routine) / len(routine) if routine else 0.0
     )
-    correct = sum(e["sentiment"] == r["sentiment"] for e, r in zip(examples, results, strict=True))
-    report["sentiment_accuracy"] = correct / len(examples) if examples else 0.0
+    report["routine_items"] = len(routine)
+    if sentiments is not None:
+        correct = sum(e["sentiment"] == s for e, s in zip(examples, sentiments, strict=True))
+        report["sentiment_accuracy"] = correct / len(examples) if examples else 0.0
     return report
+
+
+def evaluate_factors(
+    tagger: Any, examples: list[dict[str, Any]], keep_misses: bool = False
+) -> dict[str, Any]:
+    """The tagger, the keyword baseline and VADER on the same labelled examples."""
+    items = [
+        {"id": e.get("id"), "title": e.get("title") or "", "text": e["text"]} for e in examples
+    ]
+    results = list(tagger.tag_many(items))
+    tagged = [set(r["labels"]) | ({"service"} if r["service"] else set()) for r in results]
+    texts = [f"{e.get('title') or ''}\n{e['text']}" for e in examples]
+    misses = [
+        {
+            "id": e.get("id"),
+            "text": e["text"],
+            "expected": sorted(set(e["factors"])) + [e["sentiment"]],
+            "got": sorted(set(r["labels"])) + [r["sentiment"]],
+        }
+        for e, r in zip(examples, results, strict=True)
+        if set(e["factors"]) != set(r["labels"]) or e["sentiment"] != r["sentiment"]
+    ]
+    return {
+        "examples": len(examples),
+        "classifier_version": tagger.version,
+        **({"misses": misses} if keep_misses else {}),
+        "classifier": factor_report(examples, tagged, [r["sentiment"] for r in results]),
+        "keywords": factor_report(examples, [set(keyword_labels(t)) for t in texts], None),
+        "vader": {
+            "sentiment_accuracy": sum(
+                vader_sentiment(t) == e["sentiment"] for t, e in zip(texts, examples, strict=True)
+            )
+            / max(1, len(examples))
+        },
+    }
+
+
+def attribution_report(examples: list[dict[str, Any]], guesses: list[set[str]]) -> dict[str, float]:
+    tp = sum(len(set(e["councils"]) & g) for e, g in zip(examples, guesses, strict=True))
+    fp = sum(len(g - set(e["councils"])) for e, g in zip(examples, guesses, strict=True))
+    fn = sum(len(set(e["councils"]) - g) for e, g in zip(examples, guesses, strict=True))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    exact = sum(set(e["councils"]) == g for e, g in zip(examples, guesses, strict=True))
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "exact": exact / max(1, len(examples)),
+    }
+
+
+def evaluate_attribution(watchlist: WatchList, examples: list[dict[str, Any]]) -> dict[str, Any]:
+    councils = watchlist.council_register().values()
+    matcher, naive = CouncilMatcher(councils), NameSearch(councils)
+    ours = [
+        {
+            code
+            for code, _ in attribute(
+                matcher, e.get("title") or "", e["text"], e.get("source_council")
+            )
+        }
+        for e in examples
+    ]
+    baseline = [
+        set(naive.find(f"{e.get('title') or ''}\n{e['text']}"))
+        | ({e["source_council"]} if e.get("source_council") else set())
+        for e in examples
+    ]
+    misses = [
+        {"id": e.get("id"), "text": e["text"], "gold": sorted(e["councils"]), "found": sorted(g)}
+        for e, g in zip(examples, ours, strict=True)
+        if set(e["councils"]) != g
+    ]
+    return {
+        "examples": len(examples),
+        "matcher": attribution_report(examples, ours),
+        "name_search": attribution_report(examples, baseline),
+        "misses": misses,
+    }

@@ -1,49 +1,80 @@
-"""Tag items: factor scores from their best sentences, evidence, sentiment and councils.
+"""Tag items: factor scores from their passages, evidence, sentiment and councils.
 
-An item's score for a factor is the highest score of any of its sentences (or its title), so
-one alarming paragraph in forty pages of routine minutes is found, and that sentence is the
-evidence an adviser sees.
+An item is read as passages: runs of consecutive sentences of up to `WINDOW_WORDS` words,
+the headline leading the first, the shape of the headline-and-paragraph snippets the heads
+were trained on. An item's score for a factor is the best score of any passage, so one
+alarming paragraph in forty pages of routine minutes is found. Only in a passage that flags
+a factor are its sentences scored one by one, to pick the sentence an adviser sees as
+evidence (with its PDF page): most items flag nothing and pay for one pass only.
 """
 
 from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from classifiers.attribution import CouncilMatcher
+from classifiers.attribution import CouncilMatcher, attribute
 from classifiers.embed import Embedder, shared_embedder
 from classifiers.heads import Heads, load_heads
 from classifiers.rules import rule_scores
-from classifiers.sentences import split_sentences
+from classifiers.sentences import Sentence, split_sentences
 from radar.config import FACTORS, WatchList
 
+WINDOW_WORDS = 80  # the longest training snippets; longer sentences are passages of their own
 MIN_MODEL_WORDS = 5  # headings and list fragments ("Apologies for absence") are not scored
-LONG_ITEM_PASSAGES = 20  # above this, the stricter `thresholds.long_item` applies
-MAX_MODEL_PASSAGES = 400  # about 40 pages of minutes; beyond that only the rules read on
-LEAD_PASSAGES = 3  # title and first sentences: what the item is mainly about, for sentiment
+LONG_ITEM_PASSAGES = 8  # about 500 words; above this the stricter `thresholds.long_item` applies
+MAX_MODEL_PASSAGES = 800  # about 100 pages of minutes; beyond that only the rules read on
 CHUNK_ITEMS = 64  # items embedded together; bounds memory on long JSON Lines input
 
 
 @dataclass
 class Passage:
     text: str
-    page: int | None
+    sentences: list[Sentence] = field(default_factory=list)  # offsets into the item's text
+    title: str = ""
+
+    def words(self) -> int:
+        return len(self.text.split())
+
+    def candidates(self) -> list[Sentence]:
+        """Where the evidence may come from: the headline (no offset) and each sentence."""
+        return ([Sentence(self.title, -1)] if self.title else []) + self.sentences
 
 
 def passages_of(item: dict[str, Any]) -> list[Passage]:
-    offsets = item.get("page_offsets") or []
-    passages = []
+    """The item's passages, in order; the title leads the first one."""
     title = (item.get("title") or "").strip()
-    if title:
-        passages.append(Passage(title, None))
+    passages: list[Passage] = []
+    current: list[Sentence] = []
+    budget = WINDOW_WORDS - len(title.split())
+
+    def close() -> None:
+        lead = title if not passages else ""
+        text = " ".join(([lead] if lead else []) + [s.text for s in current])
+        passages.append(Passage(text, list(current), lead))
+        current.clear()
+
     for sentence in split_sentences(item.get("text") or ""):
-        page = bisect.bisect_right(offsets, sentence.start) if offsets else None
-        passages.append(Passage(sentence.text, page))
-    return passages or [Passage("", None)]
+        words = len(sentence.text.split())
+        if current and words + sum(len(s.text.split()) for s in current) > budget:
+            close()
+            budget = WINDOW_WORDS
+        current.append(sentence)
+    if current or not passages:
+        close()
+    return passages
+
+
+@dataclass
+class _Scored:
+    item: dict[str, Any]
+    passages: list[Passage]
+    probs: dict[str, np.ndarray]  # per head, one score per passage (0 where not modelled)
+    sentiment: np.ndarray  # the first passage's sentiment distribution
 
 
 class Tagger:
@@ -78,78 +109,131 @@ class Tagger:
             yield from self._tag_chunk(chunk)
 
     def _tag_chunk(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Embed up to MAX_MODEL_PASSAGES passages per item; the rules read every passage."""
         all_passages = [passages_of(item) for item in items]
-        flat = [p.text for passages in all_passages for p in passages[:MAX_MODEL_PASSAGES]]
-        embeddings = self.embedder.embed(flat)
-        probs = self.heads.probabilities(embeddings)
-        sentiment = self.heads.sentiment_probabilities(embeddings)
-        results, start = [], 0
-        for item, passages in zip(items, all_passages, strict=True):
-            modelled = min(len(passages), MAX_MODEL_PASSAGES)
-            window, unread = slice(start, start + modelled), len(passages) - modelled
-            results.append(
-                self._result(
-                    item,
-                    passages,
-                    {name: np.pad(values[window], (0, unread)) for name, values in probs.items()},
-                    sentiment[window],
-                )
-            )
-            start += modelled
-        return results
+        modelled = [
+            [
+                i
+                for i, p in enumerate(ps[:MAX_MODEL_PASSAGES])
+                if i == 0 or p.words() >= MIN_MODEL_WORDS
+            ]
+            for ps in all_passages
+        ]
+        texts = [all_passages[k][i].text for k, index in enumerate(modelled) for i in index]
+        embeddings = self.embedder.embed(texts)
+        probs = self.heads.probabilities(embeddings, texts)
+        firsts = np.cumsum([0] + [len(index) for index in modelled])[:-1]
+        sentiment = self.heads.sentiment_probabilities(
+            embeddings[firsts], [texts[i] for i in firsts]
+        )
+        scored, start = [], 0
+        for k, (item, passages, index) in enumerate(
+            zip(items, all_passages, modelled, strict=True)
+        ):
+            item_probs = {}
+            for name, values in probs.items():
+                full = np.zeros(len(passages), dtype=np.float64)
+                full[index] = values[start : start + len(index)]
+                item_probs[name] = full
+            scored.append(_Scored(item, passages, item_probs, sentiment[k]))
+            start += len(index)
+        return self._results(scored)
 
-    def _result(
-        self,
-        item: dict[str, Any],
-        passages: list[Passage],
-        probs: dict[str, np.ndarray],
-        sentiment: np.ndarray,
-    ) -> dict[str, Any]:
-        scores = {factor: probs[factor].astype(float).copy() for factor in FACTORS}
-        for index, passage in enumerate(passages):
-            if index and len(passage.text.split()) < MIN_MODEL_WORDS:
-                for factor in FACTORS:
-                    scores[factor][index] = 0.0
-        # The best of many sentences is high by chance alone: long minutes need more to flag.
+    def _results(self, scored: list[_Scored]) -> list[dict[str, Any]]:
+        """Decide flags per item, then find evidence sentences for all of them in one batch."""
+        decisions = [self._decide(s) for s in scored]
+        wanted = [
+            (k, factor, sentence)
+            for k, decision in enumerate(decisions)
+            for factor, (passage, rule_sentence) in decision["flagged"].items()
+            if rule_sentence is None and len(passage.candidates()) > 1
+            for sentence in passage.candidates()
+        ]
+        if wanted:
+            texts = [sentence.text for _, _, sentence in wanted]
+            probs = self.heads.probabilities(self.embedder.embed(texts), texts)
+            best: dict[tuple[int, str], tuple[float, Sentence]] = {}
+            for row, (k, factor, sentence) in enumerate(wanted):
+                score = float(probs[factor][row])
+                if (k, factor) not in best or score > best[(k, factor)][0]:
+                    best[(k, factor)] = (score, sentence)
+            for (k, factor), (_, sentence) in best.items():
+                decisions[k]["evidence_sentence"][factor] = sentence
+        return [self._result(s, d) for s, d in zip(scored, decisions, strict=True)]
+
+    def _decide(self, scored: _Scored) -> dict[str, Any]:
+        passages = scored.passages
+        scores = {name: values.copy() for name, values in scored.probs.items()}
+        # The best of many passages is high by chance alone: long minutes need more to flag.
         threshold = self.long_threshold if len(passages) > LONG_ITEM_PASSAGES else self.threshold
-        fired_by: dict[tuple[str, int], str] = {}
+        rules: dict[tuple[str, int], tuple[str, str]] = {}  # (factor, passage) -> rule, sentence
         for index, passage in enumerate(passages):
-            for factor, (score, rule) in rule_scores(passage.text, self.terms).items():
-                if score > scores[factor][index]:
-                    scores[factor][index] = score
-                    fired_by[(factor, index)] = rule
-        factors, labels, evidence, flags = {}, [], {}, {}
+            for piece in (s.text for s in passage.candidates()):
+                for factor, (score, rule) in rule_scores(piece, self.terms).items():
+                    if score > scores[factor][index]:
+                        scores[factor][index] = score
+                        rules[(factor, index)] = (rule, piece)
+        factors, flagged, fired = {}, {}, {}
         for factor in FACTORS:
             best = int(np.argmax(scores[factor]))
             factors[factor] = round(float(scores[factor][best]), 4)
+            rule = rules.get((factor, best))
             # A rule or an admin's term is evidence enough on its own, however long the item.
-            needed = self.threshold if (factor, best) in fired_by else threshold
-            if factors[factor] >= needed:
-                labels.append(factor)
-                evidence[factor] = passages[best].text
-                flags[factor] = {
-                    "score": factors[factor],
-                    "evidence": passages[best].text,
-                    "page": passages[best].page,
-                    "rule": fired_by.get((factor, best)),
-                }
-        service = bool(float(probs["service"].max()) >= self.threshold)
-        lead = sentiment[:LEAD_PASSAGES].mean(axis=0)
-        mood = self.heads.sentiment[0][int(np.argmax(lead))]
-        if labels or service:
-            mood = "negative"  # sentiment is about the council's situation, not the prose
-        own = item.get("council")
-        mentions = self.matcher.find(f"{item.get('title') or ''}\n{item.get('text') or ''}")
-        councils = [{"gss_code": m.gss_code, "name": m.name} for m in mentions]
-        if own and own not in {c["gss_code"] for c in councils}:
-            councils.insert(0, {"gss_code": own, "name": self.matcher.names.get(own, own)})
+            if factors[factor] >= (self.threshold if rule else threshold):
+                flagged[factor] = (passages[best], rule[1] if rule else None)
+                fired[factor] = rule[0] if rule else None
+        return {
+            "factors": factors,
+            "flagged": flagged,
+            "rules": fired,
+            "service": bool(float(scores["service"].max()) >= threshold),
+            "evidence_sentence": {},
+        }
+
+    def _result(self, scored: _Scored, decision: dict[str, Any]) -> dict[str, Any]:
+        item = scored.item
+        offsets = item.get("page_offsets") or []
+        evidence, flags = {}, {}
+        for factor, (passage, rule_sentence) in decision["flagged"].items():
+            sentence = decision["evidence_sentence"].get(factor)
+            if rule_sentence is not None:
+                located = next(s for s in passage.candidates() if s.text == rule_sentence)
+            elif sentence is not None:
+                located = sentence
+            else:  # a passage of one sentence (or a headline alone) is its own evidence
+                located = passage.candidates()[0] if passage.candidates() else Sentence("", -1)
+            text = located.text or passage.text
+            page = None
+            if offsets and located.start >= 0:
+                page = bisect.bisect_right(offsets, located.start)
+            evidence[factor] = text
+            flags[factor] = {
+                "score": decision["factors"][factor],
+                "evidence": text,
+                "page": page,
+                "rule": decision["rules"][factor],
+            }
+        labels = list(flags)
+        classes = self.heads.sentiment[0]
+        mood = classes[int(np.argmax(scored.sentiment))]
+        # Sentiment is about the council's situation, not the prose: trouble is negative
+        # however it is worded. A risky venture announced with fanfare is not good news, but
+        # not yet bad either: neutral when the prose is upbeat.
+        if decision["service"] or set(labels) - {"risky_change"}:
+            mood = "negative"
+        elif labels:
+            mood = "neutral" if mood == "positive" else "negative"
+        links = attribute(
+            self.matcher, item.get("title") or "", item.get("text") or "", item.get("council")
+        )
+        councils = [
+            {"gss_code": code, "name": self.matcher.names.get(code, code)} for code, _ in links
+        ]
         return {
             "id": item.get("id"),
-            "factors": factors,
+            "factors": decision["factors"],
             "labels": labels,
             "sentiment": mood,
-            "service": service,
+            "service": decision["service"],
             "councils": councils,
             "evidence": evidence,
             "flags": flags,

@@ -1,24 +1,11 @@
-"""Link each item to the councils it is about."""
+"""Link each item to the councils it is about (the rules live in classifiers.attribution)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from classifiers.attribution import CouncilMatcher
+from classifiers.attribution import CouncilMatcher, attribute
 from radar.config import WatchList
-
-
-def attribute(
-    matcher: CouncilMatcher, title: str, text: str, own_council: str | None
-) -> list[tuple[str, str]]:
-    """(gss_code, method) pairs for an item.
-
-    A council's own news and minutes belong to that council (they mention neighbours in
-    passing); media, alert and government items are attributed by the councils they name.
-    """
-    if own_council:
-        return [(own_council, "source")]
-    return [(m.gss_code, "name") for m in matcher.find(f"{title}\n{text}")]
 
 
 class AttributePipeline:

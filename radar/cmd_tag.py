@@ -5,33 +5,33 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from radar.config import WatchList
+from radar.config import FACTORS, WatchList
 from radar.console import WatchListOption, err, load_or_exit, open_store, out, progress_bar
 
 
 def tag(
     store: Annotated[
-        bool, typer.Option("--store", help="Tag the stored items that have no tags yet.")
-    ] = False,
-    retag: Annotated[
-        bool, typer.Option("--retag", help="With --store: tag every stored item again.")
+        bool,
+        typer.Option("--store", help="Tag the stored items with no tags from this classifier."),
     ] = False,
     watchlist: WatchListOption = None,
 ) -> None:
     """Tag items with the four failure factors, sentiment and the councils they are about.
 
     Without --store, reads JSON Lines on standard input (one object per line with id, title,
-    text and optionally kind and url) and writes one JSON result per line: id, factors
-    (a score in [0,1] per factor), labels, sentiment, councils, evidence.
+    text and optionally kind, url and council, the GSS code of the council that published it)
+    and writes one JSON result per line: id, factors (a score in [0,1] per factor), labels,
+    sentiment, service, councils, evidence, classifier_version.
     """
     config = load_or_exit(watchlist, required=store)
     if store:
-        tag_store(config, retag)
+        tag_store(config)
         return
     if sys.stdin.isatty():
         err.print("radar tag reads JSON Lines on standard input, e.g. `radar tag < items.jsonl`;")
@@ -82,23 +82,39 @@ def tag_stream(config: WatchList, lines: Any, output: Any) -> int:
     return len(errors)
 
 
-def tag_store(config: WatchList, retag: bool = False) -> int:
-    from classifiers.tagger import Tagger
+def retag(
+    everything: Annotated[
+        bool, typer.Option("--all", help="Classify every stored item again, not only stale ones.")
+    ] = False,
+    watchlist: WatchListOption = None,
+) -> None:
+    """Re-classify stored items with the current classifier (tags from older versions, or none).
+
+    Also re-links each item to the councils its text names, so better attribution reaches
+    the store. Saves as it goes: stopped half-way, a rerun carries on where it left off.
+    """
+    tag_store(load_or_exit(watchlist, required=True), everything=everything)
+
+
+def tag_store(config: WatchList, everything: bool = False) -> int:
+    """Tag stored items in chunks, each saved in its own transaction (resumable)."""
+    from classifiers.tagger import CHUNK_ITEMS, Tagger
     from pipelines.normalise import now_iso
-    from store.items import count_flagged, items_to_tag, save_tags
+    from store.items import count_flagged, ids_to_tag, items_by_id, save_tags
 
     db = open_store(config)
     with err.status("Loading the classifier…"):
         tagger = Tagger(config)
-    pending = list(items_to_tag(db, tagger.version, retag))
-    for item in pending:
-        item["page_offsets"] = json.loads(item["page_offsets"]) if item["page_offsets"] else None
+    pending = ids_to_tag(db, tagger.version, everything)
     tagged = 0
     with progress_bar() as progress:
-        task = progress.add_task("Tagging items", total=len(pending))
-        rows = []
-        for item, result in zip(pending, tagger.tag_many(pending), strict=True):
-            rows.append(
+        task = progress.add_task(f"Tagging with {tagger.version}", total=len(pending))
+        for start in range(0, len(pending), CHUNK_ITEMS):
+            items = items_by_id(db, pending[start : start + CHUNK_ITEMS])
+            for item in items:
+                offsets = item["page_offsets"]
+                item["page_offsets"] = json.loads(offsets) if offsets else None
+            rows = [
                 {
                     "item_id": item["id"],
                     "classifier_version": tagger.version,
@@ -109,11 +125,17 @@ def tag_store(config: WatchList, retag: bool = False) -> int:
                         f: {k: v for k, v in flag.items() if k != "rule"}
                         for f, flag in result["flags"].items()
                     },
+                    "councils": [
+                        c["gss_code"]
+                        for c in result["councils"]
+                        if c["gss_code"] != item["council"]
+                    ],
                     "tagged_at": now_iso(),
                 }
-            )
-            progress.advance(task)
-        tagged = save_tags(db, rows)
+                for item, result in zip(items, tagger.tag_many(items), strict=True)
+            ]
+            tagged += save_tags(db, rows)
+            progress.advance(task, len(rows))
     flagged = count_flagged(db)
     err.print(f"Tagged {tagged} items with {tagger.version}; {flagged} items flagged in the store.")
     return tagged
@@ -122,41 +144,109 @@ def tag_store(config: WatchList, retag: bool = False) -> int:
 def train() -> None:
     """Train the factor, service and sentiment heads from classifiers/data/train.jsonl.
 
-    Writes classifiers/model/heads.json (commit it) and prints its scores on the dev set.
+    Writes classifiers/model/heads.json (commit it) and prints its scores on the dev split,
+    which it never trains on.
     """
-    from classifiers.evaluate import evaluate
+    from classifiers.evaluate import DEV_FILE, evaluate_factors, read_labelled
     from classifiers.tagger import Tagger
     from classifiers.train import train_and_save
 
     with err.status("Embedding the training data and fitting the heads…"):
         heads = train_and_save()
     out.print(f"Saved classifier {heads.version} (data sha256 {heads.data_sha256[:12]}…)")
-    _print_eval(evaluate(Tagger(WatchList(), heads=heads)))
+    _, examples = read_labelled(DEV_FILE)
+    _print_factors(DEV_FILE, evaluate_factors(Tagger(WatchList(), heads=heads), examples))
 
 
-def eval_command() -> None:
-    """Score the committed classifier on the held-out dev set: precision, recall, F1."""
-    from classifiers.evaluate import evaluate
-    from classifiers.tagger import Tagger
+def eval_command(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Labelled JSON Lines: id, title, text, factors, sentiment (or id, text, "
+            "councils for attribution). Default: the dev split and the attribution set."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    misses: Annotated[
+        bool, typer.Option("--misses", help="Also list the items the classifier got wrong.")
+    ] = False,
+) -> None:
+    """Score the committed classifier and two baselines (keywords, VADER) on labelled data."""
+    from classifiers.evaluate import (
+        ATTRIBUTION_FILE,
+        DEV_FILE,
+        LabelError,
+        evaluate_attribution,
+        evaluate_factors,
+        read_labelled,
+    )
 
-    _print_eval(evaluate(Tagger(WatchList())))
+    reports = {}
+    tagger = None
+    for path in files or [DEV_FILE, ATTRIBUTION_FILE]:
+        try:
+            kind, examples = read_labelled(path)
+        except LabelError as exc:
+            err.print(f"[red]{exc}")
+            raise typer.Exit(2) from None
+        if kind == "attribution":
+            report = evaluate_attribution(WatchList(), examples)
+            if not as_json:
+                _print_attribution(path, report, misses)
+        else:
+            if tagger is None:
+                from classifiers.tagger import Tagger
+
+                with err.status("Loading the classifier…"):
+                    tagger = Tagger(WatchList())
+            report = evaluate_factors(tagger, examples, keep_misses=misses)
+            if not as_json:
+                _print_factors(path, report)
+        reports[str(path)] = report
+    if as_json:
+        out.print_json(data=reports)
 
 
-def _print_eval(report: dict[str, Any]) -> None:
-    table = Table(title=f"Dev set: {report['examples']} examples, {report['classifier_version']}")
-    for column in ("label", "precision", "recall", "F1", "support"):
-        table.add_column(column)
-    for key, value in report.items():
-        if isinstance(value, dict):
-            table.add_row(
-                key,
-                f"{value['precision']:.2f}",
-                f"{value['recall']:.2f}",
-                f"{value['f1']:.2f}",
-                str(value["support"]),
-            )
+def _print_factors(path: Path, report: dict[str, Any]) -> None:
+    ours, keywords = report["classifier"], report["keywords"]
+    table = Table(
+        title=f"{path.name}: {report['examples']} items, classifier {report['classifier_version']}"
+    )
+    for column in ("factor", "precision", "recall", "F1", "support", "keywords F1"):
+        table.add_column(column, justify="left" if column == "factor" else "right")
+    for label in (*FACTORS, "service"):
+        row = ours[label]
+        table.add_row(
+            label,
+            f"{row['precision']:.2f}",
+            f"{row['recall']:.2f}",
+            f"{row['f1']:.2f}",
+            str(row["support"]),
+            f"{keywords[label]['f1']:.2f}",
+        )
+    table.add_row("macro-F1 (4 factors)", "", "", f"{ours['macro_f1']:.2f}", "",
+                  f"{keywords['macro_f1']:.2f}", style="bold")  # fmt: skip
     out.print(table)
     out.print(
-        f"Routine items wrongly flagged: {report['routine_false_alarm_rate']:.1%}; "
-        f"sentiment accuracy: {report['sentiment_accuracy']:.1%}"
+        f"False alarms on the {ours['routine_items']} items with no factor: "
+        f"{ours['false_alarm_rate']:.1%} (keywords {keywords['false_alarm_rate']:.1%})\n"
+        f"Sentiment accuracy: {ours['sentiment_accuracy']:.1%} "
+        f"(VADER {report['vader']['sentiment_accuracy']:.1%})"
     )
+    for miss in report.get("misses", []):
+        out.print(f"  [yellow]{miss['id']}[/]: expected {miss['expected']}, got {miss['got']}: "
+                  f"{miss['text'][:160]}", markup=True, highlight=False)  # fmt: skip
+
+
+def _print_attribution(path: Path, report: dict[str, Any], misses: bool) -> None:
+    table = Table(title=f"{path.name}: council attribution on {report['examples']} items")
+    for column in ("method", "precision", "recall", "F1", "exactly right"):
+        table.add_column(column, justify="left" if column == "method" else "right")
+    for label, key in (("Council Radar", "matcher"), ("name search (baseline)", "name_search")):
+        row = report[key]
+        table.add_row(label, f"{row['precision']:.3f}", f"{row['recall']:.3f}",
+                      f"{row['f1']:.3f}", f"{row['exact']:.1%}")  # fmt: skip
+    out.print(table)
+    for miss in report["misses"] if misses else []:
+        out.print(f"  [yellow]{miss['id']}[/]: expected {miss['gold']}, got {miss['found']}: "
+                  f"{miss['text'][:160]}", highlight=False)  # fmt: skip

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from sqlite_utils import Database
@@ -116,16 +116,37 @@ def count_flagged(db: Database) -> int:
     return db.execute("select count(distinct item_id) from flags").fetchone()[0]
 
 
-def items_to_tag(
-    db: Database, classifier_version: str, retag: bool = False
-) -> Iterator[dict[str, Any]]:
-    """Items with no tags from this classifier version (all items with `retag`)."""
+def ids_to_tag(db: Database, classifier_version: str, everything: bool = False) -> list[str]:
+    """Items with no tags from this classifier version (every item with `everything`)."""
     sql = """
-        select items.* from items left join tags on tags.item_id = items.id
+        select items.id from items left join tags on tags.item_id = items.id
         where ? or tags.item_id is null or tags.classifier_version != ?
-        order by items.published
+        order by items.published, items.id
     """
-    yield from db.query(sql, [int(retag), classifier_version])
+    return [row[0] for row in db.execute(sql, [int(everything), classifier_version])]
+
+
+def items_by_id(db: Database, ids: list[str]) -> list[dict[str, Any]]:
+    """Stored items with the council that published them (`council`, None for media)."""
+    marks = ",".join("?" * len(ids))
+    rows = db.query(
+        f"""select items.*, (select gss_code from item_councils ic where ic.item_id = items.id
+                              and ic.method = 'source') as council
+            from items where id in ({marks})""",
+        ids,
+    )
+    by_id = {row["id"]: row for row in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def replace_named_councils(db: Database, item_id: str, codes: Iterable[str]) -> None:
+    """Re-link an item to the councils its text names (the publishing council stays)."""
+    db.execute("delete from item_councils where item_id = ? and method = 'name'", [item_id])
+    db["item_councils"].insert_all(
+        ({"item_id": item_id, "gss_code": code, "method": "name"} for code in codes),
+        pk=("item_id", "gss_code"),
+        ignore=True,
+    )
 
 
 def save_tags(db: Database, rows: Iterable[dict[str, Any]]) -> int:
@@ -152,6 +173,8 @@ def save_tags(db: Database, rows: Iterable[dict[str, Any]]) -> int:
                 ),
                 pk=("item_id", "factor"),
             )
+            if "councils" in row:
+                replace_named_councils(db, row["item_id"], row["councils"])
             count += 1
     return count
 

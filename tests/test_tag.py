@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 
+import yaml
 from conftest import jsonl, rows, run_radar
 
 from radar.config import FACTORS
+from store import open_db
 
 ITEMS = [
     {
@@ -148,3 +151,33 @@ def test_every_tag_records_the_classifier_version(tagged):
         "where tags.item_id is null",
     )
     assert untagged[0]["n"] == 0
+
+
+def test_retag_upgrades_stale_tags_and_council_links_and_records_the_version(tagged, tmp_path):
+    shutil.copy(tagged["db_path"], tmp_path / "radar.db")
+    data = yaml.safe_load(tagged["watchlist"].read_text(encoding="utf-8"))
+    data.update(database=str(tmp_path / "radar.db"), output_dir=str(tmp_path))
+    watchlist = tmp_path / "watchlist.yaml"
+    watchlist.write_text(yaml.safe_dump(data), encoding="utf-8")
+    db_path = tmp_path / "radar.db"
+    current = rows(db_path, "select distinct classifier_version as v from tags")[0]["v"]
+    item = rows(db_path, "select id from items where url like '%section-114-notice-issued%'")[0]
+    db = open_db(db_path)
+    with db.conn:  # an older classifier's tags, and a council link the text does not support
+        db.execute("update tags set classifier_version = 'heads-0000000000'")
+        db.execute("delete from flags where item_id = ?", [item["id"]])
+        db["item_councils"].insert(
+            {"item_id": item["id"], "gss_code": "E09000033", "method": "name"}
+        )
+    db.close()
+
+    result = run_radar("retag", "--watchlist", str(watchlist))
+    assert f"with {current}" in result.stderr
+    versions = rows(db_path, "select distinct classifier_version as v from tags")
+    assert versions == [{"v": current}]
+    flags = rows(db_path, "select factor from flags where item_id = ?", [item["id"]])
+    assert {"factor": "finance"} in flags
+    links = rows(db_path, "select gss_code from item_councils where item_id = ?", [item["id"]])
+    assert {"gss_code": "E09000033"} not in links
+    again = run_radar("retag", "--watchlist", str(watchlist))
+    assert "Tagged 0 items" in again.stderr

@@ -1,0 +1,178 @@
+"""The classifier advisers rely on: measured quality, evidence, long documents, attribution."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from conftest import run_radar
+
+from classifiers.attribution import CouncilMatcher, attribute
+from classifiers.evaluate import (
+    ATTRIBUTION_FILE,
+    DEV_FILE,
+    evaluate_attribution,
+    evaluate_factors,
+    read_labelled,
+)
+from classifiers.heads import load_heads
+from classifiers.tagger import Tagger
+from classifiers.train import TRAIN_FILE
+from radar.config import WatchList
+
+ROUTINE = (
+    "The committee noted the report on the maintenance of play areas across the district. "
+    "Members asked about the timetable for replacing the swings at the recreation ground. "
+    "Officers confirmed that the annual inspection had found no serious defects this year. "
+)
+
+
+@pytest.fixture(scope="module")
+def tagger() -> Tagger:
+    return Tagger(WatchList())
+
+
+@pytest.fixture(scope="module")
+def matcher() -> CouncilMatcher:
+    return CouncilMatcher(WatchList().council_register().values())
+
+
+def test_committed_classifier_meets_the_targets_and_beats_both_baselines(tagger):
+    _, examples = read_labelled(DEV_FILE)
+    report = evaluate_factors(tagger, examples)
+    ours, keywords = report["classifier"], report["keywords"]
+    assert ours["macro_f1"] >= 0.85 > keywords["macro_f1"]
+    assert ours["false_alarm_rate"] <= 0.03 < keywords["false_alarm_rate"]
+    assert ours["sentiment_accuracy"] >= 0.85 > report["vader"]["sentiment_accuracy"]
+
+
+def test_attribution_meets_its_target_and_beats_name_search():
+    _, examples = read_labelled(ATTRIBUTION_FILE)
+    report = evaluate_attribution(WatchList(), examples)
+    assert report["matcher"]["f1"] >= 0.95 > report["name_search"]["f1"]
+
+
+def test_artefact_records_model_and_the_hash_of_the_committed_training_data():
+    heads = load_heads()
+    assert heads.data_sha256 == hashlib.sha256(TRAIN_FILE.read_bytes()).hexdigest()
+    assert "all-MiniLM-L6-v2" in heads.model
+    assert heads.version.startswith("heads-")
+
+
+def test_evidence_is_the_alarming_sentence_not_its_whole_passage(tagger):
+    item = {
+        "id": "1",
+        "title": "Cabinet update",
+        "text": ROUTINE
+        + "The Section 151 Officer warned that general reserves would be exhausted by "
+        "March and that the council could not balance next year's budget without "
+        "exceptional financial support from government. " + ROUTINE,
+    }
+    [result] = tagger.tag_many([item])
+    assert "finance" in result["labels"]
+    assert result["evidence"]["finance"].startswith("The Section 151 Officer warned")
+    assert "swings" not in result["evidence"]["finance"]
+    assert result["classifier_version"] == tagger.version
+
+
+def test_one_alarming_paragraph_in_forty_pages_of_minutes_is_found_with_its_page(tagger):
+    text, offsets = "", []
+    for page in range(1, 41):
+        offsets.append(len(text))
+        if page == 31:
+            text += (
+                "The Monitoring Officer reported that the Chief Executive had been suspended "
+                "on full pay pending an independent investigation into a breakdown in "
+                "relations with the Leader. "
+            )
+        text += ROUTINE * 6 + "\n\n"
+    item = {"id": "m", "title": "Minutes of Council", "text": text, "page_offsets": offsets}
+    [result] = tagger.tag_many([item])
+    assert result["labels"] == ["leadership"]
+    assert "suspended" in result["evidence"]["leadership"]
+    assert result["flags"]["leadership"]["page"] == 31
+    assert result["sentiment"] == "negative"
+
+
+def test_forty_pages_of_routine_minutes_flag_nothing(tagger):
+    item = {"id": "r", "title": "Minutes of Council", "text": (ROUTINE * 6 + "\n\n") * 40}
+    [result] = tagger.tag_many([item])
+    assert result["labels"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Newcastle City Council has approved the Grey Street scheme.", {"E08000021"}),
+        ("Newcastle-upon-Tyne City Council opens a new library.", {"E08000021"}),
+        ("Newcastle-under-Lyme Borough Council approves a market plan.", {"E07000195"}),
+        ("Newcastle Borough Council in Staffordshire opens a play area.", {"E07000195"}),
+        ("Newcastle United won again on Saturday.", set()),
+        ("Derby City Council and Derbyshire County Council agree a bus plan.",
+         {"E06000015", "E10000007"}),
+        ("Derbyshire Dales District Council and South Derbyshire District Council meet.",
+         {"E07000035", "E07000039"}),
+        ("Derby County will play at Pride Park on Saturday.", set()),
+        ("Derbyshire Constabulary is recruiting officers.", set()),
+        ("Richmond upon Thames Council consults on parking in Twickenham.", {"E09000027"}),
+        ("Richmond Council in London has a new recycling service.", {"E09000027"}),
+        ("Richmond Town Council in North Yorkshire agrees new hanging baskets.", set()),
+        ("Westminster City Council will repave Oxford Street.", {"E09000033"}),
+        ("MPs in Westminster will debate the bill next week.", set()),
+        ("Durham County Council approves the school transport policy.", {"E06000047"}),
+        ("Durham University opens a new library.", set()),
+        ("Hull City Council and Hull City AFC agree a schools partnership.", {"E06000010"}),
+        ("The Royal Borough of Kingston upon Thames resurfaces roads in Surbiton.",
+         {"E09000021"}),
+        ("Brighton & Hove City Council and Telford and Wrekin Council share advice.",
+         {"E06000043", "E06000020"}),
+        ("The London Borough of Camden and the Royal Borough of Greenwich sign a pact.",
+         {"E09000007", "E09000011"}),
+        ("Reading the report, members agreed the recommendations.", set()),
+        ("Reading Borough Council approves a crossing on Oxford Road.", {"E06000038"}),
+        ("Ledbury Town Council will fund new benches.", set()),
+        ("Greater Manchester Combined Authority sets out a transport plan.", set()),
+        ("Cllr Preston asked about the bus timetable.", set()),
+        ("North and South Tyneside councils agree a coastal path plan.",
+         {"E08000022", "E08000023"}),
+    ],
+)  # fmt: skip
+def test_attribution_hard_cases(matcher, text, expected):
+    assert {m.gss_code for m in matcher.find(text)} == expected
+
+
+def test_a_councils_own_item_belongs_to_it_plus_partners_named_up_front(matcher):
+    lead = "Joint waste contract signed with Rushcliffe Borough Council. "
+    passing = "Routine text. " * 80 + "As Nottinghamshire County Council noted last year."
+    links = attribute(matcher, "Waste news", lead + passing, own_council="E07000172")
+    assert links == [("E07000172", "source"), ("E07000176", "name")]
+
+
+def test_radar_eval_prints_figures_and_baselines_for_any_labelled_file(tmp_path):
+    labelled = tmp_path / "mine.jsonl"
+    rows = [
+        {"id": "1", "title": "Section 114 notice issued",
+         "text": "The chief finance officer has issued a section 114 notice.",
+         "factors": ["finance"], "sentiment": "negative"},
+        {"id": "2", "title": "Road closure",
+         "text": "Mill Lane will be closed for resurfacing for two nights next week.",
+         "factors": [], "sentiment": "neutral"},
+    ]  # fmt: skip
+    labelled.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = run_radar("eval", str(labelled), "--json")
+    report = json.loads(result.stdout)[str(labelled)]
+    assert report["examples"] == 2
+    assert report["classifier"]["finance"]["recall"] == 1.0
+    assert report["classifier"]["false_alarm_rate"] == 0.0
+    assert {"keywords", "vader"} <= set(report)
+    table = run_radar("eval", str(labelled)).stdout
+    assert "macro-F1" in table and "VADER" in table and "keywords" in table
+
+
+def test_radar_eval_names_the_line_of_a_bad_labelled_file(tmp_path):
+    labelled = tmp_path / "bad.jsonl"
+    labelled.write_text('{"id": "1", "text": "x", "factors": ["money"], "sentiment": "neutral"}\n')
+    result = run_radar("eval", str(labelled), check=False)
+    assert result.returncode == 2
+    assert f"{labelled}:1:" in result.stderr and "factors" in result.stderr
