@@ -14,6 +14,7 @@ Two kinds of labelled JSON Lines file:
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -171,3 +172,42 @@ def evaluate_attribution(watchlist: WatchList, examples: list[dict[str, Any]]) -
         "name_search": attribution_report(examples, baseline),
         "misses": misses,
     }
+
+
+def evaluate_long_items(
+    tagger: Any, examples: list[dict[str, Any]], words: int = 300, seed: int = 0
+) -> dict[str, Any]:
+    """One alarming snippet hidden in `words` of routine ones, with and without paragraphs.
+
+    Built from the labelled file itself (its routine snippets as filler), so on the dev split
+    it is as unseen as the dev split: recall is the share of items where at least one of the
+    hidden snippet's factors is found; false alarms, the share of routine-only items flagged.
+    """
+    rng = random.Random(seed)
+    routine = [e["text"] for e in examples if not e["factors"] and not e.get("service")]
+    adverse = [e for e in examples if e["factors"]]
+    if not routine or not adverse:
+        return {}
+
+    def filler(target: int) -> list[str]:
+        texts: list[str] = []
+        while sum(len(t.split()) for t in texts) < target:
+            texts.append(rng.choice(routine))
+        return texts
+
+    report: dict[str, Any] = {"items": len(adverse), "routine_items": len(adverse), "words": words}
+    for layout, joiner in (("paragraphs", "\n"), ("run_on", " ")):
+        hidden, truths = [], []
+        for example in adverse:
+            texts = filler(words - len(example["text"].split()))
+            texts.insert(rng.randrange(len(texts) + 1), example["text"])
+            hidden.append({"title": "Council news", "text": joiner.join(texts)})
+            truths.append(set(example["factors"]))
+        plain = [{"title": "Council news", "text": joiner.join(filler(words))} for _ in adverse]
+        found = [set(r["labels"]) for r in tagger.tag_many(hidden)]
+        flagged = [bool(r["labels"]) for r in tagger.tag_many(plain)]
+        report[layout] = {
+            "recall": sum(bool(f & t) for f, t in zip(found, truths, strict=True)) / len(adverse),
+            "false_alarm_rate": sum(flagged) / len(plain),
+        }
+    return report

@@ -78,4 +78,3 @@ def rule_scores(
                     fired[factor] = (TERM_SCORE, f"term:{term}")
                     break
     return fired
-

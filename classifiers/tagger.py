@@ -25,6 +25,7 @@ from classifiers.sentences import Sentence, split_sentences
 from radar.config import FACTORS, WatchList
 
 WINDOW_WORDS = 80  # the longest training snippets; longer sentences are passages of their own
+HEADING_WORDS = 8  # a shorter paragraph is a heading, and joins the paragraph it heads
 MIN_MODEL_WORDS = 5  # headings and list fragments ("Apologies for absence") are not scored
 LONG_ITEM_PASSAGES = 8  # about 500 words; above this the stricter `thresholds.long_item` applies
 MAX_MODEL_PASSAGES = 800  # about 100 pages of minutes; beyond that only the rules read on
@@ -58,12 +59,19 @@ def passages_of(item: dict[str, Any]) -> list[Passage]:
         passages.append(Passage(text, list(current), lead))
         current.clear()
 
-    for sentence in split_sentences(item.get("text") or ""):
+    text = item.get("text") or ""
+    end = 0
+    for sentence in split_sentences(text):
         words = len(sentence.text.split())
-        if current and words + sum(len(s.text.split()) for s in current) > budget:
+        held = sum(len(s.text.split()) for s in current)
+        # A new paragraph starts a new passage (after a heading, which leads its paragraph),
+        # so an alarming paragraph is scored on its own, not diluted by its neighbours.
+        new_paragraph = "\n" in text[end : sentence.start] and held >= HEADING_WORDS
+        if current and (new_paragraph or words + held > budget):
             close()
             budget = WINDOW_WORDS
         current.append(sentence)
+        end = sentence.start + len(sentence.text)
     if current or not passages:
         close()
     return passages

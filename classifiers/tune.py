@@ -4,6 +4,8 @@ Run `python -m classifiers.tune`: embeds `train.jsonl` once, then for each setti
 heads on four fifths and scores the fifth (whole snippets, rules included, as `radar tag`
 reads a short item), and prints macro-F1, the false-alarm rate on items with no factor and
 sentiment accuracy at each flag threshold. The chosen values live in `classifiers.train`.
+Blending (written examples set among routine sentences) is judged separately, by
+`radar eval --long`, since its point is long items, which snippets cannot show.
 """
 
 from __future__ import annotations
@@ -76,7 +78,8 @@ def main() -> None:
         for threshold, report in cross_validate(examples, embeddings, c, weight).items():
             print(
                 f"C={c:<5} lexical weight={weight:<4} threshold={threshold}: "
-                f"macro-F1 {report['macro_f1']:.3f}  false alarms {report['false_alarm_rate']:.1%}  "
+                f"macro-F1 {report['macro_f1']:.3f}  "
+                f"false alarms {report['false_alarm_rate']:.1%}  "
                 f"sentiment {report['sentiment_accuracy']:.1%}"
             )
 

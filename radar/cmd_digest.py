@@ -68,10 +68,7 @@ def digest(
                     preview.write_text(
                         outcome.html_path.read_text(encoding="utf-8"), encoding="utf-8"
                     )
-                out.print(
-                    f"{name}: {_councils(outcome.digest)} → "
-                    f"{preview or outcome.html_path}"
-                )
+                out.print(f"{name}: {_councils(outcome.digest)} → {preview or outcome.html_path}")
         except (AlreadySent, DeliveryError, ValueError) as exc:
             err.print(f"[red]{name}:[/red] {exc}")
             failed = True
