@@ -157,11 +157,13 @@ class Tagger:
             for sentence in passage.candidates()
         ]
         if wanted:
-            texts = [sentence.text for _, _, sentence in wanted]
+            # A passage flagged for two factors is read once: one row per distinct sentence.
+            rows = {text: row for row, text in enumerate(dict.fromkeys(s.text for *_, s in wanted))}
+            texts = list(rows)
             probs = self.heads.probabilities(self.embedder.embed(texts), texts)
             best: dict[tuple[int, str], tuple[float, Sentence]] = {}
-            for row, (k, factor, sentence) in enumerate(wanted):
-                score = float(probs[factor][row])
+            for k, factor, sentence in wanted:
+                score = float(probs[factor][rows[sentence.text]])
                 if (k, factor) not in best or score > best[(k, factor)][0]:
                     best[(k, factor)] = (score, sentence)
             for (k, factor), (_, sentence) in best.items():
