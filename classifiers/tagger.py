@@ -172,30 +172,33 @@ class Tagger:
 
     def _decide(self, scored: _Scored) -> dict[str, Any]:
         passages = scored.passages
-        scores = {name: values.copy() for name, values in scored.probs.items()}
         # The best of many passages is high by chance alone: long minutes need more to flag.
         threshold = self.long_threshold if len(passages) > LONG_ITEM_PASSAGES else self.threshold
-        rules: dict[tuple[str, int], tuple[str, str]] = {}  # (factor, passage) -> rule, sentence
+        ruled: dict[str, tuple[float, str, int, str]] = {}  # factor -> score, rule, passage, text
         for index, passage in enumerate(passages):
             for piece in (s.text for s in passage.candidates()):
                 for factor, (score, rule) in rule_scores(piece, self.terms).items():
-                    if score > scores[factor][index]:
-                        scores[factor][index] = score
-                        rules[(factor, index)] = (rule, piece)
+                    if factor not in ruled or score > ruled[factor][0]:
+                        ruled[factor] = (score, rule, index, piece)
         factors, flagged, fired = {}, {}, {}
         for factor in FACTORS:
-            best = int(np.argmax(scores[factor]))
-            factors[factor] = round(float(scores[factor][best]), 4)
-            rule = rules.get((factor, best))
-            # A rule or an admin's term is evidence enough on its own, however long the item.
-            if factors[factor] >= (self.threshold if rule else threshold):
-                flagged[factor] = (passages[best], rule[1] if rule else None)
-                fired[factor] = rule[0] if rule else None
+            model = scored.probs[factor]
+            best = int(np.argmax(model))
+            rule = ruled.get(factor)
+            factors[factor] = round(max(float(model[best]), rule[0] if rule else 0.0), 4)
+            # A rule or an admin's term is evidence enough on its own, however long the item;
+            # the model's best passage is the evidence when it scores higher still.
+            if rule and rule[0] >= model[best]:
+                flagged[factor], fired[factor] = (passages[rule[2]], rule[3]), rule[1]
+            elif model[best] >= threshold:
+                flagged[factor], fired[factor] = (passages[best], None), None
+            elif rule:
+                flagged[factor], fired[factor] = (passages[rule[2]], rule[3]), rule[1]
         return {
             "factors": factors,
             "flagged": flagged,
             "rules": fired,
-            "service": bool(float(scores["service"].max()) >= threshold),
+            "service": bool(float(scored.probs["service"].max()) >= threshold),
             "evidence_sentence": {},
         }
 

@@ -176,3 +176,13 @@ def test_radar_eval_names_the_line_of_a_bad_labelled_file(tmp_path):
     result = run_radar("eval", str(labelled), check=False)
     assert result.returncode == 2
     assert f"{labelled}:1:" in result.stderr and "factors" in result.stderr
+
+
+def test_an_admins_term_flags_even_deep_in_long_minutes(tagger):
+    config = WatchList(terms={"disengagement": ["informal scrutiny pause"]})
+    with_terms = Tagger(config, heads=tagger.heads, embedder=tagger.embedder)
+    text = (ROUTINE + "\n\n") * 30 + "Members agreed an informal scrutiny pause until May.\n\n"
+    [result] = with_terms.tag_many([{"id": "t", "title": "Minutes", "text": text * 2}])
+    assert result["labels"] == ["disengagement"]
+    assert result["flags"]["disengagement"]["rule"] == "term:informal scrutiny pause"
+    assert result["evidence"]["disengagement"].startswith("Members agreed an informal")
