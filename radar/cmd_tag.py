@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from radar.config import FACTORS, WatchList
@@ -187,8 +188,12 @@ def eval_command(
             "often it is still found (about a minute).",
         ),
     ] = False,
+    watchlist: WatchListOption = None,
 ) -> None:
-    """Score the committed classifier and two baselines (keywords, VADER) on labelled data."""
+    """Score the committed classifier and two baselines (keywords, VADER) on labelled data.
+
+    With a watch list, its thresholds, extra terms and council aliases apply, as in tagging.
+    """
     from classifiers.evaluate import (
         ATTRIBUTION_FILE,
         DEV_FILE,
@@ -199,16 +204,17 @@ def eval_command(
         read_labelled,
     )
 
+    config = load_or_exit(watchlist, required=False)
     reports = {}
     tagger = None
     for path in files or [DEV_FILE, ATTRIBUTION_FILE]:
         try:
             kind, examples = read_labelled(path)
         except LabelError as exc:
-            err.print(f"[red]{exc}")
+            err.print(f"[red]{escape(str(exc))}", highlight=False)
             raise typer.Exit(2) from None
         if kind == "attribution":
-            report = evaluate_attribution(WatchList(), examples)
+            report = evaluate_attribution(config, examples)
             if not as_json:
                 _print_attribution(path, report, misses)
         else:
@@ -216,7 +222,7 @@ def eval_command(
                 from classifiers.tagger import Tagger
 
                 with err.status("Loading the classifier…"):
-                    tagger = Tagger(WatchList())
+                    tagger = Tagger(config)
             report = evaluate_factors(tagger, examples, keep_misses=misses)
             if long_items:
                 report["long_items"] = evaluate_long_items(tagger, examples)
