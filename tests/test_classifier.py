@@ -190,3 +190,20 @@ def test_an_admins_term_flags_even_deep_in_long_minutes(tagger):
     assert result["labels"] == ["disengagement"]
     assert result["flags"]["disengagement"]["rule"] == "term:informal scrutiny pause"
     assert result["evidence"]["disengagement"].startswith("Members agreed an informal")
+
+
+def test_bf16_is_used_only_where_the_cpu_has_it_and_matches_fp32(tagger):
+    from classifiers.embed import Embedder, cpu_has_bf16
+
+    fp32 = tagger.embedder
+    if not cpu_has_bf16():
+        assert fp32.precision == "fp32"  # emulated bf16 is slower: never chosen on its own
+    forced = Embedder(precision="bf16")  # kept only if within cosine 0.9999 of fp32
+    texts = ["The section 151 officer warned that reserves would be exhausted by March."] * 4
+    if forced.precision == "bf16":
+        fp32.precision, saved = "fp32", fp32.precision
+        try:
+            cosine = (forced.embed(texts) * fp32.embed(texts)).sum(axis=1)
+        finally:
+            fp32.precision = saved
+        assert cosine.min() >= 0.9999
