@@ -107,6 +107,7 @@ def tag_store(config: WatchList, everything: bool = False) -> int:
     with err.status("Loading the classifier…"):
         tagger = Tagger(config)
     pending = ids_to_tag(db, tagger.version, everything)
+    known = set(config.council_register())
     tagged = 0
     with progress_bar() as progress:
         task = progress.add_task(f"Tagging with {tagger.version}", total=len(pending))
@@ -135,7 +136,7 @@ def tag_store(config: WatchList, everything: bool = False) -> int:
                 }
                 for item, result in zip(items, tagger.tag_many(items), strict=True)
             ]
-            tagged += save_tags(db, rows)
+            tagged += save_tags(db, rows, known)
             progress.advance(task, len(rows))
     flagged = count_flagged(db)
     err.print(f"Tagged {tagged} items with {tagger.version}; {flagged} items flagged in the store.")

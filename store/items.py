@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from sqlite_utils import Database
@@ -139,18 +139,38 @@ def items_by_id(db: Database, ids: list[str]) -> list[dict[str, Any]]:
     return [by_id[i] for i in ids if i in by_id]
 
 
-def replace_named_councils(db: Database, item_id: str, codes: Iterable[str]) -> None:
-    """Re-link an item to the councils its text names (the publishing council stays)."""
-    db.execute("delete from item_councils where item_id = ? and method = 'name'", [item_id])
+def replace_named_councils(
+    db: Database, item_id: str, codes: Iterable[str], known: Collection[str]
+) -> None:
+    """Re-link an item to the councils its text names (the publishing council stays).
+
+    Only links to councils in `known` (the watch list the tagger matched against) are
+    dropped: tagging with a watch list that lacks some councils never erases their links.
+    """
+    codes = set(codes)
+    existing = {
+        row[0]
+        for row in db.execute(
+            "select gss_code from item_councils where item_id = ? and method = 'name'", [item_id]
+        )
+    }
+    for code in (existing & set(known)) - codes:
+        db.execute(
+            "delete from item_councils where item_id = ? and gss_code = ? and method = 'name'",
+            [item_id, code],
+        )
     db["item_councils"].insert_all(
-        ({"item_id": item_id, "gss_code": code, "method": "name"} for code in codes),
+        ({"item_id": item_id, "gss_code": code, "method": "name"} for code in codes - existing),
         pk=("item_id", "gss_code"),
         ignore=True,
     )
 
 
-def save_tags(db: Database, rows: Iterable[dict[str, Any]]) -> int:
-    """Replace an item's tags and flags with a new classification result."""
+def save_tags(
+    db: Database, rows: Iterable[dict[str, Any]], known_councils: Collection[str] = ()
+) -> int:
+    """Replace an item's tags and flags with a new classification result (and, for rows
+    with `councils`, its links to the `known_councils` its text names)."""
     count = 0
     with db.conn:
         for row in rows:
@@ -174,7 +194,7 @@ def save_tags(db: Database, rows: Iterable[dict[str, Any]]) -> int:
                 pk=("item_id", "factor"),
             )
             if "councils" in row:
-                replace_named_councils(db, row["item_id"], row["councils"])
+                replace_named_councils(db, row["item_id"], row["councils"], known_councils)
             count += 1
     return count
 

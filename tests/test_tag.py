@@ -181,3 +181,18 @@ def test_retag_upgrades_stale_tags_and_council_links_and_records_the_version(tag
     assert {"gss_code": "E09000033"} not in links
     again = run_radar("retag", "--watchlist", str(watchlist))
     assert "Tagged 0 items" in again.stderr
+
+
+def test_retag_with_a_watch_list_lacking_some_councils_keeps_their_links(tagged, tmp_path):
+    shutil.copy(tagged["db_path"], tmp_path / "radar.db")
+    stripped = tmp_path / "watchlist.yaml"  # like the one `radar demo` writes: no councils
+    stripped.write_text(
+        yaml.safe_dump({"database": str(tmp_path / "radar.db"), "output_dir": str(tmp_path)}),
+        encoding="utf-8",
+    )
+    sql = """select ic.gss_code from item_councils ic join items i on i.id = ic.item_id
+             where i.url like '%sallowmere-council-issues-section-114-notice%'"""
+    before = rows(tmp_path / "radar.db", sql)
+    assert {"gss_code": "X06000001"} in before
+    run_radar("retag", "--all", "--watchlist", str(stripped))
+    assert rows(tmp_path / "radar.db", sql) == before
