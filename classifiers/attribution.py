@@ -33,7 +33,15 @@ LEAD_CHARS = 600  # a council's own item names the other councils it is about up
 
 # Bare names that usually mean something other than the council.
 NEEDS_COUNCIL_WORD = {"Westminster", "Durham"}
-COUNCIL_WORDS = ("Council", "City Council", "County Council", "Borough Council")
+COUNCIL_WORDS = (
+    "Council",
+    "City Council",
+    "County Council",
+    "Borough Council",
+    "council",
+    "city council",
+    "county council",
+)
 
 # Names the register lacks that people use for a council every day.
 EXTRA_ALIASES: dict[str, tuple[str, ...]] = {
@@ -67,10 +75,10 @@ AMBIGUOUS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
 
 # "Devon and Cornwall Police", "Norfolk and Waveney ICB": the other body's word may follow a
 # list of places.
-_AND_PLACES = r"(?:\s+and(?:\s+(?:[A-Z][\w'-]*|of|upon|under))+?)?"
+_AND_PLACES = r"(?:\s+and(?:\s+(?!Councils?\b)(?:[A-Z][\w'-]*|of|upon|under)){1,4}?)?"
 _OTHER_BODY_AFTER = re.compile(
-    _AND_PLACES
-    + r"\s+(?:(?:City|County)(?!\s+(?i:council|hall))|Town(?!\s+(?:Hall|Centre))|United|Rovers|"
+    _AND_PLACES + r"\s+(?:(?:City|County)(?!\s+(?i:council|hall|centre|region|of culture))|"
+    r"Town(?!\s+(?:Hall|Centre))|United|Rovers|"
     r"Wanderers|Athletic|Albion|Argyle|Hotspur|FC|AFC|Football|Rugby|Cricket|Union|League|"
     r"Club|School|Grammar|College|University|Cathedral|Hospitals?|NHS|Airport|Constabulary|"
     r"Police|Crown Court|Magistrates|Station|Harbour|Diocese|Chamber|Parish|Racecourse|"
@@ -128,8 +136,12 @@ class CouncilMatcher:
                 owners.setdefault(variant, set()).add(council.gss_code)
         # A name two councils share cannot tell them apart: leave it to the context rules.
         self.lookup = {name: next(iter(codes)) for name, codes in owners.items() if len(codes) == 1}
-        self.ambiguous = {
-            name: tuple((code, clues) for code, clues in options if code in self.names)
+        self.ambiguous = {  # one compiled pattern of clue places per candidate council
+            name: tuple(
+                (code, re.compile(r"\b(?:" + "|".join(map(re.escape, clues)) + r")\b"))
+                for code, clues in options
+                if code in self.names
+            )
             for name, options in AMBIGUOUS.items()
             if name not in self.lookup
         }
@@ -142,7 +154,7 @@ class CouncilMatcher:
             return []
         text = _ELLIPSIS.sub(r"\1 \3 and \2 \3", _AMPERSAND.sub(" and ", text))
         found: dict[str, CouncilMention] = {}
-        pending: list[tuple[str, str]] = []  # ambiguous names waiting for the other mentions
+        pending: dict[str, None] = {}  # ambiguous names, once each, decided after the rest
         for match in self.pattern.finditer(text):
             name = match.group(0)
             after = text[match.end() : match.end() + 40]
@@ -156,10 +168,10 @@ class CouncilMatcher:
                 continue
             code = self.lookup.get(name)
             if code is None:
-                pending.append((name, before))
-            elif not self._locates(code, before, found):
+                pending.setdefault(name)
+            elif named_council or not self._locates(code, before, found):
                 found.setdefault(code, CouncilMention(code, self.names[code], name))
-        for name, _ in pending:
+        for name in pending:
             code = self._by_context(name, text, found)
             if code:
                 found.setdefault(code, CouncilMention(code, self.names[code], name))
@@ -168,7 +180,7 @@ class CouncilMatcher:
     def _locates(self, code: str, before: str, found: dict[str, CouncilMention]) -> bool:
         """A county named only to place a council already found: "Newcastle Borough Council
         in Staffordshire" is about the borough, not the county council."""
-        if not re.search(r"(?:,| in)\s+$", before):
+        if not re.search(r"\bin\s+$", before):
             return False
         if re.search(r"\b(?:Town|Parish) Council\b", before):
             return True
@@ -178,11 +190,7 @@ class CouncilMatcher:
         """The one candidate council whose clue places appear in the text, or failing that the
         one in the same region as another council named ("Richmond and Wandsworth")."""
         options = self.ambiguous.get(name, ())
-        hits = [
-            code
-            for code, clues in options
-            if any(re.search(rf"\b{re.escape(clue)}\b", text) for clue in clues)
-        ]
+        hits = [code for code, clues in options if clues.search(text)]
         if not hits:
             regions = {self.regions[other] for other in found}
             hits = [code for code, _ in options if self.regions[code] in regions]

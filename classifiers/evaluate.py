@@ -184,7 +184,11 @@ def evaluate_long_items(
     hidden snippet's factors is found; false alarms, the share of routine-only items flagged.
     """
     rng = random.Random(seed)
-    routine = [e["text"] for e in examples if not e["factors"] and not e.get("service")]
+    routine = [
+        e["text"]
+        for e in examples
+        if not e["factors"] and not e.get("service") and e["text"].split()
+    ]
     adverse = [e for e in examples if e["factors"]]
     if not routine or not adverse:
         return {}

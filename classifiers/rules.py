@@ -70,11 +70,13 @@ def rule_scores(
     for rule in RULES:
         if rule.factor not in fired and rule.pattern.search(sentence):
             fired[rule.factor] = (RULE_SCORE, rule.name)
-    lowered = sentence.lower()
     for factor, terms in (extra_terms or {}).items():
         if factor not in fired:
             for term in terms:
-                if term.lower() in lowered:
+                # Whole words only: a term "cut" must not fire on "executive".
+                if term.strip() and re.search(
+                    rf"(?<!\w){re.escape(term.strip())}(?!\w)", sentence, re.IGNORECASE
+                ):
                     fired[factor] = (TERM_SCORE, f"term:{term}")
                     break
     return fired

@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 
 from classifiers.embed import MODEL_NAME, Embedder, shared_embedder
 from classifiers.evaluate import DATA_DIR, read_labelled
-from classifiers.heads import Heads, Lexicon
+from classifiers.heads import SENTIMENTS, Heads, Lexicon
 from classifiers.sentences import split_sentences
 from radar.config import FACTORS
 
@@ -55,11 +55,14 @@ def blend(examples: list[dict[str, Any]], seed: int = 0) -> list[dict[str, Any]]
     """
     rng = random.Random(seed)
     routine = [
-        [s.text for s in split_sentences(e["text"])]
+        sentences
         for e in examples
         if not e["factors"] and not e.get("service")
+        if (sentences := [s.text for s in split_sentences(e["text"])])
     ]
-    blended = []
+    blended: list[dict[str, Any]] = []
+    if not routine:
+        return blended
     for example in examples:
         filler = rng.choice(routine)
         budget = max(0, BLEND_WORDS - len(example["text"].split()))
@@ -97,6 +100,9 @@ def train_heads(train_file: Path = TRAIN_FILE, embedder: Embedder | None = None)
             raise DataError(f"{train_file}: head {name!r} needs positive and negative examples")
         model = LogisticRegression(**PARAMS).fit(x, y, sample_weight=weights)
         binary[name] = (model.coef_[0].astype(np.float32), float(model.intercept_[0]))
+    missing = set(SENTIMENTS) - {e["sentiment"] for e in examples}
+    if missing:
+        raise DataError(f"{train_file}: no examples with sentiment {', '.join(sorted(missing))}")
     sentiment_model = LogisticRegression(**PARAMS).fit(
         x, [e["sentiment"] for e in examples], sample_weight=weights
     )

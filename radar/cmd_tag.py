@@ -52,10 +52,15 @@ def _read_jsonl(lines: Any, errors: list[dict[str, Any]]) -> Iterator[dict[str, 
             item = json.loads(line)
             if not isinstance(item, dict):
                 raise ValueError("each line must be a JSON object")
-            if not isinstance(item.get("text", ""), str) or not isinstance(
-                item.get("title", ""), str
-            ):
+            if not all(isinstance(item.get(key) or "", str) for key in ("title", "text")):
                 raise ValueError("title and text must be strings")
+            if not isinstance(item.get("council") or "", str):
+                raise ValueError("council must be a GSS code (a string)")
+            offsets = item.get("page_offsets") or []
+            if not isinstance(offsets, list) or offsets != sorted(
+                o for o in offsets if isinstance(o, int) and not isinstance(o, bool)
+            ):
+                raise ValueError("page_offsets must be a sorted list of character offsets")
         except ValueError as exc:
             errors.append({"line": number, "error": f"stdin line {number}: {exc}"})
             yield {"_error": errors[-1]}
@@ -149,13 +154,17 @@ def train() -> None:
     Writes classifiers/model/heads.json (commit it) and prints its scores on the dev split,
     which it never trains on.
     """
-    from classifiers.evaluate import DEV_FILE, evaluate_factors, read_labelled
+    from classifiers.evaluate import DEV_FILE, LabelError, evaluate_factors, read_labelled
     from classifiers.tagger import Tagger
-    from classifiers.train import train_heads
+    from classifiers.train import DataError, train_heads
 
-    with err.status("Embedding the training data and fitting the heads…"):
-        heads = train_heads()
-    _, examples = read_labelled(DEV_FILE)
+    try:
+        with err.status("Embedding the training data and fitting the heads…"):
+            heads = train_heads()
+        _, examples = read_labelled(DEV_FILE)
+    except (LabelError, DataError) as exc:
+        err.print(f"[red]{escape(str(exc))}", highlight=False)
+        raise typer.Exit(2) from None
     report = evaluate_factors(Tagger(WatchList(), heads=heads), examples)
     ours = report["classifier"]
     heads.metrics["dev"] = {  # provenance: what this artefact scored when it was made

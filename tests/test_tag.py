@@ -196,3 +196,18 @@ def test_retag_with_a_watch_list_lacking_some_councils_keeps_their_links(tagged,
     assert {"gss_code": "X06000001"} in before
     run_radar("retag", "--all", "--watchlist", str(stripped))
     assert rows(tmp_path / "radar.db", sql) == before
+
+
+def test_tag_reports_a_malformed_council_or_page_offsets_and_tags_the_rest():
+    lines = [
+        {"id": "a", "title": "Road closure", "text": "Mill Lane closes for two nights.",
+         "council": ["E09000008"]},
+        {"id": "b", "title": "Minutes", "text": "Apologies were received.",
+         "page_offsets": [10, "x"]},
+        {"id": "c", "title": "Bins", "text": None},
+    ]  # fmt: skip
+    result = run_radar("tag", input="".join(json.dumps(line) + "\n" for line in lines), check=False)
+    out = jsonl(result.stdout)
+    assert result.returncode == 1 and len(out) == 3
+    assert "council" in out[0]["error"] and "page_offsets" in out[1]["error"]
+    assert out[2]["id"] == "c" and out[2]["labels"] == []

@@ -72,6 +72,7 @@ def test_rules_fire_on_unambiguous_phrases_only():
 def test_admin_terms_from_the_watch_list_flag_too():
     fired = rule_scores("Talk of a capital receipts raid", {"finance": ["capital receipts raid"]})
     assert fired["finance"][1] == "term:capital receipts raid"
+    assert rule_scores("The chief executive spoke.", {"finance": ["cut", " "]}) == {}
 
 
 @pytest.mark.parametrize(
