@@ -27,7 +27,8 @@ from radar.config import FACTORS, WatchList
 WINDOW_WORDS = 80  # the longest training snippets; longer sentences are passages of their own
 HEADING_WORDS = 8  # a shorter paragraph is a heading, and joins the paragraph it heads
 MIN_MODEL_WORDS = 5  # headings and list fragments ("Apologies for absence") are not scored
-LONG_ITEM_WORDS = 500  # above this the stricter `thresholds.long_item` applies
+LONG_ITEM_WORDS = 500  # above this the stricter `thresholds.long_item` applies in full
+LONG_ITEM_PASSAGES = 16  # ... and at this many passages (short paragraphs)
 MAX_MODEL_PASSAGES = 800  # about 100 pages of minutes; beyond that only the rules read on
 CHUNK_ITEMS = 64  # items embedded together; bounds memory on long JSON Lines input
 
@@ -173,8 +174,13 @@ class Tagger:
     def _decide(self, scored: _Scored) -> dict[str, Any]:
         passages = scored.passages
         # The best of many passages is high by chance alone: long minutes need more to flag.
+        # The bar rises with the number of passages, from `thresholds.flag` for one passage to
+        # `thresholds.long_item` at LONG_ITEM_PASSAGES or at LONG_ITEM_WORDS.
         words = sum(p.words() for p in passages)
-        threshold = self.long_threshold if words > LONG_ITEM_WORDS else self.threshold
+        share = (
+            1.0 if words > LONG_ITEM_WORDS else min(1.0, (len(passages) - 1) / LONG_ITEM_PASSAGES)
+        )
+        threshold = self.threshold + (self.long_threshold - self.threshold) * share
         ruled: dict[str, tuple[float, str, int, str]] = {}  # factor -> score, rule, passage, text
         for index, passage in enumerate(passages):
             for piece in (s.text for s in passage.candidates()):
