@@ -66,14 +66,19 @@ def read_labelled(path: Path) -> tuple[str, list[dict[str, Any]]]:
     return kinds.pop(), records
 
 
+def scores(tp: int, fp: int, fn: int) -> dict[str, float]:
+    """Precision, recall and F1 from counts of true positives, false positives, misses."""
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
 def prf(truth: Sequence[set[str]], guess: Sequence[set[str]], label: str) -> dict[str, float]:
     tp = sum(label in t and label in g for t, g in zip(truth, guess, strict=True))
     fp = sum(label not in t and label in g for t, g in zip(truth, guess, strict=True))
     fn = sum(label in t and label not in g for t, g in zip(truth, guess, strict=True))
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1, "support": tp + fn}
+    return {**scores(tp, fp, fn), "support": tp + fn}
 
 
 def factor_report(
@@ -132,16 +137,8 @@ def attribution_report(examples: list[dict[str, Any]], guesses: list[set[str]]) 
     tp = sum(len(set(e["councils"]) & g) for e, g in zip(examples, guesses, strict=True))
     fp = sum(len(g - set(e["councils"])) for e, g in zip(examples, guesses, strict=True))
     fn = sum(len(set(e["councils"]) - g) for e, g in zip(examples, guesses, strict=True))
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     exact = sum(set(e["councils"]) == g for e, g in zip(examples, guesses, strict=True))
-    return {
-        "precision": precision,
-        "recall": recall,
-        "f1": f1,
-        "exact": exact / max(1, len(examples)),
-    }
+    return {**scores(tp, fp, fn), "exact": exact / max(1, len(examples))}
 
 
 def evaluate_attribution(watchlist: WatchList, examples: list[dict[str, Any]]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.sparse import csr_matrix
+from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from radar.config import FACTORS
@@ -46,6 +46,10 @@ class Lexicon:
 
     def transform(self, texts: Sequence[str]) -> csr_matrix:
         return self.vectorizer.transform(texts) * self.weight
+
+    def features(self, embeddings: np.ndarray, texts: Sequence[str]) -> csr_matrix:
+        """What the heads read, for fitting: the embedding rows beside the weighted TF-IDF."""
+        return hstack([csr_matrix(embeddings), self.transform(texts)]).tocsr()
 
     @classmethod
     def fit(cls, texts: Sequence[str], weight: float, min_df: int = 2) -> Lexicon:

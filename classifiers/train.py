@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.sparse import csr_matrix, hstack
 from sklearn.linear_model import LogisticRegression
 
 from classifiers.embed import MODEL_NAME, Embedder, shared_embedder
@@ -44,6 +43,11 @@ def data_hash(*paths: Path) -> str:
     for path in paths:
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def target(example: dict[str, Any], head: str) -> bool:
+    """What a binary head should answer for a labelled example."""
+    return bool(example.get("service")) if head == "service" else head in example["factors"]
 
 
 def blend(examples: list[dict[str, Any]], seed: int = 0) -> list[dict[str, Any]]:
@@ -87,15 +91,10 @@ def train_heads(train_file: Path = TRAIN_FILE, embedder: Embedder | None = None)
     embedder = embedder or shared_embedder()
     texts = [e["text"] for e in examples]
     lexicon = Lexicon.fit(texts, weight=LEXICON["weight"], min_df=LEXICON["min_df"])
-    x = hstack([csr_matrix(embedder.embed(texts)), lexicon.transform(texts)]).tocsr()
+    x = lexicon.features(embedder.embed(texts), texts)
     binary = {}
     for name in (*FACTORS, "service"):
-        y = np.array(
-            [
-                bool(e.get("service")) if name == "service" else name in e["factors"]
-                for e in examples
-            ]
-        )
+        y = np.array([target(e, name) for e in examples])
         if y.all() or not y.any():
             raise DataError(f"{train_file}: head {name!r} needs positive and negative examples")
         model = LogisticRegression(**PARAMS).fit(x, y, sample_weight=weights)

@@ -14,7 +14,6 @@ import itertools
 from typing import Any
 
 import numpy as np
-from scipy.sparse import csr_matrix, hstack
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 
@@ -22,7 +21,7 @@ from classifiers.embed import shared_embedder
 from classifiers.evaluate import factor_report
 from classifiers.heads import Lexicon
 from classifiers.rules import rule_scores
-from classifiers.train import TRAIN_FILE, read_examples
+from classifiers.train import TRAIN_FILE, read_examples, target
 from radar.config import FACTORS
 
 GRID = {"C": (4.0, 16.0, 64.0), "weight": (0.0, 1.0, 2.0, 3.0)}
@@ -40,17 +39,11 @@ def cross_validate(
         lexicon = Lexicon.fit([texts[i] for i in train], weight=weight)
 
         def features(index: np.ndarray, lexicon: Lexicon = lexicon) -> Any:
-            lexical = lexicon.transform([texts[i] for i in index])
-            return hstack([csr_matrix(embeddings[index]), lexical]).tocsr()
+            return lexicon.features(embeddings[index], [texts[i] for i in index])
 
         x_train, x_test = features(train), features(test)
         for name in probs:
-            y = [
-                bool(examples[i].get("service"))
-                if name == "service"
-                else name in examples[i]["factors"]
-                for i in train
-            ]
+            y = [target(examples[i], name) for i in train]
             model = LogisticRegression(C=c, max_iter=5000).fit(x_train, y)
             probs[name][test] = model.predict_proba(x_test)[:, 1]
         model = LogisticRegression(C=c, max_iter=5000).fit(
