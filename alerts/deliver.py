@@ -1,19 +1,31 @@
-"""Build, write and (optionally) send one region's digest, recording it in the store."""
+"""Build, write and deliver digests and acute alerts, recording what the SMTP server accepted.
+
+The store, not the scheduler, guards against sending twice: a digest (region, week) or an
+alert is recorded as sent only after the SMTP server accepts it, and is never sent again
+unless asked (`--resend`). A failure is recorded (`last_error`) and retried on the next run.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
+from alerts.acute import LABELS
 from alerts.digest import Digest, build_digest
-from alerts.mailer import build_message, send_message
-from alerts.render import render_digest
+from alerts.mailer import DeliveryError, build_message, send_message
+from alerts.render import alert_subject, render_alert, render_digest
+from alerts.scoring import shift_week, week_of
 from pipelines.normalise import now_iso
-from radar.config import WatchList
-from store.digests import digest_sent, record_digest
+from radar.config import DAYS, REGIONS, ScheduleSettings, WatchList
+from store.digests import digest_sent, record_digest, record_digest_failure
+from store.radar import mark_alert, unsent_alerts
 
 
 class AlreadySent(Exception):
@@ -27,6 +39,7 @@ class DigestOutcome:
     text_path: Path
     message_id: str | None = None
     recipients: tuple[str, ...] = ()
+    outbox_path: Path | None = None
 
 
 def region_slug(region: str) -> str:
@@ -37,7 +50,7 @@ def write_digest(
     db: Database, watchlist: WatchList, region: str, week: str, folder: Path | None = None
 ) -> DigestOutcome:
     """Render the digest to `<output_dir>/digests/<week>/<region>.html` (and .txt)."""
-    digest = build_digest(db, region, week)
+    digest = build_digest(db, watchlist.radar, region, week)
     html, text = render_digest(digest)
     folder = folder or watchlist.output_dir / "digests" / week
     folder.mkdir(parents=True, exist_ok=True)
@@ -48,11 +61,27 @@ def write_digest(
     return DigestOutcome(digest, html_path, text_path)
 
 
+def write_eml(message: EmailMessage, outbox: Path, name: str) -> Path:
+    """The dry run: the exact message that would have been sent, as a .eml file."""
+    outbox.mkdir(parents=True, exist_ok=True)
+    path = outbox / f"{name}.eml"
+    path.write_bytes(message.as_bytes())
+    return path
+
+
 def send_digest(
-    db: Database, watchlist: WatchList, region: str, week: str, resend: bool = False
+    db: Database,
+    watchlist: WatchList,
+    region: str,
+    week: str,
+    resend: bool = False,
+    outbox: Path | None = None,
 ) -> DigestOutcome:
-    """Send to the region's configured advisers only; recorded as sent once SMTP accepts it."""
-    if not resend and digest_sent(db, region, week):
+    """Send to the region's configured advisers only; recorded as sent once SMTP accepts it.
+
+    With `outbox`, write the message there as .eml instead, and record nothing.
+    """
+    if outbox is None and not resend and digest_sent(db, region, week):
         raise AlreadySent(f"the {region} digest for {week} was already sent (use --resend)")
     recipients = [adviser.email for adviser in watchlist.advisers_for(region)]
     if not recipients:
@@ -61,9 +90,117 @@ def send_digest(
     html = outcome.html_path.read_text(encoding="utf-8")
     text = outcome.text_path.read_text(encoding="utf-8")
     message = build_message(watchlist.smtp, recipients, outcome.digest.subject, html, text)
-    outcome.message_id = send_message(watchlist.smtp, message, recipients)
     outcome.recipients = tuple(recipients)
+    if outbox is not None:
+        outcome.outbox_path = write_eml(message, outbox, f"digest-{week}-{region_slug(region)}")
+        return outcome
+    try:
+        outcome.message_id = send_message(watchlist.smtp, message, recipients)
+    except DeliveryError as exc:
+        record_digest_failure(db, region, week, str(outcome.html_path), now_iso(), str(exc))
+        raise
     record_digest(
         db, region, week, str(outcome.html_path), now_iso(), outcome.message_id, recipients
     )
     return outcome
+
+
+def send_alert(
+    db: Database, watchlist: WatchList, alert: dict[str, Any], outbox: Path | None = None
+) -> str:
+    """Email one acute alert to the advisers of the council's region; returns the Message-ID
+    (or the .eml path with `outbox`, which records nothing)."""
+    alert = {**alert, "label": LABELS.get(alert["signal"], alert["signal"])}
+    recipients = [adviser.email for adviser in watchlist.advisers_for(alert["region"])]
+    if not recipients:
+        reason = f"no advisers are configured for region {alert['region']!r}"
+        if outbox is None:
+            mark_alert(db, alert["id"], last_error=reason)
+        raise ValueError(reason)
+    html, text = render_alert(alert)
+    message = build_message(watchlist.smtp, recipients, alert_subject(alert), html, text)
+    if outbox is not None:
+        name = "alert-" + re.sub(r"[^A-Za-z0-9]+", "-", alert["id"]).strip("-")
+        return str(write_eml(message, outbox, name))
+    try:
+        message_id = send_message(watchlist.smtp, message, recipients)
+    except DeliveryError as exc:
+        mark_alert(db, alert["id"], last_error=str(exc))
+        raise
+    mark_alert(
+        db,
+        alert["id"],
+        sent_at=now_iso(),
+        message_id=message_id,
+        recipients=", ".join(recipients),
+        last_error=None,
+    )
+    return message_id
+
+
+def due_week(schedule: ScheduleSettings, now: datetime | None = None) -> str:
+    """The week whose digest is due: the digest slot (e.g. Monday 07:00 Europe/London) of
+    week X sends week X-1; before this week's slot, last week's slot sent the week before."""
+    zone = ZoneInfo(schedule.timezone)
+    local = (now or datetime.now(UTC)).astimezone(zone)
+    monday = local.date() - timedelta(days=local.weekday())
+    clock = time.fromisoformat(schedule.digest_at)
+    slot = datetime.combine(monday + timedelta(days=DAYS.index(schedule.digest_day)), clock, zone)
+    this_week = week_of(local.date())
+    return shift_week(this_week, -1 if local >= slot else -2)
+
+
+@dataclass
+class Delivery:
+    """What one delivery run did, for the job log and `radar status`."""
+
+    week: str
+    sent: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = f"{len(self.sent)} sent"
+        if self.failed:
+            text += f", {len(self.failed)} failed: " + "; ".join(self.failed)
+        return text
+
+
+def deliver_pending(
+    db: Database,
+    watchlist: WatchList,
+    now: datetime | None = None,
+    digests: bool = True,
+    retry_only: bool = False,
+) -> Delivery:
+    """Send the due week's digests not yet sent (with `retry_only`, only those whose sending
+    already failed once), and every acute alert not yet sent. Failures are recorded and left
+    for the next run; nothing already accepted by the SMTP server is sent again."""
+    week = due_week(watchlist.schedule, now)
+    delivery = Delivery(week)
+    if digests:
+        for region in [r for r in REGIONS if watchlist.advisers_for(r)]:
+            if digest_sent(db, region, week):
+                continue
+            if retry_only and not _attempted(db, region, week):
+                continue
+            try:
+                send_digest(db, watchlist, region, week)
+                delivery.sent.append(f"digest {region} {week}")
+            except (DeliveryError, ValueError) as exc:
+                delivery.failed.append(f"digest {region} {week}: {exc}")
+    for alert in unsent_alerts(db):
+        try:
+            send_alert(db, watchlist, alert)
+            delivery.sent.append(f"alert {alert['id']}")
+        except (DeliveryError, ValueError) as exc:
+            delivery.failed.append(f"alert {alert['id']}: {exc}")
+    return delivery
+
+
+def _attempted(db: Database, region: str, week: str) -> bool:
+    return bool(
+        db.execute(
+            "select 1 from digests where region = ? and week = ? and attempted_at is not null",
+            [region, week],
+        ).fetchone()
+    )

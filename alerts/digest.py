@@ -1,17 +1,18 @@
-"""Build a region's weekly digest: councils with flagged items this ISO week, with evidence."""
+"""Build a region's weekly digest: the councils on its radar this ISO week, with evidence."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
 
+from alerts.acute import LABELS
+from alerts.scoring import ARROWS, CouncilWeek, compute_radar, week_bounds, week_of
 from pipelines.normalise import now_iso
-from radar.config import FACTORS
-from store.digests import flagged_items, source_problems
+from radar.config import FACTORS, RadarSettings
+from store.digests import source_problems
 
 FACTOR_NAMES = {
     "leadership": "Leadership breakdown",
@@ -42,6 +43,24 @@ class CouncilOnRadar:
     score: float = 0.0
     items: int = 0  # distinct stories, not URLs
     evidence: list[Evidence] = field(default_factory=list)
+    trend: str = "new"  # new, rising, steady, falling (see alerts.scoring)
+    baseline: float = 0.0
+    new_factors: list[str] = field(default_factory=list)
+    acute: list[str] = field(default_factory=list)  # labels of acute signals this week
+
+    @property
+    def arrow(self) -> str:
+        return ARROWS[self.trend]
+
+
+@dataclass
+class AcuteLine:
+    council: str
+    label: str
+    raised_at: str
+    headline: str
+    url: str
+    sentence: str
 
 
 @dataclass
@@ -53,6 +72,8 @@ class Digest:
     councils: list[CouncilOnRadar]
     source_problems: list[dict[str, Any]]
     generated_at: str
+    alerts: list[AcuteLine] = field(default_factory=list)
+    leaving: list[CouncilOnRadar] = field(default_factory=list)
 
     @property
     def subject(self) -> str:
@@ -62,18 +83,7 @@ class Digest:
 
 
 def current_week(now: datetime | None = None) -> str:
-    year, week, _ = (now or datetime.now(UTC)).isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def week_bounds(week: str) -> tuple[date, date]:
-    """Monday and the following Monday of an ISO week written YYYY-Www."""
-    try:
-        year, number = week.upper().split("-W")
-        start = date.fromisocalendar(int(year), int(number), 1)
-    except ValueError:
-        raise ValueError(f"{week!r} is not an ISO week; write it like 2026-W48") from None
-    return start, start + timedelta(days=7)
+    return week_of(now or datetime.now(UTC))
 
 
 def _choose_evidence(rows: list[dict[str, Any]]) -> list[Evidence]:
@@ -107,31 +117,43 @@ def _choose_evidence(rows: list[dict[str, Any]]) -> list[Evidence]:
     return list(chosen.values())
 
 
-def build_digest(db: Database, region: str, week: str) -> Digest:
-    """The digest of `region` for ISO `week`: councils ranked by how many factors, then score."""
+def _on_radar(council: CouncilWeek, trend: str) -> CouncilOnRadar:
+    return CouncilOnRadar(
+        gss_code=council.gss_code,
+        name=council.name,
+        factors=sorted(council.factors, key=FACTORS.index),
+        score=council.score,
+        items=council.stories,
+        evidence=_choose_evidence(council.rows) if council.rows else [],
+        trend=trend,
+        baseline=council.baseline,
+        new_factors=sorted(council.new_factors, key=FACTORS.index),
+        acute=list(dict.fromkeys(LABELS.get(a["signal"], a["signal"]) for a in council.acute)),
+    )
+
+
+def build_digest(db: Database, settings: RadarSettings, region: str, week: str) -> Digest:
+    """The digest of `region` for ISO `week`: the radar (see alerts.scoring), ranked."""
+    radar = compute_radar(db, settings, week, region)
     start, end = week_bounds(week)
-    rows = flagged_items(db, region, f"{start}T00:00:00Z", f"{end}T00:00:00Z")
-    councils: OrderedDict[str, CouncilOnRadar] = OrderedDict()
-    seen_items: dict[str, set[str]] = {}
-    for row in rows:
-        council = councils.setdefault(
-            row["gss_code"], CouncilOnRadar(row["gss_code"], row["council_name"])
-        )
-        seen_items.setdefault(row["gss_code"], set()).add(row["story_id"])  # a story counts once
-        if row["factor"] not in council.factors:
-            council.factors.append(row["factor"])
-        council.score = max(council.score, row["score"])
-    for code, council in councils.items():
-        council.items = len(seen_items[code])
-        council.factors.sort(key=FACTORS.index)
-        council.evidence = _choose_evidence([r for r in rows if r["gss_code"] == code])
-    ranked = sorted(councils.values(), key=lambda c: (-len(c.factors), -c.score, c.name))
     return Digest(
         region=region,
         week=week,
         start=start,
         end=end - timedelta(days=1),
-        councils=ranked,
+        councils=[_on_radar(c, radar.trend(c)) for c in radar.councils],
         source_problems=source_problems(db, region),
         generated_at=now_iso(),
+        alerts=[
+            AcuteLine(
+                council=a["council_name"],
+                label=LABELS.get(a["signal"], a["signal"]),
+                raised_at=a["raised_at"][:10],
+                headline=a["title"] or "",
+                url=a["url"] or "",
+                sentence=a["evidence"] or "",
+            )
+            for a in radar.alerts
+        ],
+        leaving=[_on_radar(c, radar.trend(c)) for c in radar.leaving],
     )

@@ -9,6 +9,9 @@ from email.utils import formatdate, make_msgid
 
 from radar.config import SmtpSettings
 
+# Hosts where a password sent without TLS never leaves the machine (a local relay or the sink).
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
 
 class DeliveryError(Exception):
     def __init__(self, host: str, port: int, reason: str):
@@ -30,23 +33,65 @@ def build_message(
     return message
 
 
+def tls_context(smtp: SmtpSettings) -> ssl.SSLContext:
+    """A verifying client context (hostname + chain) that also trusts `smtp.cafile` if set.
+
+    create_default_context always loads the system store too, so a private CA is added to the
+    usual trust, never a replacement for it.
+    """
+    return ssl.create_default_context(cafile=str(smtp.cafile) if smtp.cafile else None)
+
+
+def _is_loopback(host: str) -> bool:
+    return host.strip("[]").lower() in LOOPBACK_HOSTS
+
+
+def _scrub(reason: str, secret: str | None) -> str:
+    """Belt and braces: a server or library echoing the password must not put it in a log."""
+    return reason.replace(secret, "***") if secret else reason
+
+
 def send_message(smtp: SmtpSettings, message: EmailMessage, recipients: list[str]) -> str:
-    """Deliver `message` to exactly `recipients`; returns its Message-ID once accepted."""
+    """Deliver `message` to exactly `recipients`; returns its Message-ID once accepted.
+
+    The password is only ever sent over TLS (implicit `ssl` or a successful STARTTLS), except
+    to a loopback host, where clear text never crosses a network. A configured STARTTLS the
+    server does not offer is an error, not a silent downgrade to clear text.
+    """
+    username, password = smtp.username, smtp.password
+    login = bool(username and password)
+    if login and not (smtp.ssl or smtp.starttls) and not _is_loopback(smtp.host):
+        # Checked before connecting: nothing, not even the username, goes out in clear.
+        raise DeliveryError(
+            smtp.host,
+            smtp.port,
+            "refusing to send the SMTP password unencrypted to a non-loopback host; "
+            "set smtp.starttls (port 587) or smtp.ssl (port 465)",
+        )
     try:
         if smtp.ssl:
             client: smtplib.SMTP = smtplib.SMTP_SSL(
-                smtp.host, smtp.port, timeout=smtp.timeout, context=ssl.create_default_context()
+                smtp.host, smtp.port, timeout=smtp.timeout, context=tls_context(smtp)
             )
         else:
             client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
         with client:
-            if smtp.starttls and not smtp.ssl:
-                client.starttls(context=ssl.create_default_context())
-            if smtp.username and smtp.password:
-                client.login(smtp.username, smtp.password)
+            if smtp.starttls:
+                try:
+                    client.starttls(context=tls_context(smtp))
+                except smtplib.SMTPNotSupportedError as exc:
+                    raise DeliveryError(
+                        smtp.host,
+                        smtp.port,
+                        "starttls is configured but the server does not offer STARTTLS; "
+                        "not sending in clear text",
+                    ) from exc
+            if username and password:
+                client.login(username, password)
             refused = client.send_message(message, to_addrs=recipients)
     except (OSError, smtplib.SMTPException) as exc:
-        raise DeliveryError(smtp.host, smtp.port, str(exc) or type(exc).__name__) from exc
+        reason = _scrub(str(exc) or type(exc).__name__, password)
+        raise DeliveryError(smtp.host, smtp.port, reason) from exc
     if refused:
         raise DeliveryError(smtp.host, smtp.port, f"recipients refused: {sorted(refused)}")
     return str(message["Message-ID"])

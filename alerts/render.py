@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from alerts.digest import FACTOR_NAMES, Digest
 
+TREND_COLOURS = {"new": "#c1121f", "rising": "#c1121f", "steady": "#777777", "falling": "#2a7d2e"}
 RADAR_CAVEAT = "Presence on the radar is not in itself an indication of failure."
 
 
@@ -33,7 +35,9 @@ def environment() -> Environment:
     )
     env.filters["safe_url"] = safe_url
     env.filters["factor_names"] = lambda keys: ", ".join(FACTOR_NAMES[k] for k in keys)
-    env.globals.update(FACTOR_NAMES=FACTOR_NAMES, RADAR_CAVEAT=RADAR_CAVEAT)
+    env.globals.update(
+        FACTOR_NAMES=FACTOR_NAMES, RADAR_CAVEAT=RADAR_CAVEAT, TREND_COLOURS=TREND_COLOURS
+    )
     return env
 
 
@@ -43,4 +47,18 @@ def render_digest(digest: Digest) -> tuple[str, str]:
     return (
         env.get_template("digest.html").render(d=digest),
         env.get_template("digest.txt").render(d=digest),
+    )
+
+
+def alert_subject(alert: dict[str, Any]) -> str:
+    return f"Council Radar — ACUTE — {alert['council_name']}: {alert['label']}"
+
+
+def render_alert(alert: dict[str, Any]) -> tuple[str, str]:
+    """(html, text) for one acute-signal alert (a row of store.radar.unsent_alerts + label)."""
+    env = environment()
+    context = {"a": alert, "subject": alert_subject(alert)}
+    return (
+        env.get_template("alert.html").render(**context),
+        env.get_template("alert.txt").render(**context),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,8 +124,10 @@ def run_crawl(
     watchlist: WatchList,
     log_level: str = "WARNING",
     on_progress: Callable[[CrawlProgress], None] | None = None,
+    kinds: Collection[str] | None = None,
 ) -> CrawlSummary:
-    """Crawl every enabled source once; blocks until done. One call per process (Twisted)."""
+    """Crawl every enabled source once (only those of `kinds`, if given); blocks until done.
+    One call per process (Twisted)."""
     db = open_db(watchlist.database)
     sync_councils(db, watchlist.council_register().values())
     sources = watchlist.all_sources()
@@ -134,7 +136,7 @@ def run_crawl(
     validators = conditional_headers(db)
     suspended = suspended_sources(db, watchlist.crawl.max_failures)
     db.close()
-    sources = [s for s in sources if s.id not in suspended]
+    sources = [s for s in sources if s.id not in suspended and (not kinds or s.kind in kinds)]
 
     logging.getLogger("scrapy").setLevel(log_level)
     process = CrawlerProcess(crawl_settings(watchlist, log_level))

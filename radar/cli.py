@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from radar import cmd_crawl, cmd_demo, cmd_digest, cmd_tag
+from radar import cmd_crawl, cmd_demo, cmd_digest, cmd_radar, cmd_tag
 
 app = typer.Typer(
     help=(
@@ -25,6 +25,10 @@ app.command()(cmd_crawl.discover)
 app.command()(cmd_tag.tag)
 app.command()(cmd_tag.retag)
 app.command()(cmd_digest.digest)
+app.command(name="radar")(cmd_radar.radar)
+app.command()(cmd_radar.alerts)
+app.command()(cmd_radar.run)
+app.command()(cmd_radar.status)
 app.command()(cmd_digest.search)
 app.command()(cmd_demo.demo)
 app.command()(cmd_tag.train)

@@ -9,11 +9,22 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from radar.config import ConfigError, WatchList, load_watchlist
+from radar.config import SOURCE_KINDS, ConfigError, WatchList, load_watchlist
 from radar.console import QuietOption, WatchListOption, err, load_or_exit, open_store, out
 
 
-def crawl(watchlist: WatchListOption = None, quiet: QuietOption = False) -> None:
+def crawl(
+    kind: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--kind",
+            "-k",
+            help="Only sources of this kind (feed, moderngov, cmis, sitemap, listing); repeatable.",
+        ),
+    ] = None,
+    watchlist: WatchListOption = None,
+    quiet: QuietOption = False,
+) -> None:
     """Crawl every enabled source in the watch list once and store new items.
 
     Feeds are fetched with conditional GET, and pages and documents already stored are not
@@ -22,7 +33,13 @@ def crawl(watchlist: WatchListOption = None, quiet: QuietOption = False) -> None
     is suspended until an admin resets it.
     """
     config = load_or_exit(watchlist)
-    summary = crawl_with_progress(config, quiet)
+    unknown = sorted(set(kind or ()) - set(SOURCE_KINDS.__args__))
+    if unknown:
+        err.print(
+            f"Unknown source kind {', '.join(unknown)}: use {', '.join(SOURCE_KINDS.__args__)}"
+        )
+        raise typer.Exit(2)
+    summary = crawl_with_progress(config, quiet, kind)
     if quiet:
         for source in summary.sources:
             if source["last_error"]:
@@ -53,12 +70,14 @@ def sources_table(sources: list[dict[str, Any]]) -> Table:
     return table
 
 
-def crawl_with_progress(config: WatchList, quiet: bool = False) -> Any:
+def crawl_with_progress(
+    config: WatchList, quiet: bool = False, kinds: list[str] | None = None
+) -> Any:
     """Run the crawl with a live display of sources checked, items new and skipped, errors."""
     from crawlers.run import CrawlProgress, run_crawl
 
     if quiet:
-        return run_crawl(config)
+        return run_crawl(config, kinds=kinds)
     with Progress(
         TextColumn("Crawling"),
         BarColumn(),
@@ -67,7 +86,8 @@ def crawl_with_progress(config: WatchList, quiet: bool = False) -> Any:
         TimeElapsedColumn(),
         console=err,
     ) as progress:
-        task = progress.add_task("crawl", total=len(config.all_sources()), status="starting")
+        chosen = [s for s in config.all_sources() if not kinds or s.kind in kinds]
+        task = progress.add_task("crawl", total=len(chosen), status="starting")
 
         def update(state: CrawlProgress) -> None:
             progress.update(
@@ -78,7 +98,7 @@ def crawl_with_progress(config: WatchList, quiet: bool = False) -> Any:
                 f"{state.errors} errors",
             )
 
-        return run_crawl(config, on_progress=update)
+        return run_crawl(config, on_progress=update, kinds=kinds)
 
 
 def sources(watchlist: WatchListOption = None) -> None:

@@ -29,11 +29,14 @@ def demo(
     Serves demo/site/ on 127.0.0.1, crawls it, tags the items, builds this week's digest for
     every region and delivers them to an SMTP server on loopback that saves each message.
     """
-    from alerts.deliver import send_digest
+    from alerts.acute import LABELS, check_acute
+    from alerts.deliver import send_alert, send_digest
     from alerts.digest import current_week
+    from alerts.scoring import ARROWS, compute_radar
     from alerts.sink import SmtpSink
     from demo.server import WATCHLIST, DemoWeb
     from store.items import flagged_overview
+    from store.radar import unsent_alerts
 
     if output.exists():
         shutil.rmtree(output)  # the demo starts from nothing every time
@@ -70,8 +73,25 @@ def demo(
                 escape(row["title"]),
             )
         out.print(flagged)
-        out.print("[bold]4. Sending this week's digests[/bold] to the SMTP server on loopback…")
+        out.print("[bold]4. Checking for acute signals[/bold] and alerting advisers at once…")
+        check_acute(db, config)
+        for alert in unsent_alerts(db):
+            send_alert(db, config, alert)
+            out.print(
+                f"   ACUTE  {alert['council_name']}: {LABELS[alert['signal']]} "
+                f"→ {', '.join(a.email for a in config.advisers_for(alert['region']))}"
+            )
+        out.print(
+            f"[bold]5. The radar this week[/bold] ({config.radar.baseline_weeks}-week baseline):"
+        )
         week = current_week()
+        radar = compute_radar(db, config.radar, week)
+        for council in radar.councils:
+            out.print(
+                f"   {council.name:<16} {council.region:<16} score {council.score:.2f} "
+                f"{ARROWS[radar.trend(council)]:<6} {', '.join(council.factors)}"
+            )
+        out.print("[bold]6. Sending this week's digests[/bold] to the SMTP server on loopback…")
         for region in [r for r in REGIONS if r in config.regions]:
             outcome = send_digest(db, config, region, week, resend=True)
             names = ", ".join(c.name for c in outcome.digest.councils) or "nothing on the radar"
@@ -81,6 +101,7 @@ def demo(
     out.print("[bold green]Done.[/bold green] Where to look:")
     out.print(f"   store (SQLite):   {config.database}")
     out.print(f"   digests (HTML):   {config.output_dir / 'digests' / week}/")
+    out.print(f"   the radar:        .venv/bin/radar radar -w {output}/watchlist.yaml")
     out.print(f"   mail received:    {output / 'mail'}/ ({messages} .eml messages)")
     out.print(
         f"   search:           .venv/bin/radar search '\"section 114\"' -w {output}/watchlist.yaml"

@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from radar.cmd_radar import region_name
 from radar.config import REGIONS, WatchList
 from radar.console import WatchListOption, err, load_or_exit, open_store, out
 
@@ -23,7 +24,11 @@ def digest(
     ] = False,
     week: Annotated[
         str | None,
-        typer.Option("--week", help="ISO week like 2026-W48 (default: the current week)."),
+        typer.Option(
+            "--week",
+            help="ISO week like 2026-W48 (default: the week the last digest slot covers, "
+            "i.e. last week from the Monday slot on).",
+        ),
     ] = None,
     preview: Annotated[
         Path | None,
@@ -35,19 +40,28 @@ def digest(
     resend: Annotated[
         bool, typer.Option("--resend", help="Send again even if this week's digest was sent.")
     ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Write each email as an .eml file in the outbox instead."),
+    ] = False,
+    outbox: Annotated[
+        Path | None,
+        typer.Option("--outbox", help="Folder for --dry-run (default: <output_dir>/outbox)."),
+    ] = None,
     watchlist: WatchListOption = None,
 ) -> None:
     """Build the weekly digest of councils on the radar for a region, with the evidence.
 
     Without --send it writes the HTML and text digests under the watch list's output_dir and
-    prints where; with --send it also emails them to the advisers configured for the region.
+    prints where; with --send it also emails them to the advisers configured for the region
+    (once: a digest the SMTP server accepted is not sent again without --resend); with
+    --dry-run it writes the exact emails as .eml files instead.
     """
-    from alerts.deliver import AlreadySent, send_digest, write_digest
-    from alerts.digest import current_week
+    from alerts.deliver import AlreadySent, due_week, send_digest, write_digest
     from alerts.mailer import DeliveryError
 
     config = load_or_exit(watchlist)
-    week = week or current_week()
+    week = week or due_week(config.schedule)
     regions = _chosen_regions(config, region, all_regions)
     if preview and len(regions) != 1:
         err.print("--preview writes one file: choose one --region.")
@@ -56,7 +70,11 @@ def digest(
     failed = False
     for name in regions:
         try:
-            if send and not preview:
+            if dry_run or outbox:
+                folder = outbox or config.output_dir / "outbox"
+                outcome = send_digest(db, config, name, week, outbox=folder)
+                out.print(f"{name}: {_councils(outcome.digest)} → {outcome.outbox_path}")
+            elif send and not preview:
                 outcome = send_digest(db, config, name, week, resend=resend)
                 out.print(
                     f"{name}: sent to {', '.join(outcome.recipients)} "
@@ -82,11 +100,7 @@ def _chosen_regions(config: WatchList, region: str | None, all_regions: bool) ->
     if region is None:
         err.print("Choose a region with --region NAME, or use --all-regions.")
         raise typer.Exit(2)
-    match = [r for r in REGIONS if r.lower() == region.lower()]
-    if not match:
-        err.print(f"Unknown region {region!r}. Regions: {', '.join(REGIONS)}")
-        raise typer.Exit(2)
-    return match
+    return [region_name(region)]
 
 
 def search(

@@ -128,10 +128,7 @@ def tag_store(config: WatchList, everything: bool = False) -> int:
                     "sentiment": result["sentiment"],
                     "service": result["service"],
                     "scores": result["factors"],
-                    "flags": {
-                        f: {k: v for k, v in flag.items() if k != "rule"}
-                        for f, flag in result["flags"].items()
-                    },
+                    "flags": result["flags"],  # with the rule that fired, if one did
                     "councils": [
                         c["gss_code"]
                         for c in result["councils"]

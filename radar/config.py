@@ -143,6 +143,14 @@ class SmtpSettings(_Strict):
     starttls: bool = False
     ssl: bool = False
     timeout: float = 30.0
+    # A CA bundle to trust besides the system's (a relay with a private CA); never a secret.
+    cafile: Path | None = None
+
+    @model_validator(mode="after")
+    def _one_tls_mode(self) -> SmtpSettings:
+        if self.starttls and self.ssl:
+            raise ValueError("choose starttls (port 587) or ssl (port 465), not both")
+        return self
 
     @property
     def username(self) -> str | None:
@@ -179,6 +187,75 @@ class Thresholds(_Strict):
     long_item: float = Field(default=0.9, gt=0, lt=1)
 
 
+class RadarSettings(_Strict):
+    """How flagged items become a council's weekly radar score (see README, "The radar").
+
+    An item's weight is its flag score x its source's weight x its sentiment's weight; a
+    factor's weekly score is 1 - prod(1 - weight) over its distinct stories (so it lies in
+    0..1 and a syndicated story counts once); a council's score is the sum over factors (0..4).
+    """
+
+    on_radar: float = Field(default=0.5, gt=0)  # a council's weekly score that puts it on
+    rising: float = Field(default=0.25, gt=0)  # score above the baseline that counts as rising
+    baseline_weeks: int = Field(default=12, ge=1, le=104)
+    source_weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            "government": 1.0,  # intervention letters, best value notices
+            "minutes": 1.0,  # the council's own minutes and reports
+            "news": 0.9,  # the council's own news
+            "media": 0.7,
+            "alert": 0.6,  # alert services: often second-hand
+        }
+    )
+    sentiment_weights: dict[str, float] = Field(
+        default_factory=lambda: {"negative": 1.0, "neutral": 0.7, "positive": 0.4}
+    )
+    acute_window_days: int = Field(default=14, ge=1)  # only items this fresh raise alerts
+    acute_repeat_days: int = Field(default=90, ge=1)  # one alert per council and signal per ...
+
+
+_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class ScheduleSettings(_Strict):
+    """What `radar run` does when (times in `timezone`)."""
+
+    timezone: str = "Europe/London"
+    feeds_every_minutes: int = Field(default=60, ge=1)
+    sites_daily_at: str = "02:30"
+    digest_day: str = "mon"
+    digest_at: str = "07:00"
+    digest_grace_days: int = Field(default=6, ge=0)  # a missed Monday run still runs this late
+    crawl_timeout_minutes: int = Field(default=50, ge=1)  # a hung crawl is killed after this
+    tag_timeout_minutes: int = Field(default=50, ge=1)
+
+    @field_validator("sites_daily_at", "digest_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if not _TIME.match(value):
+            raise ValueError(f"{value!r} is not a time of day like 07:00")
+        return value
+
+    @field_validator("digest_day")
+    @classmethod
+    def _weekday(cls, value: str) -> str:
+        if value.lower()[:3] not in DAYS:
+            raise ValueError(f"{value!r} is not a day of the week (mon, tue, ...)")
+        return value.lower()[:3]
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+
 class WatchList(_Strict):
     base_url: str | None = None
     database: Path = Path("radar.db")
@@ -190,6 +267,8 @@ class WatchList(_Strict):
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     thresholds: Thresholds = Field(default_factory=Thresholds)
+    radar: RadarSettings = Field(default_factory=RadarSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     terms: dict[str, list[str]] = Field(default_factory=dict)
     _councils: dict[str, Council] | None = PrivateAttr(default=None)
 

@@ -31,7 +31,7 @@ TABLES: dict[str, dict[str, Any]] = {
             "id": str, "url": str, "canonical_url": str, "source_id": str, "origin": str,
             "kind": str, "title": str, "text": str, "summary_only": int, "published": str,
             "date_source": str, "fetched": str, "content_hash": str, "page_offsets": str,
-            "meta": str, "story_id": str,
+            "meta": str, "story_id": str, "first_seen": str, "radar_at": str,
         },
         "pk": "id",
     },
@@ -67,18 +67,46 @@ TABLES: dict[str, dict[str, Any]] = {
         "foreign_keys": [("item_id", "items", "id")],
     },
     "flags": {
-        "columns": {"item_id": str, "factor": str, "score": float, "evidence": str, "page": int},
+        "columns": {
+            "item_id": str, "factor": str, "score": float, "evidence": str, "page": int,
+            "rule": str,
+        },
         "pk": ("item_id", "factor"),
         "foreign_keys": [("item_id", "items", "id")],
     },
     "digests": {
         "columns": {
             "region": str, "week": str, "sent_at": str, "message_id": str, "recipients": str,
-            "html_path": str,
+            "html_path": str, "attempted_at": str, "last_error": str,
         },
         "pk": ("region", "week"),
     },
+    # Acute signals (a section 114 notice, commissioners...): one row per council, signal and
+    # episode; `sent_at` is set only once the SMTP server has accepted the alert.
+    "alerts": {
+        "columns": {
+            "id": str, "gss_code": str, "signal": str, "item_id": str, "raised_at": str,
+            "evidence": str, "sent_at": str, "message_id": str, "recipients": str,
+            "last_error": str,
+        },
+        "pk": "id",
+    },
+    # What each scheduled job did, for `radar status`.
+    "job_runs": {
+        "columns": {
+            "id": int, "job": str, "started": str, "finished": str, "outcome": str,
+            "detail": str,
+        },
+        "pk": "id",
+    },
 }  # fmt: skip
+
+
+# Columns added to existing stores, filled from what those stores knew.
+BACKFILL = {
+    ("items", "first_seen"): "update items set first_seen = fetched",
+    ("items", "radar_at"): "update items set radar_at = coalesce(published, fetched)",
+}
 
 
 def open_db(path: Path | str) -> Database:
@@ -106,9 +134,14 @@ def ensure_schema(db: Database) -> None:
         for column, kind in spec["columns"].items():
             if column not in have:
                 table.add_column(column, kind)
+                if (name, column) in BACKFILL:
+                    db.execute(BACKFILL[(name, column)])
     db["items"].create_index(["canonical_url"], unique=True, if_not_exists=True)
     db["items"].create_index(["content_hash"], if_not_exists=True)
     db["items"].create_index(["published"], if_not_exists=True)
     db["items"].create_index(["story_id"], if_not_exists=True)
+    db["items"].create_index(["radar_at"], if_not_exists=True)
+    db["alerts"].create_index(["gss_code", "signal"], if_not_exists=True)
+
     if not db["items"].detect_fts():
         db["items"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")

@@ -8,28 +8,6 @@ from typing import Any
 from sqlite_utils import Database
 
 
-def flagged_items(db: Database, region: str, start: str, end: str) -> list[dict[str, Any]]:
-    """One row per (flag, council in region) for items published in [start, end)."""
-    sql = """
-        select c.gss_code, c.name as council_name, items.id as item_id, items.title, items.url,
-               coalesce(items.story_id, items.id) as story_id,
-               items.kind, items.origin, coalesce(items.published, items.fetched) as published,
-               coalesce(nullif(sources.name, ''), items.source_id) as source_name,
-               flags.factor, flags.score, flags.evidence, flags.page, tags.sentiment
-        from flags
-        join items on items.id = flags.item_id
-        join tags on tags.item_id = items.id
-        join item_councils ic on ic.item_id = items.id
-        join councils c on c.gss_code = ic.gss_code
-        left join sources on sources.id = items.source_id
-        where c.region = ?
-          and coalesce(items.published, items.fetched) >= ?
-          and coalesce(items.published, items.fetched) < ?
-        order by c.name, flags.score desc
-    """
-    return list(db.query(sql, [region, start, end]))
-
-
 def source_problems(db: Database, region: str) -> list[dict[str, Any]]:
     """Sources whose last crawl failed, for this region's councils or shared by all regions."""
     sql = """
@@ -69,6 +47,26 @@ def record_digest(
             "sent_at": sent_at,
             "message_id": message_id,
             "recipients": json.dumps(recipients or []),
+            "attempted_at": sent_at,
+            "last_error": None,
+        },
+        pk=("region", "week"),
+    )
+
+
+def record_digest_failure(
+    db: Database, region: str, week: str, html_path: str, attempted_at: str, error: str
+) -> None:
+    """Record a failed send (never over a digest already sent): the next run retries it."""
+    if digest_sent(db, region, week):
+        return
+    db["digests"].upsert(
+        {
+            "region": region,
+            "week": week,
+            "html_path": html_path,
+            "attempted_at": attempted_at,
+            "last_error": error,
         },
         pk=("region", "week"),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlite_utils import Database
@@ -90,11 +91,45 @@ def record_alias(db: Database, canonical_url: str, item_id: str, seen_at: str) -
         )
 
 
+LATE_DAYS = 14  # older than this when first found: history (a first crawl), not news
+
+
+def radar_time(db: Database, published: str | None, first_seen: str) -> str:
+    """When an item counts on the radar: when it was published, so history fills the
+    baseline; but an item found only after its week's digest went out counts in the week it
+    was found (a Sunday-night story crawled on Monday morning must not miss every digest).
+    Items with no date, or a date in the future, count when found."""
+    if not published or published > first_seen:
+        return first_seen
+    when, found = _parse(published), _parse(first_seen)
+    week = "{}-W{:02d}".format(*when.isocalendar()[:2])
+    if week == "{}-W{:02d}".format(*found.isocalendar()[:2]):
+        return published
+    if (found - when).days > LATE_DAYS:
+        return published
+    sent = db.execute(
+        "select min(sent_at) from digests where week = ? and sent_at is not null", [week]
+    ).fetchone()[0]
+    return first_seen if sent and sent <= first_seen else published
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse(stamp: str) -> datetime:
+    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def insert_item(db: Database, item: dict[str, Any], councils: Iterable[tuple[str, str]]) -> bool:
     """Store one item and its council links in one transaction; False if it already exists."""
     with db.conn:
         if db.execute("select 1 from items where id = ?", [item["id"]]).fetchone():
             return False
+        item = dict(item)
+        item["first_seen"] = item.get("first_seen") or item.get("fetched") or _now()
+        item["radar_at"] = radar_time(db, item.get("published"), item["first_seen"])
         db["items"].insert(item)
         db["item_councils"].insert_all(
             (

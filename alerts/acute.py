@@ -1,0 +1,167 @@
+"""Acute signals: the few events that should reach an adviser today, not on Monday.
+
+The papers' "three or four facing acute difficulties" show themselves in a handful of
+events: a section 114 notice, commissioners or statutory intervention, a chief executive
+suspended or gone amid a dispute, a failure to set a budget, a best value notice. An alert
+email costs an adviser's attention, so these patterns are stricter than the classifier's
+rules: the event must be stated as having happened (not feared, denied, avoided or
+hypothetical), in a sentence of an item the classifier flagged for the same factor, and about
+the council the alert names.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from radar.config import WatchList
+from store.radar import alert_raised_since, fresh_flagged_items, record_alert
+
+
+@dataclass(frozen=True)
+class Signal:
+    key: str
+    label: str
+    factor: str
+    pattern: re.Pattern[str]
+
+
+def _signal(key: str, label: str, factor: str, pattern: str) -> Signal:
+    return Signal(key, label, factor, re.compile(pattern, re.IGNORECASE))
+
+
+_CHIEF = r"\b(chief executive|managing director|head of paid service)\b"
+_DISPUTE = (
+    r"\b(dispute|row|irreconcilable|grievance|settlement|severance|pay-?off|investigation|"
+    r"bullying|allegations?|breakdown|tensions?|no explanation|without explanation)\b"
+)
+_GONE = (
+    r"\b(leav\w*|left|depart\w*|resign\w*|quit\w*|exit\w*|stepp?\w* down|sacked|dismiss\w*|ousted)"
+)
+
+SIGNALS: tuple[Signal, ...] = (
+    _signal("section_114", "Section 114 notice", "finance",
+            r"\b(issu\w*|served|declar\w*|impos\w*|put in place)\b[^.]{0,60}"
+            r"\b(section|s\.?)\s?114\b(?!\s*of the (highways|town|planning))"
+            r"|\b(section|s\.?)\s?114\b[^.]{0,40}\b(issued|served|declared|in place)\b"),
+    _signal("intervention", "Commissioners or statutory intervention", "leadership",
+            r"\bcommissioners?\b[^.]{0,60}\b(appoint|install|sent in|send in|intervene|"
+            r"take over|took over|taken over|put in)\w*"
+            r"|\b(appoint|install|sent|send)\w*\b[^.]{0,60}\bcommissioners\b"
+            r"|\b(statutory|government|ministerial)\s+intervention\b"),
+    _signal("chief_executive", "Chief executive suspended or gone amid dispute", "leadership",
+            rf"{_CHIEF}[^.]{{0,80}}\bsuspended\b|\bsuspended\b[^.]{{0,80}}{_CHIEF}"
+            rf"|{_CHIEF}[^.]{{0,80}}{_GONE}[^.]{{0,80}}{_DISPUTE}"
+            rf"|{_DISPUTE}[^.]{{0,80}}{_CHIEF}[^.]{{0,80}}{_GONE}"),
+    _signal("no_budget", "Failure to set a budget", "finance",
+            r"\b(fail(ed|s|ure)?|unable|inability|could not|cannot|did not|has not)\s+(to\s+)?"
+            r"(set|agree|pass)\s+(a|its|the)\s+(lawful\s+|legal\s+|balanced\s+)?budget"),
+    _signal("best_value_notice", "Best value notice", "leadership",
+            r"\b(issu\w*|served|given|handed|received|receives)\b[^.]{0,60}"
+            r"\bbest value (notice|direction)s?\b"
+            r"|\bbest value (notice|direction)s?\b[^.]{0,40}\b(issued|served|given)\b"),
+)  # fmt: skip
+
+# Words before the event that make the sentence not a report that it happened ("has not
+# issued", "may have to issue", "avoided", "councils like X that issued"), and a few after it
+# ("... a notice if", "... was avoided"). Words elsewhere in the sentence do not count: a s114
+# report goes on to say "no new spending".
+_HEDGE_BEFORE = re.compile(
+    r"\b(not|no|never|avoid\w*|unless|if|would|could|may|might|risk\w*|threat\w*|warn\w*|"
+    r"possib\w*|potential\w*|prevent\w*|unlikely|consider\w*|rul\w* out|without|brink|verge|"
+    r"close to|fears?|feared|den(y|ies|ied)|lifted|withdr[ae]wn?|last year|other councils|"
+    r"councils (which|that|who) have|like|unlike|such as|whether|explain\w*|duty|power|"
+    r"guidance|training|need to|have to|has to|forced to|prepar\w*|plan\w*|call\w* for|"
+    r"urg\w*|demand\w*|expect\w*|poised)\b",
+    re.IGNORECASE,
+)
+_HEDGE_AFTER = re.compile(
+    r"^[^.]{0,30}\b(if|unless|would|was avoided|(is|was|will|would) not|not (be )?needed)\b",
+    re.IGNORECASE,
+)
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n\s*\n")
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences, with the hard line breaks of PDF text inside them joined up."""
+    return [" ".join(s.split()) for s in _SENTENCE.split(text) if s.strip()]
+
+
+def stated(signal: Signal, sentence: str) -> bool:
+    """True if `sentence` reports `signal` as having happened."""
+    match = signal.pattern.search(sentence)
+    if not match:
+        return False
+    before = sentence[max(0, match.start() - 80) : match.start()]
+    return not (_HEDGE_BEFORE.search(before) or _HEDGE_AFTER.search(sentence[match.end() :]))
+
+
+def _names(council: dict[str, Any]) -> list[str]:
+    return [council["name"], *json.loads(council.get("aliases") or "[]")]
+
+
+def _mentions(sentence: str, council: dict[str, Any]) -> bool:
+    return any(
+        re.search(rf"(?<!\w){re.escape(name)}(?!\w)", sentence, re.IGNORECASE)
+        for name in _names(council)
+    )
+
+
+def detect(item: dict[str, Any]) -> list[tuple[dict[str, Any], Signal, str]]:
+    """(council, signal, sentence) for each acute signal an item states about a council.
+
+    The item must be flagged for the signal's factor. The statement is searched in the
+    headline, then the text. A council's own item (linked by source) is about that council
+    unless the sentence names another of its linked councils instead; any other council must
+    be named in the sentence or the headline.
+    """
+    title = item.get("title") or ""
+    found = []
+    candidates = [title, *sentences(item.get("text") or "")[:2000]]
+    for signal in SIGNALS:
+        if signal.factor not in item["factors"]:
+            continue
+        sentence = next((s for s in candidates if stated(signal, s)), None)
+        if sentence is None:
+            continue
+        named = [c for c in item["councils"] if _mentions(sentence, c) or _mentions(title, c)]
+        for council in item["councils"]:
+            own = council["method"] == "source" and not [n for n in named if n is not council]
+            if council in named or own:
+                found.append((council, signal, sentence))
+    return found
+
+
+def check_acute(db: Database, config: WatchList, now: datetime | None = None) -> list[dict]:
+    """Record a new alert for each acute signal in fresh flagged items: once per council and
+    signal within `radar.acute_repeat_days`. Returns the alerts raised now (not yet sent)."""
+    now = now or datetime.now(UTC)
+    settings = config.radar
+    since = (now - timedelta(days=settings.acute_window_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    repeat = (now - timedelta(days=settings.acute_repeat_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    raised: list[dict] = []
+    for item in fresh_flagged_items(db, since):
+        for council, signal, sentence in detect(item):
+            code = council["gss_code"]
+            if alert_raised_since(db, code, signal.key, repeat):
+                continue
+            alert = {
+                "id": f"{code}:{signal.key}:{stamp[:10]}",
+                "gss_code": code,
+                "signal": signal.key,
+                "item_id": item["id"],
+                "raised_at": stamp,
+                "evidence": sentence[:1000],
+            }
+            record_alert(db, alert)
+            raised.append({**alert, "council_name": council["name"], "label": signal.label})
+    return raised
+
+
+LABELS = {signal.key: signal.label for signal in SIGNALS}

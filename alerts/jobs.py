@@ -1,0 +1,143 @@
+"""The jobs `radar run` schedules: crawl, tag, check acute signals, deliver.
+
+Crawling and tagging run as child `radar` processes with a timeout, killed with their whole
+process group when it passes: a crash, a hang or a memory blow-up there never takes the
+scheduler down. Checking acute signals and delivering mail are quick store reads and SMTP
+conversations, done in the scheduler's process. Every run is recorded in the store's
+`job_runs` table (what `radar status` shows) and logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from alerts.acute import check_acute
+from alerts.deliver import deliver_pending
+from radar.config import SOURCE_KINDS, WatchList, load_watchlist
+from store import open_db
+from store.jobs import finish_run, start_run
+
+log = logging.getLogger("radar.schedule")
+FEED_KINDS = ["feed"]
+SITE_KINDS = [kind for kind in SOURCE_KINDS.__args__ if kind != "feed"]
+
+
+@dataclass
+class ChildResult:
+    outcome: str  # ok, failed, crashed (killed by a signal), timeout
+    returncode: int | None
+    seconds: float
+    tail: str  # the end of its stderr, for the record
+
+    def describe(self, what: str) -> str:
+        text = f"{what} {self.outcome} in {self.seconds:.0f} s"
+        return f"{text}: {self.tail}" if self.outcome != "ok" and self.tail else text
+
+
+def radar_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "radar.cli", *args]
+
+
+def run_child(command: list[str], timeout: float) -> ChildResult:
+    """Run `command` in its own process group; after `timeout` seconds kill the group."""
+    started = time.monotonic()
+    env = {**os.environ, "NO_COLOR": "1"}
+    child = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+        env=env,
+    )
+    try:
+        _, stderr = child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        _, stderr = child.communicate()
+        return ChildResult("timeout", None, time.monotonic() - started, _tail(stderr))
+    code = child.returncode
+    outcome = "ok" if code == 0 else "crashed" if code < 0 else "failed"
+    return ChildResult(outcome, code, time.monotonic() - started, _tail(stderr))
+
+
+def _tail(text: str | None, lines: int = 3) -> str:
+    return " | ".join((text or "").strip().splitlines()[-lines:])[-500:]
+
+
+def _record(job: str, config: WatchList, outcome: str, detail: str, run_id: int) -> None:
+    db = open_db(config.database)
+    finish_run(db, run_id, outcome, detail)
+    db.close()
+    (log.info if outcome == "ok" else log.warning)("%s: %s: %s", job, outcome, detail)
+
+
+def crawl_job(watchlist_path: str, job: str, kinds: list[str]) -> None:
+    """Crawl sources of `kinds`, tag what is new, raise acute alerts, deliver what is due."""
+    config = load_watchlist(watchlist_path)
+    db = open_db(config.database)
+    run_id = start_run(db, job)
+    db.close()
+    schedule = config.schedule
+    steps = []
+    crawl = run_child(
+        radar_command("crawl", "--quiet", "-w", watchlist_path, *[f"--kind={k}" for k in kinds]),
+        schedule.crawl_timeout_minutes * 60,
+    )
+    steps.append(crawl.describe("crawl"))
+    # Tag even after a failed crawl: whatever it stored before failing is worth reading.
+    tag = run_child(radar_command("retag", "-w", watchlist_path), schedule.tag_timeout_minutes * 60)
+    steps.append(tag.describe("tag"))
+    outcome = "ok" if crawl.outcome == tag.outcome == "ok" else "failed"
+    if "timeout" in (crawl.outcome, tag.outcome):
+        outcome = "timeout"
+    try:
+        db = open_db(config.database)
+        raised = check_acute(db, config)
+        steps.append(f"{len(raised)} acute alerts raised")
+        delivery = deliver_pending(db, config, retry_only=True)
+        steps.append(f"delivery: {delivery.summary()}")
+        db.close()
+        if delivery.failed:
+            outcome = "failed" if outcome == "ok" else outcome
+    except Exception as exc:  # noqa: BLE001 - recorded and logged; the scheduler goes on
+        outcome = "failed"
+        steps.append(f"alerts: {type(exc).__name__}: {exc}")
+    _record(job, config, outcome, "; ".join(steps), run_id)
+
+
+def digest_job(watchlist_path: str) -> None:
+    """Send the due week's digests (and any alert still unsent); failures wait for a retry."""
+    config = load_watchlist(watchlist_path)
+    db = open_db(config.database)
+    run_id = start_run(db, "digest")
+    try:
+        check_acute(db, config)
+        delivery = deliver_pending(db, config)
+        outcome = "failed" if delivery.failed else "ok"
+        detail = f"week {delivery.week}: {delivery.summary()}"
+    except Exception as exc:  # noqa: BLE001 - recorded and logged; the scheduler goes on
+        outcome, detail = "failed", f"{type(exc).__name__}: {exc}"
+    db.close()
+    _record("digest", config, outcome, detail, run_id)
+
+
+def feeds_job(watchlist_path: str) -> None:
+    crawl_job(watchlist_path, "feeds", FEED_KINDS)
+
+
+def sites_job(watchlist_path: str) -> None:
+    crawl_job(watchlist_path, "sites", SITE_KINDS)
+
+
+def resolve(path: str | Path) -> str:
+    """Jobs outlive the shell they were scheduled from: keep absolute paths."""
+    return str(Path(path).resolve())

@@ -1,0 +1,222 @@
+"""`radar radar`, `radar alerts`, `radar run` and `radar status`: the radar and its schedule."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from radar.config import FACTORS, REGIONS
+from radar.console import WatchListOption, err, load_or_exit, open_store, out
+
+WeekOption = Annotated[
+    str | None,
+    typer.Option("--week", help="ISO week like 2026-W48 (default: the current week)."),
+]
+ShortFactor = {"leadership": "L", "risky_change": "R", "disengagement": "D", "finance": "F"}
+
+
+def region_name(region: str | None) -> str | None:
+    """The canonical spelling of a region the user typed, or exit with the list."""
+    if region is None:
+        return None
+    match = [r for r in REGIONS if r.lower() == region.lower()]
+    if not match:
+        err.print(f"Unknown region {region!r}. Regions: {', '.join(REGIONS)}")
+        raise typer.Exit(2)
+    return match[0]
+
+
+def radar(
+    region: Annotated[str | None, typer.Option("--region", "-r", help="Only this region.")] = None,
+    week: WeekOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON Lines.")] = False,
+    watchlist: WatchListOption = None,
+) -> None:
+    """Print the councils on the radar: score, trend against their 12-week baseline, factors,
+    stories and the top evidence headline, acute signals first.
+
+    Trend: ▲ new (no flag in the baseline weeks), ▲ rising, ▬ steady, ▼ falling.
+    """
+    from alerts.digest import current_week
+    from alerts.scoring import ARROWS, compute_radar
+
+    config = load_or_exit(watchlist)
+    week = week or current_week()
+    try:
+        result = compute_radar(open_store(config), config.radar, week, region_name(region))
+    except ValueError as exc:
+        err.print(f"[red]{exc}")
+        raise typer.Exit(2) from None
+    rows = []
+    for council in result.councils:
+        top = max(council.rows, key=lambda r: r["score"]) if council.rows else None
+        rows.append(
+            {
+                "council": council.name,
+                "gss_code": council.gss_code,
+                "region": council.region,
+                "score": council.score,
+                "baseline": council.baseline,
+                "trend": result.trend(council),
+                "factors": {f: council.factors[f] for f in FACTORS if f in council.factors},
+                "stories": council.stories,
+                "acute": sorted({a["signal"] for a in council.acute}),
+                "top_headline": top["title"] if top else None,
+                "top_url": top["url"] if top else None,
+            }
+        )
+    if as_json:
+        for row in rows:
+            out.print_json(json.dumps(row, ensure_ascii=False), indent=None)
+        return
+    title = f"The radar, week {week}" + (f", {result.region}" if result.region else "")
+    table = Table(title=f"{title}: {len(rows)} councils", show_lines=False)
+    for column in ("council", "region", "score", "trend", "factors", "items", "top evidence"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        acute = " [bold red]ACUTE[/bold red]" if row["acute"] else ""
+        table.add_row(
+            escape(row["council"]) + acute,
+            row["region"],
+            f"{row['score']:.2f}",
+            f"{ARROWS[row['trend']]} (base {row['baseline']:.2f})",
+            " ".join(f"{ShortFactor[f]}{v:.1f}" for f, v in row["factors"].items()),
+            str(row["stories"]),
+            escape(row["top_headline"] or ""),
+        )
+    out.print(table)
+    if result.leaving:
+        out.print("Leaving the radar: " + ", ".join(escape(c.name) for c in result.leaving))
+    out.print("[dim]Factors: L leadership, R high-risk change, D disengagement, F finance.[/dim]")
+
+
+def alerts(
+    send: Annotated[bool, typer.Option("--send", help="Email unsent alerts to advisers.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Write unsent alerts as .eml files; send nothing.")
+    ] = False,
+    outbox: Annotated[
+        Path | None, typer.Option("--outbox", help="Folder for --dry-run (default output_dir).")
+    ] = None,
+    watchlist: WatchListOption = None,
+) -> None:
+    """Check fresh flagged items for acute signals (a section 114 notice, commissioners, a
+    suspended chief executive, no budget set, a best value notice) and list the alerts.
+
+    Each council and signal raises one alert (again only after radar.acute_repeat_days).
+    With --send the unsent ones are emailed to the region's advisers at once.
+    """
+    from alerts.acute import LABELS, check_acute
+    from alerts.deliver import send_alert
+    from alerts.mailer import DeliveryError
+    from store.radar import unsent_alerts
+
+    config = load_or_exit(watchlist)
+    db = open_store(config)
+    raised = check_acute(db, config)
+    out.print(f"{len(raised)} new acute alert{'s' if len(raised) != 1 else ''} raised.")
+    pending = unsent_alerts(db)
+    failed = False
+    folder = outbox or config.output_dir / "outbox"
+    for alert in pending:
+        label = f"{escape(alert['council_name'])}: {LABELS.get(alert['signal'], alert['signal'])}"
+        if not (send or dry_run):
+            out.print(f"   unsent  {label} — {escape(alert['title'] or '')}")
+            continue
+        try:
+            where = send_alert(db, config, alert, outbox=folder if dry_run else None)
+            out.print(f"   {'written' if dry_run else 'sent'}  {label} → {escape(where)}")
+        except (DeliveryError, ValueError) as exc:
+            err.print(f"[red]{label}:[/red] {escape(str(exc))}")
+            failed = True
+    if not pending:
+        out.print("No alert is waiting to be sent.")
+    if failed:
+        raise typer.Exit(1)
+
+
+def run(watchlist: WatchListOption = None) -> None:
+    """Run the schedule until stopped (Ctrl-C or SIGTERM): feed crawls every hour, site and
+    democracy crawls daily, tagging and acute alerts after each crawl, the weekly digests on
+    Monday 07:00 Europe/London (all set in the watch list's `schedule:`).
+
+    The schedule is kept in `<database>-schedule.db`: runs missed while it was stopped happen
+    once at start-up. `radar status` shows what ran and what is next.
+    """
+    from alerts.jobs import resolve
+    from alerts.schedule import schedule_path, start_scheduler
+    from radar.config import default_watchlist_path
+
+    path = resolve(watchlist or default_watchlist_path())
+    config = load_or_exit(Path(path))
+    open_store(config).close()  # create or upgrade the store before any job opens it
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", force=True
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    scheduler = start_scheduler(config, path)
+    logging.getLogger("radar.schedule").info(
+        "scheduler started with %s; jobs: %s",
+        schedule_path(config),
+        "; ".join(f"{job.id} next {job.next_run_time}" for job in scheduler.get_jobs()),
+    )
+    stop.wait()
+    logging.getLogger("radar.schedule").info("stopping: waiting for a running job to finish")
+    scheduler.shutdown(wait=True)
+
+
+def status(watchlist: WatchListOption = None) -> None:
+    """Show each scheduled job's next run and the outcome of its last run, and any digest or
+    alert waiting to be sent."""
+    from alerts.schedule import next_runs
+    from store.jobs import last_runs
+    from store.radar import unsent_alerts
+
+    config = load_or_exit(watchlist)
+    db = open_store(config)
+    zone = ZoneInfo(config.schedule.timezone)
+    upcoming = next_runs(config)
+    runs = last_runs(db)
+    table = Table(title=f"Schedule ({config.schedule.timezone})")
+    for column in ("job", "next run", "last run", "outcome", "detail"):
+        table.add_column(column, overflow="fold")
+    for job in sorted(set(upcoming) | set(runs) | {"feeds", "sites", "digest"}):
+        last: dict[str, Any] = runs.get(job, {})
+        nxt = upcoming.get(job)
+        outcome = last.get("outcome") or ("running or killed" if last else "never run")
+        colour = "green" if outcome == "ok" else "red" if last else "dim"
+        table.add_row(
+            job,
+            _local(nxt, zone) if nxt else "not scheduled (start `radar run`)",
+            (last.get("started") or "-").replace("T", " ")[:16],
+            f"[{colour}]{outcome}[/{colour}]",
+            escape(last.get("detail") or ""),
+        )
+    out.print(table)
+    waiting = list(db.query("select region, week, last_error from digests where sent_at is null"))
+    for row in waiting:
+        out.print(
+            f"[yellow]digest waiting:[/yellow] {row['region']} {row['week']}: "
+            f"{escape(row['last_error'] or 'not sent')}"
+        )
+    for alert in unsent_alerts(db):
+        out.print(
+            f"[yellow]alert waiting:[/yellow] {escape(alert['council_name'])} {alert['signal']}: "
+            f"{escape(alert['last_error'] or 'not sent')}"
+        )
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%a %Y-%m-%d %H:%M:%S %Z")

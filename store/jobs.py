@@ -1,0 +1,31 @@
+"""The record of scheduled job runs, for `radar status`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def start_run(db: Database, job: str) -> int:
+    with db.conn:
+        return int(db["job_runs"].insert({"job": job, "started": _now()}).last_pk)
+
+
+def finish_run(db: Database, run_id: int, outcome: str, detail: str) -> None:
+    with db.conn:
+        db["job_runs"].update(run_id, {"finished": _now(), "outcome": outcome, "detail": detail})
+
+
+def last_runs(db: Database) -> dict[str, dict[str, Any]]:
+    """Each job's latest run (a run with no `finished` is running, or was killed)."""
+    sql = """
+        select * from job_runs where id in (select max(id) from job_runs group by job)
+        order by job
+    """
+    return {row["job"]: row for row in db.query(sql)}
