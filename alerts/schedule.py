@@ -25,6 +25,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from radar.config import WatchList
+from store import open_db
+from store.jobs import interrupted
 
 DAY = 24 * 3600
 
@@ -125,8 +127,21 @@ def start_scheduler(config: WatchList, watchlist_path: str) -> BackgroundSchedul
     for job in scheduler.get_jobs():
         if job.id not in {spec.id for spec in wanted}:
             job.remove()
+    if _digest_interrupted(config):
+        # Killed half-way through sending (the machine went down): the scheduler had already
+        # moved its next run to next week, and the hourly retry only resends digests whose
+        # sending failed, so the regions not yet tried would never get this week's digest.
+        scheduler.modify_job("digest", next_run_time=datetime.now(UTC))
     scheduler.resume()
     return scheduler
+
+
+def _digest_interrupted(config: WatchList) -> bool:
+    db = open_db(config.database)
+    try:
+        return interrupted(db, "digest")
+    finally:
+        db.close()
 
 
 def next_runs(config: WatchList) -> dict[str, datetime | None]:

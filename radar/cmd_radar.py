@@ -163,6 +163,7 @@ def run(watchlist: WatchListOption = None) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", force=True
     )
+    lock = _single_instance(schedule_path(config).with_suffix(".lock"))
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -175,6 +176,21 @@ def run(watchlist: WatchListOption = None) -> None:
     stop.wait()
     logging.getLogger("radar.schedule").info("stopping: waiting for a running job to finish")
     scheduler.shutdown(wait=True)
+    lock.close()
+
+
+def _single_instance(path: Path) -> Any:
+    """Hold an exclusive lock for as long as this scheduler runs: two schedulers on one store
+    would run every job twice."""
+    import fcntl
+
+    handle = path.open("a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        err.print(f"Another `radar run` is already running on this store (lock: {path}).")
+        raise typer.Exit(1) from None
+    return handle
 
 
 def status(watchlist: WatchListOption = None) -> None:

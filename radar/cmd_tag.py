@@ -104,14 +104,19 @@ def retag(
 
 def tag_store(config: WatchList, everything: bool = False) -> int:
     """Tag stored items in chunks, each saved in its own transaction (resumable)."""
+    from classifiers.heads import load_heads
     from classifiers.tagger import CHUNK_ITEMS, Tagger
     from pipelines.normalise import now_iso
     from store.items import count_flagged, ids_to_tag, items_by_id, save_tags
 
     db = open_store(config)
+    heads = load_heads()
+    pending = ids_to_tag(db, heads.version, everything)
+    if not pending:  # the hourly job's usual case: no need to load the model at all
+        err.print(f"Nothing to tag: every stored item has tags from {heads.version}.")
+        return 0
     with err.status("Loading the classifier…"):
-        tagger = Tagger(config)
-    pending = ids_to_tag(db, tagger.version, everything)
+        tagger = Tagger(config, heads=heads)
     known = set(config.council_register())
     tagged = 0
     with progress_bar() as progress:

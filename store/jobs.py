@@ -29,3 +29,9 @@ def last_runs(db: Database) -> dict[str, dict[str, Any]]:
         order by job
     """
     return {row["job"]: row for row in db.query(sql)}
+
+
+def interrupted(db: Database, job: str) -> bool:
+    """Whether `job`'s latest run never finished: its process was killed while it ran."""
+    last = last_runs(db).get(job)
+    return last is not None and last["finished"] is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import re
 import shutil
 from datetime import date
 from email import policy
@@ -11,9 +12,11 @@ import pytest
 import yaml
 from conftest import rows, run_radar
 
-from alerts.digest import CouncilOnRadar, Digest, Evidence
-from alerts.render import render_digest, safe_url
+from alerts.digest import AcuteLine, CouncilOnRadar, Digest, Evidence, current_week
+from alerts.render import render_alert, render_digest, safe_url
 from alerts.sink import SmtpSink
+
+WEEK = current_week()  # the demo web dates its news in the current ISO week
 
 
 def parse(path) -> email.message.EmailMessage:
@@ -41,7 +44,8 @@ def sending_watchlist(tagged, tmp_path):
 
 def test_one_digest_per_region_is_delivered_by_smtp(sending_watchlist):
     watchlist, sink = sending_watchlist
-    run_radar("digest", "--all-regions", "--send", "--watchlist", watchlist)
+    run_radar("alerts", "--watchlist", watchlist)  # raise (not send) the acute alerts
+    run_radar("digest", "--week", WEEK, "--all-regions", "--send", "--watchlist", watchlist)
     messages = [parse(path) for path in sink.messages()]
     assert len(messages) == 9
     by_region = {m["Subject"].split(" — ")[1]: m for m in messages}
@@ -57,17 +61,48 @@ def test_one_digest_per_region_is_delivered_by_smtp(sending_watchlist):
     assert "1 council on the radar" in by_region["South West"]["Subject"]
     assert "Hollinsford" in by_region["West Midlands"].get_body(("plain",)).get_content()
     assert "0 councils on the radar" in by_region["London"]["Subject"]
+    assert sorted(m["To"] for m in messages).count("adviser.westsouthwest@example.org") == 2
+    south_west = by_region["South West"]
+    html = south_west.get_body(("html",)).get_content()
+    text = south_west.get_body(("plain",)).get_content()
+    for body in (html, text):  # the same content in both parts
+        assert "Sallowmere" in body and "Section 114 notice" in body
+        assert "ACUTE SIGNALS RAISED THIS WEEK" in body.upper()
+        assert "▲ new" in body  # no flag in its 12-week baseline
+    evidence_links = re.findall(r'<a href="([^"]+)"', html)
+    assert evidence_links and all(link.startswith("http://127.0.0.1") for link in evidence_links)
+    assert "<script" not in html and "<img" not in html
 
 
 def test_a_sent_digest_is_not_sent_twice_without_resend(sending_watchlist):
     watchlist, sink = sending_watchlist
-    run_radar("digest", "--region", "South West", "--send", "--watchlist", watchlist)
+    run_radar(
+        "digest", "--week", WEEK, "--region", "South West", "--send", "--watchlist", watchlist
+    )
     again = run_radar(
-        "digest", "--region", "South West", "--send", "--watchlist", watchlist, check=False
+        "digest",
+        "--week",
+        WEEK,
+        "--region",
+        "South West",
+        "--send",
+        "--watchlist",
+        watchlist,
+        check=False,
     )
     assert again.returncode == 1 and "already sent" in again.stderr
     assert len(sink.messages()) == 1
-    run_radar("digest", "--region", "South West", "--send", "--resend", "--watchlist", watchlist)
+    run_radar(
+        "digest",
+        "--week",
+        WEEK,
+        "--region",
+        "South West",
+        "--send",
+        "--resend",
+        "--watchlist",
+        watchlist,
+    )
     assert len(sink.messages()) == 2
 
 
@@ -87,6 +122,8 @@ def test_preview_writes_html_without_sending(tagged, tmp_path):
         "digest",
         "--region",
         "East Midlands",
+        "--week",
+        WEEK,
         "--preview",
         str(out),
         "--watchlist",
@@ -113,13 +150,29 @@ def test_digest_escapes_hostile_titles():
         start=date(2026, 11, 23),
         end=date(2026, 11, 29),
         councils=[CouncilOnRadar("X1", "<i>Evil</i>", ["finance"], 0.9, 1, [hostile])],
-        source_problems=[],
+        source_problems=[{"name": "<script>x</script>", "url": "u", "last_error": "<b>"}],
         generated_at="2026-11-27T00:00:00Z",
-    )
+        alerts=[AcuteLine("<i>Evil</i>", "Section 114 notice", "2026-11-25",
+                          "<script>1</script>", "javascript:alert(1)", "<img src=x>")],
+        leaving=[CouncilOnRadar("X2", "<u>Gone</u>")],
+    )  # fmt: skip
     html, _text = render_digest(digest)
     assert "<script>" not in html and "&lt;script&gt;" in html
-    assert "<img" not in html and "<i>Evil</i>" not in html
+    assert "<img" not in html and "<i>Evil</i>" not in html and "<u>" not in html
     assert "javascript:" not in html
+
+
+def test_alert_email_escapes_scraped_text():
+    html, text = render_alert(
+        {
+            "council_name": "<b>Evil</b>", "label": "Section 114 notice", "region": "London",
+            "raised_at": "2026-11-25T10:00:00Z", "title": "<script>x</script>",
+            "url": "javascript:alert(1)", "source_name": "<i>s</i>", "published": "2026-11-25",
+            "evidence": "<img src=x onerror=alert(1)>",
+        }
+    )  # fmt: skip
+    assert "<script>" not in html and "<img" not in html and "javascript:" not in html
+    assert "&lt;b&gt;Evil&lt;/b&gt;" in html and "<script>x</script>" in text
 
 
 def test_only_http_links_survive():

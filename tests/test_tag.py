@@ -180,7 +180,7 @@ def test_retag_upgrades_stale_tags_and_council_links_and_records_the_version(tag
     links = rows(db_path, "select gss_code from item_councils where item_id = ?", [item["id"]])
     assert {"gss_code": "E09000033"} not in links
     again = run_radar("retag", "--watchlist", str(watchlist))
-    assert "Tagged 0 items" in again.stderr
+    assert "Nothing to tag" in again.stderr
 
 
 def test_retag_with_a_watch_list_lacking_some_councils_keeps_their_links(tagged, tmp_path):

@@ -1,0 +1,126 @@
+"""Render a weekly HTML digest in headless Chromium: a PNG screenshot, or the DOM as parsed.
+
+Why: the README shows a picture of a real digest, and that picture should come from a real
+browser rather than be drawn by hand. The same calls let the tests prove the digest renders in
+an actual HTML client (the header colour, the caveat, the evidence links) and not only that
+the template produced a string.
+
+Usage (after `make demo`):
+
+    python -m demo.screenshot demo-output/digests/<week>/north-west.html docs/digest.png
+
+Needs the `chromium` binary (Debian package `chromium`; `chromium-browser` elsewhere).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+CANDIDATES = ("chromium", "chromium-browser")
+TIMEOUT = 90  # seconds; a cold first start of Chromium can take a while on a slow machine
+
+
+class ChromiumMissing(RuntimeError):
+    """No Chromium binary on PATH."""
+
+
+def find_chromium() -> str:
+    """The path of the Chromium binary, or ChromiumMissing with how to install it."""
+    for name in CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise ChromiumMissing(
+        "Chromium not found on PATH (looked for: "
+        + ", ".join(CANDIDATES)
+        + "). Install it, e.g. `apt-get install chromium`."
+    )
+
+
+def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess:
+    """Run headless Chromium with a throwaway profile; raise if it fails.
+
+    Chromium writes plenty of harmless noise to stderr (D-Bus, GPU, crash reporter), so
+    stderr is only reported when the exit code says something went wrong."""
+    binary = find_chromium()
+    with tempfile.TemporaryDirectory(prefix="radar-chromium-") as profile:
+        command = [
+            binary,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--no-default-browser-check",
+            f"--user-data-dir={profile}",
+            *args,
+        ]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"chromium exited {result.returncode}: {' '.join(command)}\n{result.stderr[-2000:]}"
+        )
+    return result
+
+
+def _file_url(html_path: str | Path) -> str:
+    return Path(html_path).resolve().as_uri()
+
+
+def screenshot(
+    html_path: str | Path,
+    png_path: str | Path,
+    width: int = 800,
+    height: int = 1400,
+    timeout: float = TIMEOUT,
+) -> Path:
+    """Screenshot the HTML file at a `width` x `height` window into `png_path`."""
+    png = Path(png_path).resolve()
+    png.parent.mkdir(parents=True, exist_ok=True)
+    png.unlink(missing_ok=True)
+    _run(
+        [
+            "--hide-scrollbars",
+            f"--window-size={width},{height}",
+            f"--screenshot={png}",
+            _file_url(html_path),
+        ],
+        timeout,
+    )
+    if not png.is_file() or png.stat().st_size == 0:
+        raise RuntimeError(f"chromium exited cleanly but wrote no screenshot at {png}")
+    return png
+
+
+def dump_dom(html_path: str | Path, timeout: float = TIMEOUT) -> str:
+    """The DOM Chromium built from the HTML file, serialised (after any scripts had run)."""
+    return _run(["--dump-dom", _file_url(html_path)], timeout).stdout
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m demo.screenshot",
+        description="Screenshot an HTML digest with headless Chromium (for the README).",
+    )
+    parser.add_argument("html", type=Path, help="the digest HTML, e.g. demo-output/digests/...")
+    parser.add_argument("png", type=Path, help="where to write the PNG, e.g. docs/digest.png")
+    parser.add_argument("--width", type=int, default=800, help="window width (default 800)")
+    parser.add_argument("--height", type=int, default=1400, help="window height (default 1400)")
+    args = parser.parse_args(argv)
+    if not args.html.is_file():
+        parser.error(f"no such file: {args.html}")
+    try:
+        png = screenshot(args.html, args.png, width=args.width, height=args.height)
+    except (ChromiumMissing, RuntimeError, subprocess.TimeoutExpired) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(png)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

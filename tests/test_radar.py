@@ -1,0 +1,269 @@
+"""The radar: scores, baselines and trends, acute alerts, late arrivals, the due week, CLI."""
+
+from __future__ import annotations
+
+import email
+import json
+from datetime import UTC, date, datetime, timedelta
+from email import policy
+
+import pytest
+import yaml
+from conftest import rows, run_radar
+from test_digest import WEEK, own_copy
+
+from alerts.acute import SIGNALS, check_acute, detect, stated
+from alerts.deliver import due_week
+from alerts.scoring import compute_radar, factor_scores, shift_week, week_bounds
+from radar.config import RadarSettings, ScheduleSettings, WatchList
+from store import open_db
+from store.items import insert_item, radar_time
+
+SETTINGS = RadarSettings()
+THIS = "2026-W48"  # Monday 23 November 2026
+
+
+def at(week: str, day: int = 2) -> str:
+    return f"{week_bounds(week)[0] + timedelta(days=day)}T10:00:00Z"
+
+
+@pytest.fixture()
+def store(tmp_path):
+    db = open_db(tmp_path / "radar.db")
+    for code, name, region in [
+        ("X1", "Kelderby", "North West"),
+        ("X2", "Brackenfold", "East Midlands"),
+        ("X3", "Sallowmere", "South West"),
+    ]:
+        db["councils"].insert(
+            {"gss_code": code, "name": name, "region": region, "aliases": "[]", "watched": 1}
+        )
+    return db
+
+
+def add(db, item_id: str, code: str, flags: dict[str, float], when: str, **extra) -> None:
+    """A stored, tagged item: real rows in a real SQLite store, as the pipelines write them."""
+    item = {
+        "id": item_id,
+        "url": f"http://127.0.0.1/{item_id}",
+        "canonical_url": f"http://127.0.0.1/{item_id}",
+        "origin": extra.get("origin", "media"),
+        "kind": extra.get("kind", "media"),
+        "title": extra.get("title", f"Story {item_id}"),
+        "text": extra.get("text", ""),
+        "published": when,
+        "fetched": extra.get("fetched", when),
+        "story_id": extra.get("story_id", item_id),
+    }
+    method = "source" if item["origin"] == "council" else "name"
+    insert_item(db, item, [(code, method)])
+    db["tags"].insert(
+        {"item_id": item_id, "sentiment": extra.get("sentiment", "negative"), "scores": "{}"}
+    )
+    for factor, score in flags.items():
+        db["flags"].insert(
+            {"item_id": item_id, "factor": factor, "score": score, "evidence": "It happened."}
+        )
+
+
+def test_factor_scores_count_a_story_once_and_weigh_sources():
+    row = {"factor": "finance", "score": 0.8, "sentiment": "negative"}
+    minutes = {**row, "story_id": "a", "origin": "council", "kind": "minutes"}
+    media = {**row, "story_id": "b", "origin": "media", "kind": "media"}
+    assert factor_scores(SETTINGS, [minutes])["finance"] == pytest.approx(0.8)
+    assert factor_scores(SETTINGS, [media])["finance"] == pytest.approx(0.56)
+    syndicated = [media, {**media, "origin": "alert", "kind": "alert"}]
+    assert factor_scores(SETTINGS, syndicated) == factor_scores(SETTINGS, [media])
+    two = factor_scores(SETTINGS, [minutes, media])["finance"]
+    assert two == pytest.approx(1 - 0.2 * 0.44) and two < 1
+    upbeat = factor_scores(SETTINGS, [{**minutes, "sentiment": "positive"}])["finance"]
+    assert upbeat < factor_scores(SETTINGS, [minutes])["finance"]
+
+
+def test_new_rising_steady_and_leaving(store):
+    # Kelderby: quiet for 12 weeks, then finance and leadership this week -> new.
+    add(store, "k1", "X1", {"finance": 0.9}, at(THIS), origin="council", kind="minutes")
+    add(store, "k2", "X1", {"leadership": 0.8}, at(THIS))
+    # Brackenfold: the same finance noise every week -> steady, still on the radar.
+    for back in range(0, 13):
+        add(store, f"b{back}", "X2", {"finance": 0.8}, at(shift_week(THIS, -back)))
+    # Sallowmere: on the radar last week, nothing this week -> leaving.
+    add(store, "s1", "X3", {"finance": 0.95}, at(shift_week(THIS, -1)), origin="government")
+    radar = compute_radar(store, SETTINGS, THIS)
+    ranked = [c.name for c in radar.councils]
+    assert ranked == ["Kelderby", "Brackenfold"]  # new concerns rank above chronic ones
+    kelderby, brackenfold = radar.councils
+    assert radar.trend(kelderby) == "new" and set(kelderby.new_factors) == {"finance", "leadership"}
+    assert kelderby.score == pytest.approx(0.9 + 0.8 * 0.7)
+    assert radar.trend(brackenfold) == "steady" and brackenfold.baseline == pytest.approx(0.56)
+    assert [c.name for c in radar.leaving] == ["Sallowmere"]
+    # The week after, Kelderby's score falls to nothing and it leaves too.
+    later = compute_radar(store, SETTINGS, shift_week(THIS, 1))
+    assert "Kelderby" in [c.name for c in later.leaving]
+    # One region only.
+    assert [c.name for c in compute_radar(store, SETTINGS, THIS, "North West").councils] == [
+        "Kelderby"
+    ]
+
+
+def test_rising_and_falling_against_the_baseline(store):
+    for back in range(1, 13):
+        add(store, f"r{back}", "X1", {"finance": 0.6}, at(shift_week(THIS, -back)))
+    add(store, "r0", "X1", {"finance": 0.95, "leadership": 0.9}, at(THIS), origin="government")
+    for back in range(1, 13):
+        add(
+            store,
+            f"f{back}",
+            "X2",
+            {"finance": 0.95, "leadership": 0.95},
+            at(shift_week(THIS, -back)),
+        )
+    add(store, "f0", "X2", {"finance": 0.8}, at(THIS), origin="council", kind="minutes")
+    radar = compute_radar(store, SETTINGS, THIS)
+    trends = {c.name: radar.trend(c) for c in radar.councils}
+    assert trends == {"Kelderby": "rising", "Brackenfold": "falling"}
+
+
+def test_below_threshold_is_not_on_the_radar(store):
+    add(store, "w", "X1", {"risky_change": 0.55}, at(THIS), origin="alert", kind="alert")
+    assert compute_radar(store, SETTINGS, THIS).councils == []  # 0.55 x 0.6 = 0.33 < 0.5
+    assert compute_radar(store, RadarSettings(on_radar=0.3), THIS).councils
+
+
+@pytest.mark.parametrize(
+    "key, sentence, expected",
+    [
+        ("section_114", "Sallowmere Council issues section 114 notice", True),
+        ("section_114", "The chief finance officer has issued a section 114 notice, which "
+                        "means no new spending is allowed.", True),
+        ("section_114", "The council has not issued a section 114 notice.", False),
+        ("section_114", "The council may have to issue a section 114 notice if savings are "
+                        "not found.", False),
+        ("section_114", "Councils like Sallowmere that issued section 114 notices are "
+                        "struggling.", False),
+        ("section_114", "Officers explained the duty to issue a section 114 notice if "
+                        "spending exceeds resources.", False),
+        ("section_114", "Leader says council will avoid issuing a s114 notice", False),
+        ("intervention", "Government appoints commissioners to run Kelderby Council", True),
+        ("intervention", "The leader said the council would resist any government "
+                         "intervention.", False),
+        ("chief_executive", "Chief executive suspended pending investigation", True),
+        ("chief_executive", "The chief executive has left the council after irreconcilable "
+                            "differences with the leader.", True),
+        ("chief_executive", "The chief executive is leaving to join another council in the "
+                            "spring.", False),
+        ("chief_executive", "Opposition calls for chief executive to be suspended", False),
+        ("no_budget", "Councillors failed to set a lawful budget at Thursday's meeting.", True),
+        ("no_budget", "Unless savings are found the council could be unable to set a balanced "
+                      "budget.", False),
+        ("best_value_notice", "The government has issued a best value notice to the council.",
+         True),
+        ("best_value_notice", "The council hopes to avoid being issued a best value notice.",
+         False),
+    ],
+)  # fmt: skip
+def test_acute_signals_only_when_the_event_happened(key, sentence, expected):
+    signal = next(s for s in SIGNALS if s.key == key)
+    assert stated(signal, sentence) is expected
+
+
+def test_acute_signal_is_about_the_council_it_names():
+    kelderby = {"gss_code": "X1", "name": "Kelderby", "aliases": "[]", "method": "source"}
+    sallowmere = {"gss_code": "X3", "name": "Sallowmere", "aliases": "[]", "method": "name"}
+    item = {
+        "title": "Budget update",
+        "text": "Sallowmere Council issued a section 114 notice on Monday.\n\nOur budget is fine.",
+        "factors": ["finance"],
+        "councils": [kelderby, sallowmere],
+    }
+    assert [(c["name"], s.key) for c, s, _ in detect(item)] == [("Sallowmere", "section_114")]
+    assert detect({**item, "factors": ["leadership"]}) == []  # the classifier must agree
+
+
+def test_one_alert_per_council_and_signal(store, tmp_path):
+    config = WatchList(database=tmp_path / "radar.db", include_england=False)
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    text = "The chief finance officer issued a section 114 notice today."
+    add(store, "a1", "X3", {"finance": 0.95}, stamp, text=text, origin="council", kind="news")
+    add(store, "a2", "X3", {"finance": 0.95}, stamp, text=text, story_id="a2")
+    old = (now - timedelta(days=40)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    add(store, "old", "X1", {"finance": 0.95}, old, text=text.replace("today", ""))
+    raised = check_acute(store, config, now)
+    assert [(a["gss_code"], a["signal"]) for a in raised] == [("X3", "section_114")]
+    assert check_acute(store, config, now + timedelta(days=3)) == []  # not again
+    assert rows(tmp_path / "radar.db", "select count(*) as n from alerts")[0]["n"] == 1
+    later = check_acute(store, config, now + timedelta(days=SETTINGS.acute_repeat_days + 1))
+    assert later == []  # the item is no longer fresh either
+
+
+def test_late_arrival_counts_in_the_week_it_was_found(store):
+    sunday = "2026-11-29T23:00:00Z"  # end of W48
+    monday = "2026-11-30T09:00:00Z"  # W49, after the W48 digest went out at 07:00
+    assert radar_time(store, sunday, monday) == sunday  # no W48 digest sent yet
+    store["digests"].insert(
+        {"region": "North West", "week": "2026-W48", "sent_at": "2026-11-30T07:00:01Z"}
+    )
+    assert radar_time(store, sunday, monday) == monday
+    assert radar_time(store, "2026-09-01T09:00:00Z", monday) == "2026-09-01T09:00:00Z"  # history
+    assert radar_time(store, None, monday) == monday
+    assert radar_time(store, "2027-05-01T00:00:00Z", monday) == monday  # a date in the future
+
+
+@pytest.mark.parametrize(
+    "now, expected",
+    [
+        ("2026-11-30T06:59:00+00:00", "2026-W47"),  # Monday before 07:00 London (GMT)
+        ("2026-11-30T07:00:00+00:00", "2026-W48"),
+        ("2026-11-28T12:00:00+00:00", "2026-W47"),  # Saturday
+        ("2026-06-01T06:30:00+00:00", "2026-W22"),  # Monday 07:30 BST: the slot has passed
+        ("2026-06-01T05:30:00+00:00", "2026-W21"),
+        ("2027-01-04T08:00:00+00:00", "2026-W53"),  # 2026 has 53 ISO weeks
+    ],
+)
+def test_due_week_follows_the_london_monday_slot(now, expected):
+    assert due_week(ScheduleSettings(), datetime.fromisoformat(now)) == expected
+
+
+def test_radar_command_prints_the_radar(tagged, tmp_path):
+    path = own_copy(tagged, tmp_path, {"host": "127.0.0.1", "port": 9})
+    run_radar("alerts", "--watchlist", path)
+    result = run_radar("radar", "--week", WEEK, "--watchlist", path)
+    for name in ("Kelderby", "Brackenfold", "Hollinsford", "Sallowmere"):
+        assert name in result.stdout
+    assert "ACUTE" in result.stdout and "▲ new" in result.stdout
+    lines = run_radar("radar", "--week", WEEK, "--json", "-r", "south west", "-w", path).stdout
+    found = [json.loads(line) for line in lines.splitlines()]
+    assert [r["council"] for r in found] == ["Sallowmere"]
+    assert found[0]["acute"] == ["section_114"] and found[0]["factors"]["finance"] > 0.5
+    assert found[0]["top_url"].startswith("http://127.0.0.1")
+    bad = run_radar("radar", "--week", "2026-48", "-w", path, check=False)
+    assert bad.returncode == 2 and "ISO week" in bad.stderr
+
+
+def test_dry_run_writes_eml_and_records_nothing(tagged, tmp_path):
+    path = own_copy(tagged, tmp_path, {"host": "127.0.0.1", "port": 9})  # nothing listens
+    run_radar("digest", "--all-regions", "--week", WEEK, "--dry-run", "-w", path)
+    run_radar("alerts", "--dry-run", "-w", path)
+    outbox = sorted((tmp_path / "out" / "outbox").glob("*.eml"))
+    assert len([p for p in outbox if p.name.startswith("digest-")]) == 9
+    alerts = [p for p in outbox if p.name.startswith("alert-")]
+    assert alerts
+    message = email.message_from_bytes(alerts[0].read_bytes(), policy=policy.default)
+    assert "ACUTE" in message["Subject"] and message.get_body(("plain",))
+    db = tmp_path / "radar.db"
+    assert rows(db, "select * from digests where sent_at is not null") == []
+    assert rows(db, "select * from alerts where sent_at is not null") == []
+
+
+def test_schedule_settings_are_validated(tmp_path):
+    path = tmp_path / "w.yaml"
+    path.write_text(yaml.safe_dump({"schedule": {"digest_at": "7am", "timezone": "Mars/Base"}}))
+    result = run_radar("status", "-w", str(path), check=False)
+    assert result.returncode == 2
+    assert "schedule.digest_at" in result.stderr and "Mars/Base" in result.stderr
+
+
+def test_week_arithmetic():
+    assert shift_week("2026-W01", -1) == "2025-W52"
+    assert week_bounds("2026-W48") == (date(2026, 11, 23), date(2026, 11, 30))
