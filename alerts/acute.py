@@ -11,7 +11,6 @@ the council the alert names.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,6 +18,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from classifiers.attribution import CouncilMatcher
 from radar.config import WatchList
 from store.radar import alert_raised_since, fresh_flagged_items, record_alert
 
@@ -53,7 +53,8 @@ SIGNALS: tuple[Signal, ...] = (
             r"\bcommissioners?\b[^.]{0,60}\b(appoint|install|sent in|send in|intervene|"
             r"take over|took over|taken over|put in)\w*"
             r"|\b(appoint|install|sent|send)\w*\b[^.]{0,60}\bcommissioners\b"
-            r"|\b(statutory|government|ministerial)\s+intervention\b"),
+            r"|\b(under|into|announc\w*|order\w*|begin|began|begun|start\w*|impos\w*)\b"
+            r"[^.]{0,30}\b(statutory|government|ministerial)\s+intervention\b"),
     _signal("chief_executive", "Chief executive suspended or gone amid dispute", "leadership",
             rf"{_CHIEF}[^.]{{0,80}}\bsuspended\b|\bsuspended\b[^.]{{0,80}}{_CHIEF}"
             rf"|{_CHIEF}[^.]{{0,80}}{_GONE}[^.]{{0,80}}{_DISPUTE}"
@@ -77,14 +78,19 @@ _HEDGE_BEFORE = re.compile(
     r"close to|fears?|feared|den(y|ies|ied)|lifted|withdr[ae]wn?|last year|other councils|"
     r"councils (which|that|who) have|like|unlike|such as|whether|explain\w*|duty|power|"
     r"guidance|training|need to|have to|has to|forced to|prepar\w*|plan\w*|call\w* for|"
-    r"urg\w*|demand\w*|expect\w*|poised)\b",
+    r"urg\w*|demand\w*|expect\w*|poised|councils|report(s|ed)? on|review of)\b",
     re.IGNORECASE,
 )
+# ... and after it: conditions, denials, and events already over ("the notice issued in 2021
+# was lifted", "who was suspended last year, has returned").
 _HEDGE_AFTER = re.compile(
-    r"^[^.]{0,30}\b(if|unless|would|was avoided|(is|was|will|would) not|not (be )?needed)\b",
+    r"^[^.]{0,40}\b(if|unless|would|was avoided|(is|was|will|would) not|not (be )?needed|"
+    r"lifted|withdrawn|rescinded|returned|reinstated|back at work|last year|ago|"
+    r"in (19|20)\d\d|including)\b",
     re.IGNORECASE,
 )
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n\s*\n")
+_SENTENCE = re.compile(r"(?<=[.!?])(?<!\bs\.)\s+|\n\s*\n")  # "s. 114" is not a sentence end
+_CLAUSE = re.compile(r"[;:(\u2014]|\bbut\b", re.IGNORECASE)
 
 
 def sentences(text: str) -> list[str]:
@@ -98,29 +104,27 @@ def stated(signal: Signal, sentence: str) -> bool:
     if not match:
         return False
     before = sentence[max(0, match.start() - 80) : match.start()]
-    return not (_HEDGE_BEFORE.search(before) or _HEDGE_AFTER.search(sentence[match.end() :]))
-
-
-def _names(council: dict[str, Any]) -> list[str]:
-    return [council["name"], *json.loads(council.get("aliases") or "[]")]
-
-
-def _mentions(sentence: str, council: dict[str, Any]) -> bool:
-    return any(
-        re.search(rf"(?<!\w){re.escape(name)}(?!\w)", sentence, re.IGNORECASE)
-        for name in _names(council)
+    before = _CLAUSE.split(before)[-1]  # only the clause the event is stated in
+    core = match.group(0) if signal.key != "no_budget" else ""  # "could not set" is the event
+    return not (
+        _HEDGE_BEFORE.search(before)
+        or _HEDGE_BEFORE.search(core)
+        or _HEDGE_AFTER.search(sentence[match.end() :])
     )
 
 
-def detect(item: dict[str, Any]) -> list[tuple[dict[str, Any], Signal, str]]:
+def detect(
+    item: dict[str, Any], matcher: CouncilMatcher
+) -> list[tuple[dict[str, Any], Signal, str]]:
     """(council, signal, sentence) for each acute signal an item states about a council.
 
     The item must be flagged for the signal's factor. The statement is searched in the
-    headline, then the text. A council's own item (linked by source) is about that council
-    unless the sentence names another of its linked councils instead; any other council must
-    be named in the sentence or the headline.
+    headline, then the text. The signal is about the councils the sentence names (any of
+    the 317, linked to the item or not); a sentence naming none is about the councils its
+    headline names that the item is linked to, else the council whose own item it is.
     """
     title = item.get("title") or ""
+    linked = {c["gss_code"]: c for c in item["councils"]}
     found = []
     candidates = [title, *sentences(item.get("text") or "")[:2000]]
     for signal in SIGNALS:
@@ -129,11 +133,14 @@ def detect(item: dict[str, Any]) -> list[tuple[dict[str, Any], Signal, str]]:
         sentence = next((s for s in candidates if stated(signal, s)), None)
         if sentence is None:
             continue
-        named = [c for c in item["councils"] if _mentions(sentence, c) or _mentions(title, c)]
-        for council in item["councils"]:
-            own = council["method"] == "source" and not [n for n in named if n is not council]
-            if council in named or own:
-                found.append((council, signal, sentence))
+        codes = [m.gss_code for m in matcher.find(sentence)]
+        if not codes:
+            codes = [m.gss_code for m in matcher.find(title) if m.gss_code in linked]
+        if not codes:
+            codes = [code for code, c in linked.items() if c["method"] == "source"]
+        for code in codes:
+            council = linked.get(code) or {"gss_code": code, "name": matcher.names[code]}
+            found.append((council, signal, sentence))
     return found
 
 
@@ -146,8 +153,12 @@ def check_acute(db: Database, config: WatchList, now: datetime | None = None) ->
     repeat = (now - timedelta(days=settings.acute_repeat_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
     stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     raised: list[dict] = []
+    matcher = CouncilMatcher(config.council_register().values())
+    known = {row["gss_code"] for row in db.query("select gss_code from councils")}
     for item in fresh_flagged_items(db, since):
-        for council, signal, sentence in detect(item):
+        for council, signal, sentence in detect(item, matcher):
+            if council["gss_code"] not in known:
+                continue  # not in the store's councils (a watch list without the register)
             code = council["gss_code"]
             if alert_raised_since(db, code, signal.key, repeat):
                 continue

@@ -21,11 +21,18 @@ from alerts.acute import LABELS
 from alerts.digest import Digest, build_digest
 from alerts.mailer import DeliveryError, build_message, send_message
 from alerts.render import alert_subject, render_alert, render_digest
-from alerts.scoring import shift_week, week_of
+from alerts.scoring import shift_week, week_bounds, week_of
 from pipelines.normalise import now_iso
 from radar.config import DAYS, REGIONS, ScheduleSettings, WatchList
-from store.digests import digest_sent, record_digest, record_digest_failure
-from store.radar import mark_alert, unsent_alerts
+from store.digests import (
+    claim_digest,
+    digest_due,
+    digest_sent,
+    mark_due,
+    record_digest,
+    record_digest_failure,
+)
+from store.radar import claim_alert, mark_alert, unsent_alerts
 
 
 class AlreadySent(Exception):
@@ -50,6 +57,7 @@ def write_digest(
     db: Database, watchlist: WatchList, region: str, week: str, folder: Path | None = None
 ) -> DigestOutcome:
     """Render the digest to `<output_dir>/digests/<week>/<region>.html` (and .txt)."""
+    week = normal_week(week)
     digest = build_digest(db, watchlist.radar, region, week)
     html, text = render_digest(digest)
     folder = folder or watchlist.output_dir / "digests" / week
@@ -79,13 +87,18 @@ def send_digest(
 ) -> DigestOutcome:
     """Send to the region's configured advisers only; recorded as sent once SMTP accepts it.
 
-    With `outbox`, write the message there as .eml instead, and record nothing.
+    With `outbox`, write the message there as .eml instead, and record nothing. Otherwise the
+    (region, week) is claimed first, so a scheduled run and a manual `--send` at the same
+    moment cannot both send it.
     """
-    if outbox is None and not resend and digest_sent(db, region, week):
-        raise AlreadySent(f"the {region} digest for {week} was already sent (use --resend)")
+    week = normal_week(week)
     recipients = [adviser.email for adviser in watchlist.advisers_for(region)]
     if not recipients:
         raise ValueError(f"no advisers are configured for region {region!r} in the watch list")
+    if outbox is None and not resend and not claim_digest(db, region, week, now_iso()):
+        raise AlreadySent(
+            f"the {region} digest for {week} was already sent, or is being sent (use --resend)"
+        )
     outcome = write_digest(db, watchlist, region, week)
     html = outcome.html_path.read_text(encoding="utf-8")
     text = outcome.text_path.read_text(encoding="utf-8")
@@ -95,13 +108,16 @@ def send_digest(
         outcome.outbox_path = write_eml(message, outbox, f"digest-{week}-{region_slug(region)}")
         return outcome
     try:
-        outcome.message_id = send_message(watchlist.smtp, message, recipients)
+        sent = send_message(watchlist.smtp, message, recipients)
     except DeliveryError as exc:
         record_digest_failure(db, region, week, str(outcome.html_path), now_iso(), str(exc))
         raise
+    outcome.message_id = sent.message_id
+    accepted = [r for r in recipients if r not in sent.refused]
     record_digest(
-        db, region, week, str(outcome.html_path), now_iso(), outcome.message_id, recipients
-    )
+        db, region, week, str(outcome.html_path), now_iso(), sent.message_id, accepted,
+        error=f"recipients refused: {', '.join(sent.refused)}" if sent.refused else None,
+    )  # fmt: skip
     return outcome
 
 
@@ -113,29 +129,28 @@ def send_alert(
     alert = {**alert, "label": LABELS.get(alert["signal"], alert["signal"])}
     recipients = [adviser.email for adviser in watchlist.advisers_for(alert["region"])]
     if not recipients:
-        reason = f"no advisers are configured for region {alert['region']!r}"
-        if outbox is None:
-            mark_alert(db, alert["id"], last_error=reason)
-        raise ValueError(reason)
+        raise ValueError(f"no advisers are configured for region {alert['region']!r}")
     html, text = render_alert(alert)
     message = build_message(watchlist.smtp, recipients, alert_subject(alert), html, text)
     if outbox is not None:
         name = "alert-" + re.sub(r"[^A-Za-z0-9]+", "-", alert["id"]).strip("-")
         return str(write_eml(message, outbox, name))
+    if not claim_alert(db, alert["id"], now_iso()):
+        raise AlreadySent(f"alert {alert['id']} was already sent, or is being sent")
     try:
-        message_id = send_message(watchlist.smtp, message, recipients)
+        sent = send_message(watchlist.smtp, message, recipients)
     except DeliveryError as exc:
-        mark_alert(db, alert["id"], last_error=str(exc))
+        mark_alert(db, alert["id"], last_error=str(exc), sending_at=None)
         raise
     mark_alert(
         db,
         alert["id"],
         sent_at=now_iso(),
-        message_id=message_id,
-        recipients=", ".join(recipients),
-        last_error=None,
+        message_id=sent.message_id,
+        recipients=", ".join(r for r in recipients if r not in sent.refused),
+        last_error=f"recipients refused: {', '.join(sent.refused)}" if sent.refused else None,
     )
-    return message_id
+    return sent.message_id
 
 
 def due_week(schedule: ScheduleSettings, now: datetime | None = None) -> str:
@@ -177,30 +192,38 @@ def deliver_pending(
     for the next run; nothing already accepted by the SMTP server is sent again."""
     week = due_week(watchlist.schedule, now)
     delivery = Delivery(week)
+    regions = [r for r in REGIONS if watchlist.advisers_for(r)]
+    if digests and not retry_only:
+        # Mark every region's digest as due before sending any: if this run dies half-way,
+        # the next run's retry knows which ones were never sent.
+        mark_due(db, regions, week, now_iso())
     if digests:
-        for region in [r for r in REGIONS if watchlist.advisers_for(r)]:
+        for region in regions:
             if digest_sent(db, region, week):
                 continue
-            if retry_only and not _attempted(db, region, week):
+            if retry_only and not digest_due(db, region, week):
                 continue
             try:
                 send_digest(db, watchlist, region, week)
                 delivery.sent.append(f"digest {region} {week}")
-            except (DeliveryError, ValueError) as exc:
+            except AlreadySent:
+                continue  # being sent by another process right now
+            except Exception as exc:  # noqa: BLE001 - one region's failure is not the others'
+                record_digest_failure(db, region, week, "", now_iso(), f"{exc}")
                 delivery.failed.append(f"digest {region} {week}: {exc}")
     for alert in unsent_alerts(db):
+        if not watchlist.advisers_for(alert["region"]):
+            continue  # waits, listed by `radar alerts`, until the region has advisers
         try:
             send_alert(db, watchlist, alert)
             delivery.sent.append(f"alert {alert['id']}")
-        except (DeliveryError, ValueError) as exc:
+        except AlreadySent:
+            continue
+        except Exception as exc:  # noqa: BLE001 - one alert's failure is not the others'
             delivery.failed.append(f"alert {alert['id']}: {exc}")
     return delivery
 
 
-def _attempted(db: Database, region: str, week: str) -> bool:
-    return bool(
-        db.execute(
-            "select 1 from digests where region = ? and week = ? and attempted_at is not null",
-            [region, week],
-        ).fetchone()
-    )
+def normal_week(week: str) -> str:
+    """'2026-w48' and '2026-W5' as the store keys them: '2026-W48', '2026-W05'."""
+    return week_of(week_bounds(week)[0])

@@ -74,6 +74,7 @@ class Digest:
     generated_at: str
     alerts: list[AcuteLine] = field(default_factory=list)
     leaving: list[CouncilOnRadar] = field(default_factory=list)
+    baseline_weeks: int = 12
 
     @property
     def subject(self) -> str:
@@ -156,4 +157,5 @@ def build_digest(db: Database, settings: RadarSettings, region: str, week: str) 
             for a in radar.alerts
         ],
         leaving=[_on_radar(c, radar.trend(c)) for c in radar.leaving],
+        baseline_weeks=settings.baseline_weeks,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -36,10 +37,13 @@ def build_message(
 def tls_context(smtp: SmtpSettings) -> ssl.SSLContext:
     """A verifying client context (hostname + chain) that also trusts `smtp.cafile` if set.
 
-    create_default_context always loads the system store too, so a private CA is added to the
-    usual trust, never a replacement for it.
+    `create_default_context(cafile=...)` would trust only that file; loading it afterwards adds
+    the private CA to the system's trust instead of replacing it.
     """
-    return ssl.create_default_context(cafile=str(smtp.cafile) if smtp.cafile else None)
+    context = ssl.create_default_context()
+    if smtp.cafile:
+        context.load_verify_locations(cafile=str(smtp.cafile))
+    return context
 
 
 def _is_loopback(host: str) -> bool:
@@ -51,16 +55,36 @@ def _scrub(reason: str, secret: str | None) -> str:
     return reason.replace(secret, "***") if secret else reason
 
 
-def send_message(smtp: SmtpSettings, message: EmailMessage, recipients: list[str]) -> str:
-    """Deliver `message` to exactly `recipients`; returns its Message-ID once accepted.
+@dataclass(frozen=True)
+class Sent:
+    """What the SMTP server accepted: the message, for all recipients but `refused`."""
 
-    The password is only ever sent over TLS (implicit `ssl` or a successful STARTTLS), except
-    to a loopback host, where clear text never crosses a network. A configured STARTTLS the
-    server does not offer is an error, not a silent downgrade to clear text.
+    message_id: str
+    refused: tuple[str, ...] = ()
+
+
+def send_message(smtp: SmtpSettings, message: EmailMessage, recipients: list[str]) -> Sent:
+    """Deliver `message` to exactly `recipients`; returns once the server has accepted it.
+
+    A server that accepts the message for some recipients and refuses others has delivered
+    it: that is a send (with the refused addresses), not a failure to retry, or the accepted
+    advisers would get it again every hour. The password is only ever sent over TLS (implicit
+    `ssl` or a successful STARTTLS), except to a loopback host, where clear text never crosses
+    a network; digests are confidential, so neither is mail sent in clear to another host
+    unless `smtp.allow_unencrypted` says so. A configured STARTTLS the server does not offer
+    is an error, not a silent downgrade to clear text.
     """
     username, password = smtp.username, smtp.password
     login = bool(username and password)
-    if login and not (smtp.ssl or smtp.starttls) and not _is_loopback(smtp.host):
+    clear = not (smtp.ssl or smtp.starttls) and not _is_loopback(smtp.host)
+    if clear and not login and not smtp.allow_unencrypted:
+        raise DeliveryError(
+            smtp.host,
+            smtp.port,
+            "refusing to send confidential mail unencrypted to a non-loopback host; set "
+            "smtp.starttls or smtp.ssl (or smtp.allow_unencrypted for a trusted relay)",
+        )
+    if login and clear:
         # Checked before connecting: nothing, not even the username, goes out in clear.
         raise DeliveryError(
             smtp.host,
@@ -75,7 +99,7 @@ def send_message(smtp: SmtpSettings, message: EmailMessage, recipients: list[str
             )
         else:
             client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
-        with client:
+        try:
             if smtp.starttls:
                 try:
                     client.starttls(context=tls_context(smtp))
@@ -89,9 +113,15 @@ def send_message(smtp: SmtpSettings, message: EmailMessage, recipients: list[str
             if username and password:
                 client.login(username, password)
             refused = client.send_message(message, to_addrs=recipients)
+        except BaseException:
+            client.close()
+            raise
     except (OSError, smtplib.SMTPException) as exc:
         reason = _scrub(str(exc) or type(exc).__name__, password)
         raise DeliveryError(smtp.host, smtp.port, reason) from exc
-    if refused:
-        raise DeliveryError(smtp.host, smtp.port, f"recipients refused: {sorted(refused)}")
-    return str(message["Message-ID"])
+    # Accepted: a failed QUIT or a dropped connection now must not turn it into a resend.
+    try:
+        client.quit()
+    except (OSError, smtplib.SMTPException):
+        client.close()
+    return Sent(str(message["Message-ID"]), tuple(sorted(refused)))

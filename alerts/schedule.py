@@ -127,6 +127,7 @@ def start_scheduler(config: WatchList, watchlist_path: str) -> BackgroundSchedul
     for job in scheduler.get_jobs():
         if job.id not in {spec.id for spec in wanted}:
             job.remove()
+    _release_claims(config)
     if _digest_interrupted(config):
         # Killed half-way through sending (the machine went down): the scheduler had already
         # moved its next run to next week, and the hourly retry only resends digests whose
@@ -134,6 +135,18 @@ def start_scheduler(config: WatchList, watchlist_path: str) -> BackgroundSchedul
         scheduler.modify_job("digest", next_run_time=datetime.now(UTC))
     scheduler.resume()
     return scheduler
+
+
+def _release_claims(config: WatchList) -> None:
+    """Claims on digests and alerts "being sent" by a scheduler that was killed: this one
+    holds the single-instance lock, so no other scheduler is sending them now."""
+    db = open_db(config.database)
+    try:
+        with db.conn:
+            db.execute("update digests set sending_at = null where sent_at is null")
+            db.execute("update alerts set sending_at = null where sent_at is null")
+    finally:
+        db.close()
 
 
 def _digest_interrupted(config: WatchList) -> bool:

@@ -139,6 +139,7 @@ def compute_radar(
 ) -> Radar:
     """Score every council with flagged items in `week` and the `baseline_weeks` before it."""
     start, end = week_bounds(week)
+    week = week_of(start)  # '2026-w48' as '2026-W48'
     first = start - timedelta(weeks=settings.baseline_weeks)
     rows = flag_rows(db, _stamp(first), _stamp(end), region)
     alerts = alerts_between(db, _stamp(start - timedelta(weeks=1)), _stamp(end), region)

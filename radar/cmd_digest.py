@@ -57,11 +57,15 @@ def digest(
     (once: a digest the SMTP server accepted is not sent again without --resend); with
     --dry-run it writes the exact emails as .eml files instead.
     """
-    from alerts.deliver import AlreadySent, due_week, send_digest, write_digest
+    from alerts.deliver import AlreadySent, due_week, normal_week, send_digest, write_digest
     from alerts.mailer import DeliveryError
 
     config = load_or_exit(watchlist)
-    week = week or due_week(config.schedule)
+    try:
+        week = normal_week(week) if week else due_week(config.schedule)
+    except ValueError as exc:
+        err.print(f"[red]{exc}")
+        raise typer.Exit(2) from None
     regions = _chosen_regions(config, region, all_regions)
     if preview and len(regions) != 1:
         err.print("--preview writes one file: choose one --region.")

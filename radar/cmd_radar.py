@@ -42,8 +42,9 @@ def radar(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON Lines.")] = False,
     watchlist: WatchListOption = None,
 ) -> None:
-    """Print the councils on the radar: score, trend against their 12-week baseline, factors,
-    stories and the top evidence headline, acute signals first.
+    """Print the councils on the radar: score, trend against their baseline (the mean of the
+    previous radar.baseline_weeks weeks, 12 by default), factors, stories and the top
+    evidence headline, acute signals first.
 
     Trend: ▲ new (no flag in the baseline weeks), ▲ rising, ▬ steady, ▼ falling.
     """
@@ -117,7 +118,7 @@ def alerts(
     With --send the unsent ones are emailed to the region's advisers at once.
     """
     from alerts.acute import LABELS, check_acute
-    from alerts.deliver import send_alert
+    from alerts.deliver import AlreadySent, send_alert
     from alerts.mailer import DeliveryError
     from store.radar import unsent_alerts
 
@@ -130,13 +131,16 @@ def alerts(
     folder = outbox or config.output_dir / "outbox"
     for alert in pending:
         label = f"{escape(alert['council_name'])}: {LABELS.get(alert['signal'], alert['signal'])}"
+        if not config.advisers_for(alert["region"]):
+            out.print(f"   waiting {label} — no advisers configured for {alert['region']}")
+            continue
         if not (send or dry_run):
             out.print(f"   unsent  {label} — {escape(alert['title'] or '')}")
             continue
         try:
             where = send_alert(db, config, alert, outbox=folder if dry_run else None)
             out.print(f"   {'written' if dry_run else 'sent'}  {label} → {escape(where)}")
-        except (DeliveryError, ValueError) as exc:
+        except (AlreadySent, DeliveryError, ValueError) as exc:
             err.print(f"[red]{label}:[/red] {escape(str(exc))}")
             failed = True
     if not pending:

@@ -145,6 +145,9 @@ class SmtpSettings(_Strict):
     timeout: float = 30.0
     # A CA bundle to trust besides the system's (a relay with a private CA); never a secret.
     cafile: Path | None = None
+    # Mail to a relay other than loopback must be encrypted unless this says the relay is
+    # trusted: digests are confidential.
+    allow_unencrypted: bool = False
 
     @model_validator(mode="after")
     def _one_tls_mode(self) -> SmtpSettings:

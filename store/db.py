@@ -77,7 +77,7 @@ TABLES: dict[str, dict[str, Any]] = {
     "digests": {
         "columns": {
             "region": str, "week": str, "sent_at": str, "message_id": str, "recipients": str,
-            "html_path": str, "attempted_at": str, "last_error": str,
+            "html_path": str, "attempted_at": str, "last_error": str, "sending_at": str,
         },
         "pk": ("region", "week"),
     },
@@ -87,7 +87,7 @@ TABLES: dict[str, dict[str, Any]] = {
         "columns": {
             "id": str, "gss_code": str, "signal": str, "item_id": str, "raised_at": str,
             "evidence": str, "sent_at": str, "message_id": str, "recipients": str,
-            "last_error": str,
+            "last_error": str, "sending_at": str,
         },
         "pk": "id",
     },

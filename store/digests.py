@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -37,8 +38,9 @@ def record_digest(
     sent_at: str | None = None,
     message_id: str | None = None,
     recipients: list[str] | None = None,
+    error: str | None = None,
 ) -> None:
-    """Record a digest built; `sent_at` is set only once the SMTP server has accepted it."""
+    """Record a digest sent: called only once the SMTP server has accepted it."""
     db["digests"].upsert(
         {
             "region": region,
@@ -48,7 +50,8 @@ def record_digest(
             "message_id": message_id,
             "recipients": json.dumps(recipients or []),
             "attempted_at": sent_at,
-            "last_error": None,
+            "last_error": error,
+            "sending_at": None,
         },
         pk=("region", "week"),
     )
@@ -60,13 +63,58 @@ def record_digest_failure(
     """Record a failed send (never over a digest already sent): the next run retries it."""
     if digest_sent(db, region, week):
         return
+    row = {"region": region, "week": week, "attempted_at": attempted_at, "last_error": error}
     db["digests"].upsert(
-        {
-            "region": region,
-            "week": week,
-            "html_path": html_path,
-            "attempted_at": attempted_at,
-            "last_error": error,
-        },
+        {**row, "sending_at": None, **({"html_path": html_path} if html_path else {})},
         pk=("region", "week"),
+    )
+
+
+def claim(db: Database, table: str, where: str, params: list[str], now: str) -> bool:
+    """Atomically mark an unsent row as being sent now; False if it was sent or another
+    process claimed it in the last CLAIM_MINUTES (a claim older than that died with its
+    process)."""
+    stale = (_parse(now) - timedelta(minutes=CLAIM_MINUTES)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with db.conn:
+        cursor = db.execute(
+            f"update {table} set sending_at = ? where {where} and sent_at is null "
+            "and (sending_at is null or sending_at < ?)",
+            [now, *params, stale],
+        )
+    return cursor.rowcount == 1
+
+
+CLAIM_MINUTES = 15
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def claim_digest(db: Database, region: str, week: str, now: str) -> bool:
+    with db.conn:
+        db.execute("insert or ignore into digests (region, week) values (?, ?)", [region, week])
+    return claim(db, "digests", "region = ? and week = ?", [region, week], now)
+
+
+def mark_due(db: Database, regions: list[str], week: str, now: str) -> None:
+    """Note that these regions' digests for `week` are due (the scheduled run has begun)."""
+    with db.conn:
+        for region in regions:
+            db.execute("insert or ignore into digests (region, week) values (?, ?)", [region, week])
+            db.execute(
+                "update digests set attempted_at = ? where region = ? and week = ? "
+                "and sent_at is null and attempted_at is null",
+                [now, region, week],
+            )
+
+
+def digest_due(db: Database, region: str, week: str) -> bool:
+    """Due and not sent: its scheduled run began (and failed or died) without sending it."""
+    return bool(
+        db.execute(
+            "select 1 from digests where region = ? and week = ? and attempted_at is not null "
+            "and sent_at is null",
+            [region, week],
+        ).fetchone()
     )

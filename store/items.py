@@ -91,26 +91,39 @@ def record_alias(db: Database, canonical_url: str, item_id: str, seen_at: str) -
         )
 
 
-LATE_DAYS = 14  # older than this when first found: history (a first crawl), not news
+LATE_DAYS = 90  # a later crawl finding something older than this: a site reorganised, not news
 
 
-def radar_time(db: Database, published: str | None, first_seen: str) -> str:
+def radar_time(
+    db: Database, published: str | None, first_seen: str, first_crawl: bool = False
+) -> str:
     """When an item counts on the radar: when it was published, so history fills the
-    baseline; but an item found only after its week's digest went out counts in the week it
-    was found (a Sunday-night story crawled on Monday morning must not miss every digest).
-    Items with no date, or a date in the future, count when found."""
+    baseline; but an item a later crawl finds only after its week's digest went out counts in
+    the week it was found: a Sunday-night story crawled on Monday morning, or minutes posted
+    weeks after the meeting they are dated by, must not miss every digest. What a source's
+    first crawl finds is history. Items with no date, or a date in the future, count when
+    found."""
     if not published or published > first_seen:
         return first_seen
     when, found = _parse(published), _parse(first_seen)
     week = "{}-W{:02d}".format(*when.isocalendar()[:2])
     if week == "{}-W{:02d}".format(*found.isocalendar()[:2]):
         return published
-    if (found - when).days > LATE_DAYS:
+    if first_crawl or (found - when).days > LATE_DAYS:
         return published
     sent = db.execute(
         "select min(sent_at) from digests where week = ? and sent_at is not null", [week]
     ).fetchone()[0]
     return first_seen if sent and sent <= first_seen else published
+
+
+def _first_crawl(db: Database, source_id: str | None) -> bool:
+    """Whether this is the source's first successful crawl (its success is recorded at the
+    end of the crawl, so during the crawl it still shows the previous one)."""
+    if not source_id:
+        return False
+    row = db.execute("select last_success from sources where id = ?", [source_id]).fetchone()
+    return not (row and row[0])
 
 
 def _now() -> str:
@@ -129,7 +142,12 @@ def insert_item(db: Database, item: dict[str, Any], councils: Iterable[tuple[str
             return False
         item = dict(item)
         item["first_seen"] = item.get("first_seen") or item.get("fetched") or _now()
-        item["radar_at"] = radar_time(db, item.get("published"), item["first_seen"])
+        item["radar_at"] = radar_time(
+            db,
+            item.get("published"),
+            item["first_seen"],
+            _first_crawl(db, item.get("source_id")),
+        )
         db["items"].insert(item)
         db["item_councils"].insert_all(
             (

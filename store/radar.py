@@ -94,3 +94,9 @@ def mark_alert(db: Database, alert_id: str, **fields: Any) -> None:
     """Record a delivery outcome: sent_at/message_id/recipients, or last_error."""
     with db.conn:
         db["alerts"].update(alert_id, fields)
+
+
+def claim_alert(db: Database, alert_id: str, now: str) -> bool:
+    from store.digests import claim
+
+    return claim(db, "alerts", "id = ?", [alert_id], now)

@@ -129,7 +129,7 @@ def plain_server() -> Iterator[Server]:
 
 def _send(smtp: SmtpSettings, recipients: list[str] = RECIPIENTS) -> str:
     message = build_message(smtp, recipients, "Digest", "<p>hello</p>", "hello")
-    return send_message(smtp, message, recipients)
+    return send_message(smtp, message, recipients).message_id
 
 
 def _settings(port: int, **kwargs: Any) -> SmtpSettings:
@@ -236,3 +236,17 @@ def test_no_credentials_plain_send_unchanged(plain_server: Server) -> None:
     _send(_settings(plain_server.port))
     assert plain_server.auth.seen == []
     assert plain_server.handler.envelopes[0].rcpt_tos == RECIPIENTS
+
+
+@pytest.mark.parametrize("host", ["mail.example.org", "192.0.2.10"])
+def test_confidential_mail_is_not_sent_in_clear_off_loopback(
+    host: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_connect(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("connected")
+
+    monkeypatch.setattr(smtplib, "SMTP", no_connect)
+    with pytest.raises(DeliveryError, match="confidential mail unencrypted"):
+        _send(SmtpSettings(host=host, port=25))
+    with pytest.raises(AssertionError, match="connected"):  # a trusted relay, said so
+        _send(SmtpSettings(host=host, port=25, allow_unencrypted=True))

@@ -15,6 +15,7 @@ from test_digest import WEEK, own_copy
 from alerts.acute import SIGNALS, check_acute, detect, stated
 from alerts.deliver import due_week
 from alerts.scoring import compute_radar, factor_scores, shift_week, week_bounds
+from classifiers.attribution import CouncilMatcher
 from radar.config import RadarSettings, ScheduleSettings, WatchList
 from store import open_db
 from store.items import insert_item, radar_time
@@ -160,6 +161,16 @@ def test_below_threshold_is_not_on_the_radar(store):
          True),
         ("best_value_notice", "The council hopes to avoid being issued a best value notice.",
          False),
+        ("best_value_notice", "The department issued guidance on best value notices.", False),
+        ("section_114", "The section 114 notice issued in 2021 was lifted last month.", False),
+        ("section_114", "The council issued a s. 114 notice on Friday.", True),
+        ("chief_executive", "The chief executive, who was suspended last year, has returned.",
+         False),
+        ("intervention", "The committee discussed a report on statutory intervention at "
+                         "Spelthorne.", False),
+        ("intervention", "Ministers announced statutory intervention at the council.", True),
+        ("section_114", "After months of not knowing; the council issued a section 114 notice.",
+         True),
     ],
 )  # fmt: skip
 def test_acute_signals_only_when_the_event_happened(key, sentence, expected):
@@ -167,17 +178,35 @@ def test_acute_signals_only_when_the_event_happened(key, sentence, expected):
     assert stated(signal, sentence) is expected
 
 
+MATCHER = CouncilMatcher(WatchList().council_register().values())
+
+
 def test_acute_signal_is_about_the_council_it_names():
-    kelderby = {"gss_code": "X1", "name": "Kelderby", "aliases": "[]", "method": "source"}
-    sallowmere = {"gss_code": "X3", "name": "Sallowmere", "aliases": "[]", "method": "name"}
+    own = {"gss_code": "E06000023", "name": "Bristol", "method": "source"}  # Bristol's own item
     item = {
         "title": "Budget update",
-        "text": "Sallowmere Council issued a section 114 notice on Monday.\n\nOur budget is fine.",
+        "text": "Slough Borough Council issued a section 114 notice on Monday.\n\nOur budget "
+        "is fine.",
         "factors": ["finance"],
-        "councils": [kelderby, sallowmere],
+        "councils": [own],
     }
-    assert [(c["name"], s.key) for c, s, _ in detect(item)] == [("Sallowmere", "section_114")]
-    assert detect({**item, "factors": ["leadership"]}) == []  # the classifier must agree
+    assert [(c["name"], s.key) for c, s, _ in detect(item, MATCHER)] == [("Slough", "section_114")]
+    assert detect({**item, "factors": ["leadership"]}, MATCHER) == []  # the classifier agrees
+    # A sentence naming no council is about the councils its headline names...
+    media = {
+        "title": "Croydon leader visits Birmingham",
+        "text": "Birmingham City Council issued a section 114 notice in September.",
+        "factors": ["finance"],
+        "councils": [{**own, "gss_code": "E09000008", "name": "Croydon", "method": "name"}],
+    }
+    assert [c["name"] for c, _, _ in detect(media, MATCHER)] == ["Birmingham"]
+    # ... and a council's own statement in its own words is about itself.
+    plain = {**item, "text": "The chief finance officer has issued a section 114 notice."}
+    assert [c["name"] for c, _, _ in detect(plain, MATCHER)] == ["Bristol"]
+    # A report on other councils' notices is not an alert for anyone.
+    report = {**item, "text": "Since 2018 eight councils have issued section 114 notices, "
+              "including Croydon and Thurrock."}  # fmt: skip
+    assert detect(report, MATCHER) == []
 
 
 def test_one_alert_per_council_and_signal(store, tmp_path):
@@ -193,8 +222,11 @@ def test_one_alert_per_council_and_signal(store, tmp_path):
     assert [(a["gss_code"], a["signal"]) for a in raised] == [("X3", "section_114")]
     assert check_acute(store, config, now + timedelta(days=3)) == []  # not again
     assert rows(tmp_path / "radar.db", "select count(*) as n from alerts")[0]["n"] == 1
-    later = check_acute(store, config, now + timedelta(days=SETTINGS.acute_repeat_days + 1))
-    assert later == []  # the item is no longer fresh either
+    # A new notice after the repeat window is a new episode: alerted again.
+    later = now + timedelta(days=SETTINGS.acute_repeat_days + 1)
+    when = later.strftime("%Y-%m-%dT%H:%M:%SZ")
+    add(store, "a3", "X3", {"finance": 0.95}, when, text=text, origin="council", kind="news")
+    assert [a["item_id"] for a in check_acute(store, config, later)] == ["a3"]
 
 
 def test_late_arrival_counts_in_the_week_it_was_found(store):
@@ -205,7 +237,14 @@ def test_late_arrival_counts_in_the_week_it_was_found(store):
         {"region": "North West", "week": "2026-W48", "sent_at": "2026-11-30T07:00:01Z"}
     )
     assert radar_time(store, sunday, monday) == monday
-    assert radar_time(store, "2026-09-01T09:00:00Z", monday) == "2026-09-01T09:00:00Z"  # history
+    assert radar_time(store, sunday, monday, first_crawl=True) == sunday  # a first crawl: history
+    # Minutes posted five weeks after the meeting they are dated by still reach a digest.
+    meeting = "2026-10-26T19:00:00Z"
+    store["digests"].insert(
+        {"region": "London", "week": "2026-W44", "sent_at": "2026-11-02T07:00:00Z"}
+    )
+    assert radar_time(store, meeting, monday) == monday
+    assert radar_time(store, "2026-06-01T09:00:00Z", monday) == "2026-06-01T09:00:00Z"  # too old
     assert radar_time(store, None, monday) == monday
     assert radar_time(store, "2027-05-01T00:00:00Z", monday) == monday  # a date in the future
 
@@ -267,3 +306,65 @@ def test_schedule_settings_are_validated(tmp_path):
 def test_week_arithmetic():
     assert shift_week("2026-W01", -1) == "2025-W52"
     assert week_bounds("2026-W48") == (date(2026, 11, 23), date(2026, 11, 30))
+
+
+class RefuseSome:
+    """An SMTP server that refuses one mailbox and accepts the rest (a real aiosmtpd)."""
+
+    def __init__(self) -> None:
+        self.received: list[list[str]] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+        if address.startswith("gone@"):
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.received.append(list(envelope.rcpt_tos))
+        return "250 Message accepted"
+
+
+def test_a_partly_refused_digest_is_sent_once_and_the_refusal_recorded(store, tmp_path):
+    from aiosmtpd.controller import Controller
+
+    from alerts.deliver import AlreadySent, deliver_pending, send_digest
+    from alerts.sink import free_port
+
+    handler, port = RefuseSome(), free_port()
+    advisers = [
+        {"name": "A", "email": "adviser@example.org"},
+        {"name": "B", "email": "gone@example.org"},
+    ]
+    config = WatchList(
+        database=tmp_path / "radar.db",
+        output_dir=tmp_path / "out",
+        include_england=False,
+        regions={"North West": {"advisers": advisers}},
+        smtp={"host": "127.0.0.1", "port": port},
+    )
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        send_digest(store, config, "North West", "2026-w48")  # typed in lower case
+        assert handler.received == [["adviser@example.org"]]
+        row = rows(tmp_path / "radar.db", "select * from digests")[0]
+        assert (
+            row["week"] == "2026-W48" and row["sent_at"] and "gone@example.org" in row["last_error"]
+        )
+        with pytest.raises(AlreadySent):
+            send_digest(store, config, "North West", "2026-W48")
+        # The hourly retry does not send it again either.
+        deliver_pending(store, config, datetime(2026, 11, 30, 12, tzinfo=UTC), retry_only=True)
+        assert len(handler.received) == 1
+    finally:
+        controller.stop()
+
+
+def test_a_digest_being_sent_cannot_be_claimed_twice(store):
+    from store.digests import claim_digest
+
+    assert claim_digest(store, "London", "2026-W48", "2026-11-30T07:00:00Z")
+    assert not claim_digest(store, "London", "2026-W48", "2026-11-30T07:01:00Z")
+    # A claim older than 15 minutes died with its process: it can be taken over.
+    assert claim_digest(store, "London", "2026-W48", "2026-11-30T07:20:00Z")
