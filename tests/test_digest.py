@@ -76,33 +76,12 @@ def test_one_digest_per_region_is_delivered_by_smtp(sending_watchlist):
 
 def test_a_sent_digest_is_not_sent_twice_without_resend(sending_watchlist):
     watchlist, sink = sending_watchlist
-    run_radar(
-        "digest", "--week", WEEK, "--region", "South West", "--send", "--watchlist", watchlist
-    )
-    again = run_radar(
-        "digest",
-        "--week",
-        WEEK,
-        "--region",
-        "South West",
-        "--send",
-        "--watchlist",
-        watchlist,
-        check=False,
-    )
+    send = ("digest", "--week", WEEK, "--region", "South West", "--send", "-w", watchlist)
+    run_radar(*send)
+    again = run_radar(*send, check=False)
     assert again.returncode == 1 and "already sent" in again.stderr
     assert len(sink.messages()) == 1
-    run_radar(
-        "digest",
-        "--week",
-        WEEK,
-        "--region",
-        "South West",
-        "--send",
-        "--resend",
-        "--watchlist",
-        watchlist,
-    )
+    run_radar(*send, "--resend")
     assert len(sink.messages()) == 2
 
 

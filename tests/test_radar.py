@@ -368,3 +368,38 @@ def test_a_digest_being_sent_cannot_be_claimed_twice(store):
     assert not claim_digest(store, "London", "2026-W48", "2026-11-30T07:01:00Z")
     # A claim older than 15 minutes died with its process: it can be taken over.
     assert claim_digest(store, "London", "2026-W48", "2026-11-30T07:20:00Z")
+
+
+def test_hostile_scraped_text_reaches_the_adviser_escaped(store, tmp_path):
+    from alerts.deliver import send_digest
+    from alerts.sink import SmtpSink
+
+    add(
+        store,
+        "evil",
+        "X1",
+        {"finance": 0.99},
+        at(THIS),
+        title='<script>alert("x")</script>Kelderby <img src=x onerror=alert(1)> crisis',
+    )
+    store.execute("update items set url = 'javascript:alert(1)' where id = 'evil'")
+    store.execute(
+        "update flags set evidence = '<iframe src=//evil.example>' where item_id = 'evil'"
+    )
+    store.conn.commit()
+    with SmtpSink(tmp_path / "mail") as sink:
+        config = WatchList(
+            database=tmp_path / "radar.db",
+            output_dir=tmp_path / "out",
+            include_england=False,
+            regions={"North West": {"advisers": [{"name": "A", "email": "a@example.org"}]}},
+            smtp={"host": "127.0.0.1", "port": sink.port},
+        )
+        send_digest(store, config, "North West", THIS)
+        (path,) = sink.messages()
+    message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    html = message.get_body(("html",)).get_content()
+    assert "Kelderby" in html and "&lt;script&gt;" in html
+    for raw in ("<script", "<img", "<iframe", "javascript:"):
+        assert raw not in html
+    assert message["To"] == "a@example.org"

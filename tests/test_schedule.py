@@ -153,6 +153,22 @@ def started_at(run: dict[str, Any]) -> datetime:
     return datetime.strptime(run["started"], "%Y-%m-%dT%H:%M:%S%z")
 
 
+def restart_until_digests_sent(
+    watchlist: Path, log: Path, sink: Any, db_path: Path, what: str
+) -> None:
+    """Start `radar run`, wait for every region's digest and the job's end, stop it."""
+    with RadarRun(watchlist, log) as run:
+        run.wait_started()
+        wait_for(
+            lambda: len(digest_subjects(sink)) >= REGIONS_WITH_ADVISERS,
+            45,
+            f"{what} at start-up",
+        )
+        wait_for(lambda: digest_finished(db_path), 15, "the digest job to finish")
+        assert run.stop() == 0, run.text()
+    assert_one_digest_per_region(sink)
+
+
 @pytest.fixture()
 def sink(tmp_path):
     with SmtpSink(tmp_path / "mail") as sink:
@@ -174,16 +190,7 @@ def test_a_scheduler_restarted_across_the_digest_slot_sends_exactly_once(tagged,
     time.sleep(max(0.0, (slot - datetime.now(LONDON)).total_seconds()) + 2)
     assert sink.messages() == []  # nothing ran while it was down
 
-    with RadarRun(watchlist, tmp_path / "run2.log") as second:
-        second.wait_started()
-        wait_for(
-            lambda: len(digest_subjects(sink)) >= REGIONS_WITH_ADVISERS,
-            45,
-            "the missed digest run at start-up",
-        )
-        wait_for(lambda: digest_finished(db_path), 15, "the digest job to finish")
-        assert second.stop() == 0, second.text()
-    assert_one_digest_per_region(sink)
+    restart_until_digests_sent(watchlist, tmp_path / "run2.log", sink, db_path, "the missed run")
     sent = len(sink.messages())  # the digests and any acute alert waiting to be sent
 
     with RadarRun(watchlist, tmp_path / "run3.log") as third:
@@ -279,16 +286,9 @@ def test_a_digest_run_killed_half_way_is_finished_at_start_up(tagged, tmp_path):
         assert "running or killed" in run_radar("status", "-w", str(watchlist)).stdout
 
         sink.handler.delay = 0.0
-        with RadarRun(watchlist, tmp_path / "run2.log") as second:
-            second.wait_started()
-            wait_for(
-                lambda: len(digest_subjects(sink)) >= REGIONS_WITH_ADVISERS,
-                30,
-                "the rest of the interrupted digest run at start-up",
-            )
-            wait_for(lambda: digest_finished(db_path), 15, "the digest job to finish")
-            assert second.stop() == 0, second.text()
-        assert_one_digest_per_region(sink)
+        restart_until_digests_sent(
+            watchlist, tmp_path / "run2.log", sink, db_path, "the rest of the interrupted run"
+        )
     assert len(rows(db_path, sent, [week])) == REGIONS_WITH_ADVISERS
     assert [run["outcome"] for run in digest_runs(db_path)] == [None, "ok"]
     assert next_runs(load_watchlist(watchlist))["digest"] == slot + timedelta(days=7)

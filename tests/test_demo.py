@@ -1,0 +1,30 @@
+"""`radar demo` (what `make demo` runs) ends with digests for every region and acute alerts."""
+
+from __future__ import annotations
+
+import email
+from email import policy
+
+from conftest import run_radar
+
+
+def test_demo_sends_every_regions_digest_and_the_section_114_alert(tmp_path):
+    output = tmp_path / "demo-output"
+    result = run_radar("demo", "--output", str(output))
+    assert "Done." in result.stdout
+    messages = [
+        email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        for path in sorted((output / "mail").glob("*.eml"))
+    ]
+    digests = [m for m in messages if " — ACUTE — " not in m["Subject"]]
+    regions = {m["Subject"].split(" — ")[1] for m in digests}
+    assert len(digests) == 9 and len(regions) == 9
+    alerts = {m["Subject"]: m["To"] for m in messages if " — ACUTE — " in m["Subject"]}
+    assert alerts["Council Radar — ACUTE — Sallowmere: Section 114 notice"] == (
+        "adviser.westsouthwest@example.org"
+    )
+    south_west = next(m for m in digests if "South West" in m["Subject"])
+    assert "Section 114 notice" in south_west.get_body(("plain",)).get_content()
+    # The watch list it leaves behind works for the commands it prints.
+    radar = run_radar("radar", "-w", str(output / "watchlist.yaml"))
+    assert "Sallowmere" in radar.stdout
