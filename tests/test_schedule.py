@@ -387,3 +387,31 @@ def test_a_second_scheduler_on_the_same_store_is_refused(tagged, tmp_path):
         second = run_radar("run", "-w", str(path), check=False)
         assert second.returncode == 1 and "already running" in second.stderr
         assert first.stop() == 0
+
+
+def test_the_feeds_job_crawls_tags_and_alerts_at_once(demo_web, tmp_path, sink):
+    """The hourly job end to end: a child crawl of the feeds only, a child tagging run, then
+    the acute alert for the section 114 story goes out without waiting for Monday."""
+    from conftest import write_watchlist
+
+    from alerts.jobs import feeds_job
+
+    path = write_watchlist(
+        tmp_path, demo_web.base_url, smtp={"host": "127.0.0.1", "port": sink.port}
+    )
+    feeds_job(str(path))
+    db_path = tmp_path / "radar.db"
+    (run,) = rows(db_path, "select * from job_runs where job = 'feeds'")
+    assert run["outcome"] == "ok", run["detail"]
+    assert "crawl ok" in run["detail"] and "tag ok" in run["detail"]
+    kinds = {
+        r["kind"]
+        for r in rows(
+            db_path, "select distinct s.kind from items i join sources s on s.id = i.source_id"
+        )
+    }
+    assert kinds == {"feed"}  # democracy sites, sitemaps and listings wait for the daily job
+    assert rows(db_path, "select count(*) as n from tags")[0]["n"] > 0
+    alerts = [s for s in subjects(sink) if " — ACUTE — " in s]
+    assert "Council Radar — ACUTE — Sallowmere: Section 114 notice" in alerts
+    assert digest_subjects(sink) == []  # the digest waits for its slot
