@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from radar.cmd_radar import region_name
-from radar.config import REGIONS, WatchList
+from radar.config import FACTORS, REGIONS, WatchList
 from radar.console import WatchListOption, err, load_or_exit, open_store, out
 
 
@@ -109,27 +110,72 @@ def _chosen_regions(config: WatchList, region: str | None, all_regions: bool) ->
 
 def search(
     query: Annotated[str, typer.Argument(help="What to look for, e.g. '\"section 114\"'.")],
+    council: Annotated[
+        str | None, typer.Option("--council", "-c", help="GSS code or name, e.g. Croydon.")
+    ] = None,
+    region: Annotated[str | None, typer.Option("--region", "-r", help="A region.")] = None,
+    factor: Annotated[
+        str | None, typer.Option("--factor", "-f", help=f"Flagged for: {', '.join(FACTORS)}.")
+    ] = None,
+    sentiment: Annotated[
+        str | None, typer.Option("--sentiment", help="negative, neutral or positive.")
+    ] = None,
+    source_kind: Annotated[
+        str | None,
+        typer.Option(
+            "--source-kind",
+            help="A source kind (feed, moderngov, cmis, sitemap, listing), an item kind "
+            "(news, minutes, report, media, alert) or an origin (council, media, government).",
+        ),
+    ] = None,
+    since: Annotated[
+        datetime | None, typer.Option("--since", formats=["%Y-%m-%d"], help="From this date.")
+    ] = None,
+    until: Annotated[
+        datetime | None,
+        typer.Option("--until", formats=["%Y-%m-%d"], help="Up to this date (inclusive)."),
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many results.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON Lines.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print results as CSV.")] = False,
     watchlist: WatchListOption = None,
 ) -> None:
     """Full-text search of every stored item (titles and text), best matches first.
 
     The query uses SQLite FTS5 syntax: words, "quoted phrases", AND / OR / NOT, prefix*.
+    Filters narrow it by council, region, flagged factor, sentiment, source and date.
     """
-    from store.search import SearchError
+    from store.search import Filters, SearchError
     from store.search import search as run_search
 
     config = load_or_exit(watchlist)
+    if factor and factor not in FACTORS:
+        err.print(f"Unknown factor {factor!r}: use one of {', '.join(FACTORS)}.")
+        raise typer.Exit(2)
+    if sentiment and sentiment not in ("negative", "neutral", "positive"):
+        err.print(f"Unknown sentiment {sentiment!r}: use negative, neutral or positive.")
+        raise typer.Exit(2)
+    filters = Filters(
+        council=council,
+        region=region_name(region),
+        factor=factor,
+        sentiment=sentiment,
+        source_kind=source_kind,
+        since=since.date().isoformat() if since else None,
+        until=until.date().isoformat() if until else None,
+    )
     try:
-        marks = ("[", "]") if as_json else ("\x02", "\x03")
-        rows = run_search(open_store(config), query, limit, marks)
+        marks = ("[", "]") if as_json or as_csv else ("\x02", "\x03")
+        rows = run_search(open_store(config), query, limit, marks, filters)
     except SearchError as exc:
-        err.print(f"[red]{exc}")
+        err.print(f"[red]{escape(str(exc))}")
         raise typer.Exit(2) from None
     if as_json:
         for row in rows:
             out.print_json(json.dumps(row, ensure_ascii=False), indent=None)
+        return
+    if as_csv:
+        _write_csv(rows)
         return
     table = Table(title=f"{len(rows)} results for {query!r}", show_lines=True)
     for column in ("date", "council", "title / snippet", "factors", "sentiment"):
@@ -144,6 +190,23 @@ def search(
             row["sentiment"] or "",
         )
     out.print(table)
+
+
+def _write_csv(rows: list[dict[str, Any]]) -> None:
+    import csv
+    import sys
+
+    columns = ["published", "title", "url", "councils", "factors", "sentiment", "kind", "snippet"]
+    writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {
+                **row,
+                "councils": "; ".join(c["name"] for c in row["councils"]),
+                "factors": "; ".join(row["factors"]),
+            }
+        )
 
 
 def _highlight(snippet: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
@@ -14,12 +15,68 @@ class SearchError(ValueError):
     """A query FTS5 cannot parse; the message suggests how to fix it."""
 
 
+@dataclass
+class Filters:
+    """What narrows a search besides its words (all optional, combined with AND)."""
+
+    council: str | None = None  # GSS code or name
+    region: str | None = None
+    factor: str | None = None
+    sentiment: str | None = None
+    source_kind: str | None = None  # a source kind (feed, moderngov…), item kind or origin
+    since: str | None = None  # YYYY-MM-DD, inclusive
+    until: str | None = None  # YYYY-MM-DD, inclusive
+
+    def sql(self) -> tuple[str, dict[str, Any]]:
+        where, params = [], {}
+        if self.council:
+            where.append(
+                "exists (select 1 from item_councils ic join councils c on c.gss_code = "
+                "ic.gss_code where ic.item_id = items.id and (c.gss_code = :council "
+                "or lower(c.name) = lower(:council)))"
+            )
+            params["council"] = self.council
+        if self.region:
+            where.append(
+                "exists (select 1 from item_councils ic join councils c on c.gss_code = "
+                "ic.gss_code where ic.item_id = items.id and lower(c.region) = lower(:region))"
+            )
+            params["region"] = self.region
+        if self.factor:
+            where.append(
+                "exists (select 1 from flags f where f.item_id = items.id and f.factor = :factor)"
+            )
+            params["factor"] = self.factor
+        if self.sentiment:
+            where.append("tags.sentiment = :sentiment")
+            params["sentiment"] = self.sentiment
+        if self.source_kind:
+            where.append(
+                "(:kind in (items.kind, items.origin) or exists (select 1 from sources s "
+                "where s.id = items.source_id and s.kind = :kind))"
+            )
+            params["kind"] = self.source_kind
+        if self.since:
+            where.append("coalesce(items.published, items.first_seen) >= :since")
+            params["since"] = self.since
+        if self.until:
+            where.append("substr(coalesce(items.published, items.first_seen), 1, 10) <= :until")
+            params["until"] = self.until
+        return "".join(f" and {clause}" for clause in where), params
+
+
 def search(
-    db: Database, query: str, limit: int = 20, marks: tuple[str, str] = ("[", "]")
+    db: Database,
+    query: str,
+    limit: int = 20,
+    marks: tuple[str, str] = ("[", "]"),
+    filters: Filters | None = None,
 ) -> list[dict[str, Any]]:
-    """Items matching an FTS5 query, best first, with a snippet whose matches are wrapped in
-    `marks`, and the item's councils, flagged factors and sentiment."""
-    sql = """
+    """Items matching an FTS5 query and `filters`, best first (bm25, titles weighing five
+    times the text), with a snippet whose matches are wrapped in `marks`, and the item's
+    councils, flagged factors and sentiment."""
+    extra, params = (filters or Filters()).sql()
+    sql = f"""
         select items.id, items.title, items.url, items.published, items.origin, items.kind,
                snippet(items_fts, 1, :open, :close, ' … ', 20) as snippet,
                bm25(items_fts, 5.0, 1.0) as rank,
@@ -29,14 +86,13 @@ def search(
         from items_fts
         join items on items.rowid = items_fts.rowid
         left join tags on tags.item_id = items.id
-        where items_fts match :query
+        where items_fts match :query {extra}
         order by rank
         limit :limit
     """
+    params.update(query=query, limit=limit, open=marks[0], close=marks[1])
     try:
-        rows = list(
-            db.query(sql, {"query": query, "limit": limit, "open": marks[0], "close": marks[1]})
-        )
+        rows = list(db.query(sql, params))
     except sqlite3.OperationalError as exc:
         raise SearchError(
             f"cannot search for {query!r}: {exc}. Put phrases in double quotes, "
