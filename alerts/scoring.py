@@ -133,6 +133,30 @@ class Radar:
     def trend(self, council: CouncilWeek) -> str:
         return council.trend(self.settings.rising)
 
+    def rows(self) -> list[dict[str, Any]]:
+        """The councils on the radar as plain rows (`radar radar --json`, the UI, reports)."""
+        found = []
+        for council in self.councils:
+            top = max(council.rows, key=lambda r: r["score"]) if council.rows else None
+            found.append(
+                {
+                    "week": self.week,
+                    "council": council.name,
+                    "gss_code": council.gss_code,
+                    "region": council.region,
+                    "score": council.score,
+                    "baseline": council.baseline,
+                    "trend": self.trend(council),
+                    "factors": {f: council.factors[f] for f in FACTORS if f in council.factors},
+                    "stories": council.stories,
+                    "acute": sorted({a["signal"] for a in council.acute}),
+                    "priority": round(council.priority()[1], 4),
+                    "top_headline": top["title"] if top else None,
+                    "top_url": top["url"] if top else None,
+                }
+            )
+        return found
+
 
 def compute_radar(
     db: Database, settings: RadarSettings, week: str, region: str | None = None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from radar import cmd_crawl, cmd_demo, cmd_digest, cmd_export, cmd_radar, cmd_tag
+from radar import cmd_crawl, cmd_demo, cmd_digest, cmd_export, cmd_radar, cmd_tag, cmd_ui
 
 app = typer.Typer(
     help=(
@@ -31,6 +31,7 @@ app.command()(cmd_radar.run)
 app.command()(cmd_radar.status)
 app.command()(cmd_digest.search)
 app.command()(cmd_export.export)
+app.command()(cmd_ui.ui)
 app.command()(cmd_demo.demo)
 app.command()(cmd_tag.train)
 app.command(name="eval")(cmd_tag.eval_command)

@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from radar.config import FACTORS, REGIONS
+from radar.config import REGIONS
 from radar.console import WatchListOption, err, load_or_exit, open_store, out
 
 WeekOption = Annotated[
@@ -58,24 +58,7 @@ def radar(
     except ValueError as exc:
         err.print(f"[red]{exc}")
         raise typer.Exit(2) from None
-    rows = []
-    for council in result.councils:
-        top = max(council.rows, key=lambda r: r["score"]) if council.rows else None
-        rows.append(
-            {
-                "council": council.name,
-                "gss_code": council.gss_code,
-                "region": council.region,
-                "score": council.score,
-                "baseline": council.baseline,
-                "trend": result.trend(council),
-                "factors": {f: council.factors[f] for f in FACTORS if f in council.factors},
-                "stories": council.stories,
-                "acute": sorted({a["signal"] for a in council.acute}),
-                "top_headline": top["title"] if top else None,
-                "top_url": top["url"] if top else None,
-            }
-        )
+    rows = result.rows()
     if as_json:
         for row in rows:
             out.print_json(json.dumps(row, ensure_ascii=False), indent=None)

@@ -91,6 +91,15 @@ TABLES: dict[str, dict[str, Any]] = {
         },
         "pk": "id",
     },
+    # The radar as last computed for a week: one row per council on it (`radar ui`, reports).
+    "radar_weeks": {
+        "columns": {
+            "week": str, "gss_code": str, "council": str, "region": str, "score": float,
+            "baseline": float, "trend": str, "factors": str, "stories": int, "acute": str,
+            "priority": float, "top_headline": str, "top_url": str,
+        },
+        "pk": ("week", "gss_code"),
+    },
     # What each scheduled job did, for `radar status`.
     "job_runs": {
         "columns": {

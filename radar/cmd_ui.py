@@ -1,0 +1,79 @@
+"""`radar ui`: browse and search the store in Datasette, on loopback unless told otherwise."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from typing import Annotated
+
+import typer
+
+from radar.console import WatchListOption, err, load_or_exit, open_store, out
+
+ENV_UI_PASSWORD = "RADAR_UI_PASSWORD"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def ui(
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host",
+            help="Address to listen on. Anything but loopback needs $RADAR_UI_PASSWORD set: "
+            "then every page asks for user 'radar' and that password.",
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p", help="Port to listen on.")] = 8001,
+    watchlist: WatchListOption = None,
+) -> None:
+    """Serve the store in Datasette: full-text search of items with facets (council, region,
+    factor, sentiment, source kind, month), labelled columns, and canned queries (councils
+    on the radar this week, a council's timeline, items by factor, source health).
+
+    It refreshes this week's radar into the store's `radar_weeks` table first.
+    """
+    import uvicorn
+    from datasette.app import Datasette
+    from datasette_auth_passwords.utils import hash_password
+
+    from alerts.digest import current_week
+    from alerts.scoring import compute_radar
+    from store.ui import ensure_ui_views, metadata, save_radar_snapshot
+
+    config = load_or_exit(watchlist)
+    actor = None
+    if host not in LOOPBACK:
+        password = os.environ.get(ENV_UI_PASSWORD)
+        if not password:
+            err.print(
+                f"Refusing to serve on {host} without a password: set {ENV_UI_PASSWORD} "
+                "(the store holds confidential evidence), or use the default 127.0.0.1."
+            )
+            raise typer.Exit(2)
+        # Handed to the auth plugin through the environment: no secret is written to a file.
+        os.environ["RADAR_UI_PASSWORD_HASH"] = hash_password(password)
+        actor = "radar"
+    db = open_store(config)
+    ensure_ui_views(db)
+    radar = compute_radar(db, config.radar, current_week())
+    save_radar_snapshot(
+        db,
+        [
+            {**row, "factors": json.dumps(row["factors"]), "acute": ", ".join(row["acute"])}
+            for row in radar.rows()
+        ],
+    )
+    db.close()
+    name = config.database.stem
+    datasette = Datasette(
+        [str(config.database)],
+        metadata=metadata(name, require_actor=actor),
+        settings={"sql_time_limit_ms": 5000, "facet_time_limit_ms": 1000},
+    )
+    asyncio.run(datasette.invoke_startup())
+    where = f"http://{host if host not in ('0.0.0.0', '::') else '127.0.0.1'}:{port}/{name}"
+    out.print(f"Council Radar UI: {where}  (Ctrl-C to stop)")
+    if actor:
+        out.print(f"Sign in as '{actor}' with the password in ${ENV_UI_PASSWORD}.")
+    uvicorn.run(datasette.app(), host=host, port=port, log_level="warning")

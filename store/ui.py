@@ -1,0 +1,150 @@
+"""What `radar ui` serves with Datasette: a faceting view of items, the latest radar, and
+the metadata (search, facets, column labels, canned queries) that makes the store browsable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils import Database
+
+# One row per item, with its councils, regions and factors as JSON arrays (Datasette facets
+# them with `array`), and items' rowid so the items_fts full-text index searches the view.
+ITEMS_VIEW = """
+select items.rowid as rowid, items.id, coalesce(items.published, items.first_seen) as published,
+       substr(coalesce(items.published, items.first_seen), 1, 7) as month,
+       items.title, items.url, items.kind, items.origin, sources.kind as source_kind,
+       sources.name as source,
+       (select json_group_array(c.name) from item_councils ic
+        join councils c on c.gss_code = ic.gss_code where ic.item_id = items.id) as councils,
+       (select json_group_array(distinct c.region) from item_councils ic
+        join councils c on c.gss_code = ic.gss_code where ic.item_id = items.id) as regions,
+       (select json_group_array(f.factor) from flags f where f.item_id = items.id) as factors,
+       tags.sentiment, tags.service
+from items
+left join sources on sources.id = items.source_id
+left join tags on tags.item_id = items.id
+"""
+
+
+def ensure_ui_views(db: Database) -> None:
+    db.create_view("item_browser", ITEMS_VIEW, replace=True)
+
+
+def save_radar_snapshot(db: Database, rows: list[dict[str, Any]]) -> None:
+    """The radar as computed for a week (one row per council on it), for the UI and reports."""
+    if not rows:
+        return
+    with db.conn:
+        db.execute("delete from radar_weeks where week = ?", [rows[0]["week"]])
+        db["radar_weeks"].insert_all(rows, pk=("week", "gss_code"), replace=True)
+
+
+CANNED = {
+    "radar_this_week": {
+        "title": "Councils on the radar this week",
+        "description": "The latest radar `radar ui` computed, acute first. Presence on the "
+        "radar is not in itself an indication of failure.",
+        "sql": "select * from radar_weeks where week = (select max(week) from radar_weeks) "
+        "order by acute desc, priority desc",
+    },
+    "council_timeline": {
+        "title": "A council's timeline",
+        "description": "Everything stored about one council (name or GSS code), newest first, "
+        "with its flags and evidence.",
+        "sql": """select coalesce(i.published, i.first_seen) as published, i.title, i.url,
+       i.kind, (select group_concat(f.factor || ': ' || f.evidence, ' | ') from flags f
+                where f.item_id = i.id) as flags, t.sentiment
+from items i join item_councils ic on ic.item_id = i.id
+join councils c on c.gss_code = ic.gss_code
+left join tags t on t.item_id = i.id
+where c.gss_code = :council or lower(c.name) = lower(:council)
+order by published desc limit 500""",
+    },
+    "items_by_factor": {
+        "title": "Items flagged for a factor",
+        "description": "leadership, risky_change, disengagement or finance; strongest first.",
+        "sql": """select f.score, coalesce(i.published, i.first_seen) as published, i.title,
+       (select group_concat(c.name, ', ') from item_councils ic join councils c
+        on c.gss_code = ic.gss_code where ic.item_id = i.id) as councils,
+       f.evidence, f.page, i.url
+from flags f join items i on i.id = f.item_id
+where f.factor = :factor order by published desc, f.score desc limit 500""",
+    },
+    "source_health": {
+        "title": "Source health",
+        "description": "Every source, troubled first: failures in a row, last success, error.",
+        "sql": """select name, kind, url, consecutive_failures, last_status, last_attempt,
+       last_success, items_found, items_new, last_error
+from sources order by coalesce(consecutive_failures, 0) desc,
+       coalesce(last_error, '') = '', name""",
+    },
+}
+
+COLUMN_LABELS = {
+    "item_browser": {
+        "published": "Publication date (or when first stored, if the item has none)",
+        "month": "Month of publication",
+        "kind": "Item kind: news, minutes, report, media, alert",
+        "origin": "Where it comes from: council, media, alert, government",
+        "source_kind": "Source kind: feed, moderngov, cmis, sitemap, listing",
+        "councils": "Councils the item is about",
+        "regions": "Regions of those councils",
+        "factors": "Failure factors flagged (leadership, risky_change, disengagement, finance)",
+        "sentiment": "About the council's situation: negative, neutral or positive",
+        "service": "1 if adverse service performance",
+    },
+    "radar_weeks": {
+        "score": "Sum of the four factor scores (0-4)",
+        "baseline": "Mean weekly score over the previous baseline weeks",
+        "trend": "new, rising, steady or falling against the baseline",
+        "acute": "Acute signals raised that week",
+    },
+    "flags": {
+        "score": "Classifier or rule score (0-1)",
+        "evidence": "The sentence that raised the flag",
+        "page": "PDF page of the evidence",
+        "rule": "The documented rule that fired, if one did",
+    },
+}
+
+
+def metadata(database: str, require_actor: str | None = None) -> dict[str, Any]:
+    """Datasette metadata for the store named `database` (the file's stem)."""
+    tables: dict[str, Any] = {
+        "item_browser": {
+            "title": "Items",
+            "fts_table": "items_fts",
+            "fts_pk": "rowid",
+            "searchmode": "raw",
+            "sort_desc": "published",
+            "facets": [
+                {"array": "councils"},
+                {"array": "regions"},
+                {"array": "factors"},
+                "sentiment",
+                "source_kind",
+                "month",
+            ],
+            "columns": COLUMN_LABELS["item_browser"],
+        },
+        "items": {"label_column": "title", "sort_desc": "published"},
+        "councils": {"label_column": "name", "facets": ["region", "type"]},
+        "radar_weeks": {"title": "The radar by week", "columns": COLUMN_LABELS["radar_weeks"]},
+        "flags": {"facets": ["factor"], "columns": COLUMN_LABELS["flags"]},
+        "sources": {"label_column": "name", "facets": ["kind"]},
+    }
+    meta: dict[str, Any] = {
+        "title": "Council Radar",
+        "description": "Soft intelligence on English councils. Presence on the radar is not "
+        "in itself an indication of failure. Confidential.",
+        "databases": {database: {"tables": tables, "queries": CANNED}},
+    }
+    if require_actor:
+        meta["allow"] = {"id": require_actor}
+        meta["plugins"] = {
+            "datasette-auth-passwords": {
+                f"{require_actor}_password_hash": {"$env": "RADAR_UI_PASSWORD_HASH"},
+                "http_basic_auth": True,
+            }
+        }
+    return meta
