@@ -12,6 +12,7 @@ from alerts.acute import LABELS
 from alerts.scoring import ARROWS, CouncilWeek, compute_radar, week_bounds, week_of
 from pipelines.normalise import now_iso
 from radar.config import FACTORS, RadarSettings
+from store.concerns import concerns
 from store.digests import source_problems
 
 FACTOR_NAMES = {
@@ -47,6 +48,7 @@ class CouncilOnRadar:
     baseline: float = 0.0
     new_factors: list[str] = field(default_factory=list)
     acute: list[str] = field(default_factory=list)  # labels of acute signals this week
+    concern: str | None = None  # the status of an open concern, if the adviser has one
 
     @property
     def arrow(self) -> str:
@@ -137,12 +139,19 @@ def build_digest(db: Database, settings: RadarSettings, region: str, week: str) 
     """The digest of `region` for ISO `week`: the radar (see alerts.scoring), ranked."""
     radar = compute_radar(db, settings, week, region)
     start, end = week_bounds(week)
+    open_concerns = {
+        c["gss_code"]: f"concern #{c['id']}: {c['status_label']} since {c['updated_at'][:10]}"
+        for c in concerns(db, region)
+    }
+    on_radar = [_on_radar(c, radar.trend(c)) for c in radar.councils]
+    for council in on_radar:
+        council.concern = open_concerns.get(council.gss_code)
     return Digest(
         region=region,
         week=week,
         start=start,
         end=end - timedelta(days=1),
-        councils=[_on_radar(c, radar.trend(c)) for c in radar.councils],
+        councils=on_radar,
         source_problems=source_problems(db, region),
         generated_at=now_iso(),
         alerts=[

@@ -7,7 +7,17 @@ from __future__ import annotations
 
 import typer
 
-from radar import cmd_crawl, cmd_demo, cmd_digest, cmd_export, cmd_radar, cmd_tag, cmd_ui
+from radar import (
+    cmd_concern,
+    cmd_crawl,
+    cmd_demo,
+    cmd_digest,
+    cmd_export,
+    cmd_radar,
+    cmd_report,
+    cmd_tag,
+    cmd_ui,
+)
 
 app = typer.Typer(
     help=(
@@ -32,6 +42,8 @@ app.command()(cmd_radar.status)
 app.command()(cmd_digest.search)
 app.command()(cmd_export.export)
 app.command()(cmd_ui.ui)
+app.add_typer(cmd_concern.concern_app, name="concern")
+app.add_typer(cmd_report.report_app, name="report")
 app.command()(cmd_demo.demo)
 app.command()(cmd_tag.train)
 app.command(name="eval")(cmd_tag.eval_command)

@@ -100,6 +100,22 @@ TABLES: dict[str, dict[str, Any]] = {
         },
         "pk": ("week", "gss_code"),
     },
+    # Advisers' concerns about a council (the papers' stage 3 and 4): the concern, and its
+    # history as events that are only ever added, never changed. Confidential.
+    "concerns": {
+        "columns": {
+            "id": int, "gss_code": str, "factors": str, "opened_at": str, "owner": str,
+        },
+        "pk": "id",
+    },
+    "concern_events": {
+        "columns": {
+            "id": int, "concern_id": int, "at": str, "status": str, "note": str, "owner": str,
+            "items": str,
+        },
+        "pk": "id",
+        "foreign_keys": [("concern_id", "concerns", "id")],
+    },
     # What each scheduled job did, for `radar status`.
     "job_runs": {
         "columns": {

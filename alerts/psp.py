@@ -1,0 +1,76 @@
+"""The national Performance Support Panel report: councils with open concerns, by region,
+with their status, the support under way and the latest evidence, then the radar's top
+councils not yet under a concern. HTML and Markdown from the same data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlite_utils import Database
+
+from alerts.render import environment
+from alerts.scoring import compute_radar
+from radar.config import REGIONS, RadarSettings
+from store.concerns import concerns
+
+TOP_UNCONCERNED = 30
+
+
+@dataclass
+class PspReport:
+    week: str
+    generated_at: str
+    by_region: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    not_under_concern: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def open_count(self) -> int:
+        return sum(len(rows) for rows in self.by_region.values())
+
+
+def latest_evidence(db: Database, gss_code: str) -> dict[str, Any] | None:
+    rows = list(
+        db.query(
+            """select i.title, i.url, coalesce(i.published, i.first_seen) as published,
+                      group_concat(f.factor, ', ') as factors
+               from flags f join items i on i.id = f.item_id
+               join item_councils ic on ic.item_id = i.id
+               where ic.gss_code = ? group by i.id order by published desc limit 1""",
+            [gss_code],
+        )
+    )
+    return rows[0] if rows else None
+
+
+def build_psp(db: Database, settings: RadarSettings, week: str, generated_at: str) -> PspReport:
+    report = PspReport(week=week, generated_at=generated_at)
+    under_concern = set()
+    for row in concerns(db):
+        row["evidence"] = latest_evidence(db, row["gss_code"])
+        report.by_region.setdefault(row["region"], []).append(row)
+        under_concern.add(row["gss_code"])
+    report.by_region = {r: report.by_region[r] for r in REGIONS if r in report.by_region}
+    radar = compute_radar(db, settings, week)
+    report.not_under_concern = [
+        row for row in radar.rows() if row["gss_code"] not in under_concern
+    ][:TOP_UNCONCERNED]
+    return report
+
+
+def render_psp(report: PspReport) -> tuple[str, str]:
+    """(html, markdown)."""
+    env = environment()
+    env.filters["md"] = _markdown_text
+    return (
+        env.get_template("psp.html").render(r=report),
+        env.get_template("psp.md").render(r=report),
+    )
+
+
+def _markdown_text(value: object) -> str:
+    """Scraped or typed text inside a Markdown table cell: no pipes, markup or line breaks."""
+    text = " ".join(str(value or "").split())
+    for char in "\\|*_`[]<>#":
+        text = text.replace(char, "\\" + char)
+    return text
