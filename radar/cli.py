@@ -17,6 +17,7 @@ from radar import (
     cmd_report,
     cmd_tag,
     cmd_ui,
+    cmd_watch,
 )
 
 app = typer.Typer(
@@ -44,6 +45,7 @@ app.command()(cmd_export.export)
 app.command()(cmd_ui.ui)
 app.add_typer(cmd_concern.concern_app, name="concern")
 app.add_typer(cmd_report.report_app, name="report")
+app.add_typer(cmd_watch.watch_app, name="watch")
 app.command()(cmd_demo.demo)
 app.command()(cmd_tag.train)
 app.command(name="eval")(cmd_tag.eval_command)

@@ -1,0 +1,161 @@
+"""Benchmark: search and radar latency on a store of 1,000,000 synthetic items.
+
+Builds (or reuses, with --store) a real store through the same schema as the product: items
+with FTS5, council links, tags and flags (about 4% of items flagged, as in the demo's
+routine-heavy mix), spread over two years and all 317 English councils. Then prints p50/p95
+latency of `radar search` queries (plain, phrase, with filters) and the time to compute one
+week's radar for every council.
+
+Run with `.venv/bin/python bench/search.py [--items N] [--store PATH]`; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ROUTINE = (
+    "bin collections change over the bank holiday weekend",
+    "roadworks on the high street will close one lane",
+    "residents are invited to comment on the draft local plan",
+    "the library will host a summer reading challenge",
+    "councillors approved new play equipment for the park",
+    "a consultation on parking charges opens next month",
+    "the leisure centre pool reopens after refurbishment",
+    "planning committee considered applications for extensions",
+)
+ADVERSE = {
+    "finance": "the finance officer warned of a budget gap and reserves below a prudent level",
+    "leadership": "the chief executive was suspended after a dispute with the leader",
+    "risky_change": "the council will borrow to buy commercial property outside the borough",
+    "disengagement": "the council refused a peer challenge and left the regional partnership",
+}
+QUERIES = (
+    ("word", "budget", {}),
+    ("phrase", '"section 114"', {}),
+    ("two words", "chief executive", {}),
+    ("prefix", "consult*", {}),
+    ("council filter", "budget", {"council": "Croydon"}),
+    ("region + factor", "budget", {"region": "North West", "factor": "finance"}),
+    ("date range", "reserves", {"since": "2026-06-01", "until": "2026-08-31"}),
+)
+
+
+def build(path: Path, count: int, seed: int = 7) -> None:
+    from radar.config import FACTORS, WatchList
+    from store import open_db
+    from store.councils import sync_councils
+
+    rng = random.Random(seed)
+    db = open_db(path)
+    councils = list(WatchList().council_register().values())
+    sync_councils(db, councils)
+    start = datetime(2025, 1, 6, tzinfo=UTC)
+    span = 2 * 365 * 24 * 3600
+    batch = 20_000
+    made = time.perf_counter()
+    for first in range(0, count, batch):
+        items, links, tags, flags = [], [], [], []
+        for n in range(first, min(first + batch, count)):
+            council = councils[rng.randrange(len(councils))]
+            when = (start + timedelta(seconds=rng.randrange(span))).strftime("%Y-%m-%dT%H:%M:%SZ")
+            factor = rng.choice(FACTORS) if rng.random() < 0.04 else None
+            words = [rng.choice(ROUTINE) for _ in range(6)]
+            if factor:
+                words.insert(rng.randrange(len(words)), ADVERSE[factor])
+            if factor == "finance" and rng.random() < 0.05:
+                words.append("a section 114 notice was issued")
+            item_id = f"i{n:08d}"
+            items.append(
+                (item_id, f"https://example.org/{item_id}", f"https://example.org/{item_id}",
+                 "bench", "council", "news", f"{council.name} council news {n}",
+                 f"{council.name} Council: " + ". ".join(words) + ".", when, when, when, when)
+            )  # fmt: skip
+            links.append((item_id, council.gss_code, "source"))
+            tags.append((item_id, "bench", "negative" if factor else "neutral", 0, "{}", when))
+            if factor:
+                flags.append((item_id, factor, round(rng.uniform(0.5, 1.0), 3), words[0], None))
+        with db.conn:
+            db.conn.executemany(
+                "insert into items (id, url, canonical_url, source_id, origin, kind, title, "
+                "text, published, fetched, first_seen, radar_at) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                items,
+            )
+            db.conn.executemany("insert into item_councils values (?, ?, ?)", links)
+            db.conn.executemany(
+                "insert into tags (item_id, classifier_version, sentiment, service, scores, "
+                "tagged_at) values (?, ?, ?, ?, ?, ?)",
+                tags,
+            )
+            db.conn.executemany(
+                "insert into flags (item_id, factor, score, evidence, page) values (?, ?, ?, ?, ?)",
+                flags,
+            )
+        done = min(first + batch, count)
+        rate = done / (time.perf_counter() - made)
+        print(f"\r  built {done:,} of {count:,} items ({rate:,.0f}/s)", end="", flush=True)
+    print()
+    db.execute("analyze")
+    db.close()
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--store", type=Path, default=Path("/tmp/radar-bench-search.db"))
+    parser.add_argument("--runs", type=int, default=20, help="timed runs per query")
+    args = parser.parse_args()
+
+    from alerts.scoring import compute_radar
+    from radar.config import RadarSettings
+    from store import open_db
+    from store.search import Filters, search
+
+    if not args.store.exists():
+        print(f"Building a store of {args.items:,} synthetic items at {args.store} …")
+        started = time.perf_counter()
+        build(args.store, args.items)
+        size = args.store.stat().st_size / 2**30
+        print(f"  built in {time.perf_counter() - started:.0f} s; {size:.2f} GiB on disk")
+    db = open_db(args.store)
+    total = db.execute("select count(*) from items").fetchone()[0]
+    print(
+        f"Store: {total:,} items, {db.execute('select count(*) from flags').fetchone()[0]:,} flags"
+    )
+    print(f"{'query':<18} {'hits':>5} {'p50 ms':>8} {'p95 ms':>8}")
+    for label, query, filters in QUERIES:
+        timings, hits = [], 0
+        for _ in range(args.runs):
+            started = time.perf_counter()
+            hits = len(search(db, query, 20, filters=Filters(**filters)))
+            timings.append((time.perf_counter() - started) * 1000)
+        print(
+            f"{label:<18} {hits:>5} {percentile(timings, 0.5):>8.1f} "
+            f"{percentile(timings, 0.95):>8.1f}"
+        )
+    settings = RadarSettings()
+    for week in ("2026-W20", "2026-W48"):
+        started = time.perf_counter()
+        radar = compute_radar(db, settings, week)
+        elapsed = time.perf_counter() - started
+        print(
+            f"radar for {week}, all councils, 12-week baseline: {elapsed:.2f} s "
+            f"({len(radar.councils)} on the radar)"
+        )
+
+
+if __name__ == "__main__":
+    main()
