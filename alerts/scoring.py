@@ -20,6 +20,7 @@ score plus any rise above the baseline, so new and rising concerns come above ch
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -165,7 +166,11 @@ def compute_radar(
     start, end = week_bounds(week)
     week = week_of(start)  # '2026-w48' as '2026-W48'
     first = start - timedelta(weeks=settings.baseline_weeks)
-    rows = flag_rows(db, _stamp(first), _stamp(end), region)
+    reorganised = bool(db.execute("select 1 from councils where successors is not null").fetchone())
+    if reorganised:  # a successor may be in the region while its predecessor's rows are not
+        rows = _follow_successors(db, flag_rows(db, _stamp(first), _stamp(end)), region)
+    else:
+        rows = flag_rows(db, _stamp(first), _stamp(end), region)
     alerts = alerts_between(db, _stamp(start - timedelta(weeks=1)), _stamp(end), region)
     last_week = shift_week(week, -1)
     by_council_week: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
@@ -211,6 +216,36 @@ def compute_radar(
         leaving=leaving,
         alerts=[a for a in alerts if week_of_stamp(a) == week],
     )
+
+
+def _follow_successors(
+    db: Database, rows: list[dict[str, Any]], region: str | None
+) -> list[dict[str, Any]]:
+    """A reorganised council's items count for its successor(s) on the radar (its own items
+    stay attributed to it in the store), so the successor's baseline carries its history."""
+    successors = {
+        row["gss_code"]: (json.loads(row["successors"]), row["name"])
+        for row in db.query(
+            "select gss_code, name, successors from councils where successors is not null"
+        )
+    }
+    if successors:
+        names = {
+            row["gss_code"]: (row["name"], row["region"])
+            for row in db.query("select gss_code, name, region from councils")
+        }
+        followed = []
+        for row in rows:
+            if row["gss_code"] not in successors:
+                followed.append(row)
+                continue
+            for code in successors[row["gss_code"]][0]:
+                name, region_name = names[code]
+                followed.append(
+                    {**row, "gss_code": code, "council_name": name, "region": region_name}
+                )
+        rows = followed
+    return [r for r in rows if region is None or r["region"] == region]
 
 
 def week_of_stamp(alert: dict[str, Any]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import os
 import re
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -113,6 +114,10 @@ class Council(_Strict):
     aliases: list[str] = Field(default_factory=list)
     watched: bool = True
     sources: list[Source] = Field(default_factory=list)
+    # Reorganisation: a council that no longer exists keeps the items it published; the
+    # radar counts them for its successor(s) (GSS codes).
+    ended: date | None = None
+    successors: list[str] = Field(default_factory=list)
 
     @field_validator("region")
     @classmethod
@@ -134,6 +139,8 @@ class CouncilEntry(_Strict):
     aliases: list[str] = Field(default_factory=list)
     watched: bool = True
     sources: list[Source] = Field(default_factory=list)
+    ended: date | None = None
+    successors: list[str] = Field(default_factory=list)
 
 
 class SmtpSettings(_Strict):
@@ -301,8 +308,23 @@ class WatchList(_Strict):
                         f"source url {source.url!r} is relative but base_url is not set"
                     )
                 source.url = urljoin(self.base_url.rstrip("/") + "/", source.url.lstrip("/"))
-        self.council_register()  # validates entries against the register now, not at first use
+        register = self.council_register()  # validates entries now, not at first use
+        for index, entry in enumerate(self.councils):
+            unknown = [code for code in entry.successors if code not in register]
+            if unknown:
+                raise ValueError(
+                    f"councils[{index}] ({entry.gss_code}): successor {', '.join(unknown)} is "
+                    "not a known council"
+                )
+            if entry.successors and not entry.ended:
+                raise ValueError(
+                    f"councils[{index}] ({entry.gss_code}) has successors but no ended date"
+                )
         return self
+
+    def successor_map(self) -> dict[str, list[str]]:
+        """Ended council -> the councils the radar counts its items for."""
+        return {c.gss_code: c.successors for c in self.council_register().values() if c.successors}
 
     def all_sources_raw(self) -> list[Source]:
         return [s for c in self.councils for s in c.sources] + list(self.sources)

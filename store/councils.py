@@ -23,6 +23,8 @@ def sync_councils(db: Database, councils: Iterable[Council]) -> None:
                 "county": c.county,
                 "aliases": json.dumps(c.aliases),
                 "watched": int(c.watched),
+                "ended": c.ended.isoformat() if c.ended else None,
+                "successors": json.dumps(c.successors) if c.successors else None,
             }
             for c in councils
         ),

@@ -13,7 +13,7 @@ TABLES: dict[str, dict[str, Any]] = {
     "councils": {
         "columns": {
             "gss_code": str, "name": str, "official_name": str, "type": str, "region": str,
-            "county": str, "aliases": str, "watched": int,
+            "county": str, "aliases": str, "watched": int, "ended": str, "successors": str,
         },
         "pk": "gss_code",
     },

@@ -403,3 +403,40 @@ def test_hostile_scraped_text_reaches_the_adviser_escaped(store, tmp_path):
     for raw in ("<script", "<img", "<iframe", "javascript:"):
         assert raw not in html
     assert message["To"] == "a@example.org"
+
+
+def test_the_radar_follows_a_reorganised_councils_successor(tmp_path):
+    from store.councils import sync_councils
+
+    config = WatchList(
+        database=tmp_path / "radar.db",
+        councils=[
+            {  # abolished in 2023: its items stay its own, the radar follows North Yorkshire
+                "gss_code": "E07000163", "name": "Craven", "official_name": "Craven District "
+                "Council", "type": "NMD", "region": "Yorkshire and the Humber",
+                "ended": "2023-04-01", "successors": ["E06000065"],
+            }
+        ],
+    )  # fmt: skip
+    db = open_db(tmp_path / "radar.db")
+    sync_councils(db, config.council_register().values())
+    for back in range(1, 13):  # Craven's history is North Yorkshire's baseline
+        add(db, f"c{back}", "E07000163", {"finance": 0.9}, at(shift_week(THIS, -back)))
+    add(db, "now", "E07000163", {"finance": 0.9}, at(THIS))
+    radar = compute_radar(db, config.radar, THIS, "Yorkshire and the Humber")
+    assert [c.name for c in radar.councils] == ["North Yorkshire"]
+    assert radar.trend(radar.councils[0]) == "steady" and radar.councils[0].baseline > 0.5
+    links = rows(tmp_path / "radar.db", "select distinct gss_code from item_councils")
+    assert links == [{"gss_code": "E07000163"}]  # attributed to the council that published
+
+
+def test_successors_must_be_known_councils():
+    from pydantic import ValidationError
+
+    entry = {"gss_code": "E07000163", "name": "Craven", "official_name": "Craven DC",
+             "type": "NMD", "region": "Yorkshire and the Humber",
+             "ended": "2023-04-01"}  # fmt: skip
+    with pytest.raises(ValidationError, match="not a known council"):
+        WatchList(councils=[{**entry, "successors": ["E06099999"]}])
+    with pytest.raises(ValidationError, match="no ended date"):
+        WatchList(councils=[{**entry, "ended": None, "successors": ["E06000065"]}])
