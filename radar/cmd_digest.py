@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,7 +12,15 @@ from rich.table import Table
 
 from radar.cmd_radar import region_name
 from radar.config import FACTORS, REGIONS, WatchList
-from radar.console import WatchListOption, err, load_or_exit, open_store, out
+from radar.console import (
+    SinceOption,
+    UntilOption,
+    WatchListOption,
+    err,
+    load_or_exit,
+    open_store,
+    out,
+)
 
 
 def digest(
@@ -128,13 +135,8 @@ def search(
             "(news, minutes, report, media, alert) or an origin (council, media, government).",
         ),
     ] = None,
-    since: Annotated[
-        datetime | None, typer.Option("--since", formats=["%Y-%m-%d"], help="From this date.")
-    ] = None,
-    until: Annotated[
-        datetime | None,
-        typer.Option("--until", formats=["%Y-%m-%d"], help="Up to this date (inclusive)."),
-    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="How many results.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON Lines.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print results as CSV.")] = False,

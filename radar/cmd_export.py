@@ -5,23 +5,24 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, TextIO
 
 import typer
 
-from radar.console import WatchListOption, err, load_or_exit, open_store
+from radar.console import (
+    SinceOption,
+    UntilOption,
+    WatchListOption,
+    err,
+    load_or_exit,
+    open_store,
+)
 
 
 def export(
-    since: Annotated[
-        datetime | None, typer.Option("--since", formats=["%Y-%m-%d"], help="From this date.")
-    ] = None,
-    until: Annotated[
-        datetime | None,
-        typer.Option("--until", formats=["%Y-%m-%d"], help="Up to this date (inclusive)."),
-    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     fmt: Annotated[str, typer.Option("--format", help="csv or jsonl (JSON Lines).")] = "jsonl",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")

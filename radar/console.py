@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -40,6 +41,15 @@ def open_store(watchlist: WatchList) -> Any:
 
     return open_db(watchlist.database)
 
+
+# Date ranges (search, export): YYYY-MM-DD, both ends inclusive.
+SinceOption = Annotated[
+    datetime | None, typer.Option("--since", formats=["%Y-%m-%d"], help="From this date.")
+]
+UntilOption = Annotated[
+    datetime | None,
+    typer.Option("--until", formats=["%Y-%m-%d"], help="Up to this date (inclusive)."),
+]
 
 QuietOption = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress or tables: only problems (for cron/CI).")
