@@ -21,6 +21,7 @@ from sqlite_utils import Database
 from classifiers.attribution import CouncilMatcher
 from radar.config import WatchList
 from store.radar import alert_raised_since, fresh_flagged_items, record_alert
+from store.times import stamp
 
 
 @dataclass(frozen=True)
@@ -149,9 +150,9 @@ def check_acute(db: Database, config: WatchList, now: datetime | None = None) ->
     signal within `radar.acute_repeat_days`. Returns the alerts raised now (not yet sent)."""
     now = now or datetime.now(UTC)
     settings = config.radar
-    since = (now - timedelta(days=settings.acute_window_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    repeat = (now - timedelta(days=settings.acute_repeat_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    since = stamp(now - timedelta(days=settings.acute_window_days))
+    repeat = stamp(now - timedelta(days=settings.acute_repeat_days))
+    raised_at = stamp(now)
     raised: list[dict] = []
     matcher = CouncilMatcher(config.council_register().values())
     known = {row["gss_code"] for row in db.query("select gss_code from councils")}
@@ -163,11 +164,11 @@ def check_acute(db: Database, config: WatchList, now: datetime | None = None) ->
             if alert_raised_since(db, code, signal.key, repeat):
                 continue
             alert = {
-                "id": f"{code}:{signal.key}:{stamp[:10]}",
+                "id": f"{code}:{signal.key}:{raised_at[:10]}",
                 "gss_code": code,
                 "signal": signal.key,
                 "item_id": item["id"],
-                "raised_at": stamp,
+                "raised_at": raised_at,
                 "evidence": sentence[:1000],
             }
             record_alert(db, alert)

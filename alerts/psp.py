@@ -61,16 +61,7 @@ def build_psp(db: Database, settings: RadarSettings, week: str, generated_at: st
 def render_psp(report: PspReport) -> tuple[str, str]:
     """(html, markdown)."""
     env = environment()
-    env.filters["md"] = _markdown_text
     return (
         env.get_template("psp.html").render(r=report),
         env.get_template("psp.md").render(r=report),
     )
-
-
-def _markdown_text(value: object) -> str:
-    """Scraped or typed text inside a Markdown table cell: no pipes, markup or line breaks."""
-    text = " ".join(str(value or "").split())
-    for char in "\\|*_`[]<>#":
-        text = text.replace(char, "\\" + char)
-    return text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,7 +26,9 @@ def safe_url(url: str | None) -> str:
     return url.strip() if scheme in ("http", "https") else ""
 
 
+@cache
 def environment() -> Environment:
+    """One environment per process: its templates are compiled once, not per digest."""
     env = Environment(
         loader=PackageLoader("alerts", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html",), default=False),
@@ -35,10 +38,19 @@ def environment() -> Environment:
     )
     env.filters["safe_url"] = safe_url
     env.filters["factor_names"] = lambda keys: ", ".join(FACTOR_NAMES[k] for k in keys)
+    env.filters["md"] = markdown_cell
     env.globals.update(
         FACTOR_NAMES=FACTOR_NAMES, RADAR_CAVEAT=RADAR_CAVEAT, TREND_COLOURS=TREND_COLOURS
     )
     return env
+
+
+def markdown_cell(value: object) -> str:
+    """Scraped or typed text inside a Markdown table cell: no pipes, markup or line breaks."""
+    text = " ".join(str(value or "").split())
+    for char in "\\|*_`[]<>#":
+        text = text.replace(char, "\\" + char)
+    return text
 
 
 def render_digest(digest: Digest) -> tuple[str, str]:

@@ -30,6 +30,7 @@ from sqlite_utils import Database
 
 from radar.config import FACTORS, RadarSettings
 from store.radar import alerts_between, flag_rows
+from store.times import parse_iso
 
 ARROWS = {"new": "▲ new", "rising": "▲", "steady": "▬", "falling": "▼"}
 
@@ -176,36 +177,40 @@ def compute_radar(
     by_council_week: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     names: dict[str, tuple[str, str]] = {}
     for row in rows:
-        when = datetime.fromisoformat(row["radar_at"].replace("Z", "+00:00"))
-        by_council_week[(row["gss_code"], week_of(when))].append(row)
+        by_council_week[(row["gss_code"], week_of(parse_iso(row["radar_at"])))].append(row)
         names[row["gss_code"]] = (row["council_name"], row["region"])
     for alert in alerts:
         names.setdefault(alert["gss_code"], (alert["council_name"], alert["region"]))
 
-    def council_week(code: str, which: str) -> CouncilWeek:
-        name, region_name = names[code]
-        found = CouncilWeek(code, name, region_name, rows=by_council_week.get((code, which), []))
-        found.factors = factor_scores(settings, found.rows)
+    # Each council-week's factor scores and acute signals, worked out once: the baselines of
+    # all councils and last week's radar read the same weeks again and again.
+    scores = {key: factor_scores(settings, found) for key, found in by_council_week.items()}
+    acute: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for alert in alerts:
+        acute[(alert["gss_code"], week_of_stamp(alert))].append(alert)
+
+    def on_radar_in(code: str, which: str) -> bool:
+        total = sum(scores.get((code, which), {}).values())
+        return total >= settings.on_radar or bool(acute.get((code, which)))
+
+    history = [shift_week(week, -k) for k in range(1, settings.baseline_weeks + 1)]
+    this_week = {}
+    for code, (name, region_name) in names.items():
+        found = CouncilWeek(code, name, region_name, rows=by_council_week.get((code, week), []))
+        found.factors = scores.get((code, week), {})
         found.score = round(sum(found.factors.values()), 4)
-        found.acute = [a for a in alerts if a["gss_code"] == code and week_of_stamp(a) == which]
-        history = [shift_week(which, -k) for k in range(1, settings.baseline_weeks + 1)]
-        past = [factor_scores(settings, by_council_week.get((code, w), [])) for w in history]
+        found.acute = acute.get((code, week), [])
+        past = [scores.get((code, w), {}) for w in history]
         found.baseline = round(sum(sum(p.values()) for p in past) / len(history), 4)
         found.baseline_factors = {f for p in past for f in p}
-        found.on_radar = found.score >= settings.on_radar or bool(found.acute)
-        return found
-
-    this_week = {code: council_week(code, week) for code in names}
+        found.on_radar = on_radar_in(code, week)
+        this_week[code] = found
     on_radar = sorted(
         (c for c in this_week.values() if c.on_radar),
         key=lambda c: (-c.priority()[0], -c.priority()[1], c.name),
     )
     leaving = sorted(
-        (
-            this_week[code]
-            for code in names
-            if not this_week[code].on_radar and council_week(code, last_week).on_radar
-        ),
+        (c for c in this_week.values() if not c.on_radar and on_radar_in(c.gss_code, last_week)),
         key=lambda c: c.name,
     )
     return Radar(
@@ -249,4 +254,4 @@ def _follow_successors(
 
 
 def week_of_stamp(alert: dict[str, Any]) -> str:
-    return week_of(datetime.fromisoformat(alert["raised_at"].replace("Z", "+00:00")))
+    return week_of(parse_iso(alert["raised_at"]))

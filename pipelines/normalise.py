@@ -5,14 +5,13 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from datetime import UTC, datetime
 from typing import Any
 
 from w3lib.html import remove_tags, replace_entities
 
 from pipelines.urls import canonical_url
+from store.times import DATE_FORMAT, now_iso  # noqa: F401 - one format, re-exported
 
-DATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u202a-\u202e\u2066-\u2069]")
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
@@ -43,10 +42,6 @@ def content_hash(text: str) -> str | None:
 
 def item_id(canonical: str) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:20]
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).strftime(DATE_FORMAT)
 
 
 class NormalisePipeline:

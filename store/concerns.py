@@ -4,10 +4,11 @@ they appear only in that region's digest and the PSP report, never in exports.""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlite_utils import Database
+
+from store.times import now_iso
 
 STATUSES = {
     "under_review": "Under review (aware and acting)",
@@ -17,10 +18,6 @@ STATUSES = {
     "not_accepted": "Council does not accept",
     "closed": "Closed",
 }
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def open_concern(
@@ -39,7 +36,7 @@ def open_concern(
                 {
                     "gss_code": gss_code,
                     "factors": json.dumps(factors),
-                    "opened_at": _now(),
+                    "opened_at": now_iso(),
                     "owner": owner,
                 }
             )
@@ -73,7 +70,7 @@ def _event(
     db["concern_events"].insert(
         {
             "concern_id": concern_id,
-            "at": _now(),
+            "at": now_iso(),
             "status": status,
             "note": note,
             "owner": owner,

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlite_utils import Database
+
+from store.times import parse_iso, stamp
 
 
 def source_problems(db: Database, region: str) -> list[dict[str, Any]]:
@@ -70,11 +72,14 @@ def record_digest_failure(
     )
 
 
+CLAIM_MINUTES = 15  # a claim older than this died with the process that made it
+
+
 def claim(db: Database, table: str, where: str, params: list[str], now: str) -> bool:
     """Atomically mark an unsent row as being sent now; False if it was sent or another
     process claimed it in the last CLAIM_MINUTES (a claim older than that died with its
     process)."""
-    stale = (_parse(now) - timedelta(minutes=CLAIM_MINUTES)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stale = stamp(parse_iso(now) - timedelta(minutes=CLAIM_MINUTES))
     with db.conn:
         cursor = db.execute(
             f"update {table} set sending_at = ? where {where} and sent_at is null "
@@ -82,13 +87,6 @@ def claim(db: Database, table: str, where: str, params: list[str], now: str) -> 
             [now, *params, stale],
         )
     return cursor.rowcount == 1
-
-
-CLAIM_MINUTES = 15
-
-
-def _parse(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 def claim_digest(db: Database, region: str, week: str, now: str) -> bool:

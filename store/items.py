@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlite_utils import Database
+
+from store.times import now_iso, parse_iso
 
 
 def known_urls(db: Database) -> dict[str, str]:
@@ -105,7 +106,7 @@ def radar_time(
     found."""
     if not published or published > first_seen:
         return first_seen
-    when, found = _parse(published), _parse(first_seen)
+    when, found = parse_iso(published), parse_iso(first_seen)
     week = "{}-W{:02d}".format(*when.isocalendar()[:2])
     if week == "{}-W{:02d}".format(*found.isocalendar()[:2]):
         return published
@@ -126,22 +127,13 @@ def _first_crawl(db: Database, source_id: str | None) -> bool:
     return not (row and row[0])
 
 
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse(stamp: str) -> datetime:
-    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def insert_item(db: Database, item: dict[str, Any], councils: Iterable[tuple[str, str]]) -> bool:
     """Store one item and its council links in one transaction; False if it already exists."""
     with db.conn:
         if db.execute("select 1 from items where id = ?", [item["id"]]).fetchone():
             return False
         item = dict(item)
-        item["first_seen"] = item.get("first_seen") or item.get("fetched") or _now()
+        item["first_seen"] = item.get("first_seen") or item.get("fetched") or now_iso()
         item["radar_at"] = radar_time(
             db,
             item.get("published"),

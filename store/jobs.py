@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlite_utils import Database
 
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+from store.times import now_iso
 
 
 def start_run(db: Database, job: str) -> int:
     with db.conn:
-        return int(db["job_runs"].insert({"job": job, "started": _now()}).last_pk)
+        return int(db["job_runs"].insert({"job": job, "started": now_iso()}).last_pk)
 
 
 def finish_run(db: Database, run_id: int, outcome: str, detail: str) -> None:
     with db.conn:
-        db["job_runs"].update(run_id, {"finished": _now(), "outcome": outcome, "detail": detail})
+        db["job_runs"].update(run_id, {"finished": now_iso(), "outcome": outcome, "detail": detail})
 
 
 def last_runs(db: Database) -> dict[str, dict[str, Any]]:

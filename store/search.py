@@ -30,17 +30,10 @@ class Filters:
     def sql(self) -> tuple[str, dict[str, Any]]:
         where, params = [], {}
         if self.council:
-            where.append(
-                "exists (select 1 from item_councils ic join councils c on c.gss_code = "
-                "ic.gss_code where ic.item_id = items.id and (c.gss_code = :council "
-                "or lower(c.name) = lower(:council)))"
-            )
+            where.append(_about("c.gss_code = :council or lower(c.name) = lower(:council)"))
             params["council"] = self.council
         if self.region:
-            where.append(
-                "exists (select 1 from item_councils ic join councils c on c.gss_code = "
-                "ic.gss_code where ic.item_id = items.id and lower(c.region) = lower(:region))"
-            )
+            where.append(_about("lower(c.region) = lower(:region)"))
             params["region"] = self.region
         if self.factor:
             where.append(
@@ -63,6 +56,14 @@ class Filters:
             where.append("substr(coalesce(items.published, items.first_seen), 1, 10) <= :until")
             params["until"] = self.until
         return "".join(f" and {clause}" for clause in where), params
+
+
+def _about(condition: str) -> str:
+    """Items linked to a council (`c`) meeting `condition`."""
+    return (
+        "exists (select 1 from item_councils ic join councils c on c.gss_code = ic.gss_code "
+        f"where ic.item_id = items.id and ({condition}))"
+    )
 
 
 def search(
