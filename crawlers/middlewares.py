@@ -85,3 +85,41 @@ class PoliteRetryMiddleware(RetryMiddleware):
         if isinstance(exception, self.exceptions_to_retry):
             self._backoff(request)
         return super().process_exception(request, exception)
+
+
+class FirstPageOnly:
+    """Spider middleware for `radar watch check --online`: each source's first page is
+    fetched and parsed as in a crawl, and the links it would follow are counted, not fetched.
+
+    That answers "does this source work?" with one request per source (plus robots.txt),
+    where a full crawl of a democracy site would take thousands.
+    """
+
+    def __init__(self) -> None:
+        self.offered: dict[str, int] = {}  # source id -> links its first page offered
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> FirstPageOnly:
+        middleware = cls()
+        crawler.first_page_only = middleware  # read back by crawlers.run.check_sources
+        return middleware
+
+    def _keep(self, result: Any) -> bool:
+        if not isinstance(result, Request):
+            return True
+        kwargs = result.cb_kwargs
+        source = kwargs.get("source")
+        source_id = source.id if source is not None else kwargs.get("item", {}).get("source_id")
+        if source_id:
+            self.offered[source_id] = self.offered.get(source_id, 0) + 1
+        return False
+
+    def process_spider_output(self, response: Response, result: Any, spider: Any = None) -> Any:
+        return (r for r in result if self._keep(r))
+
+    async def process_spider_output_async(
+        self, response: Response, result: Any, spider: Any = None
+    ) -> Any:
+        async for r in result:
+            if self._keep(r):
+                yield r

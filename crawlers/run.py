@@ -15,6 +15,7 @@ from crawlers.base import source_checked
 from crawlers.cmis import CmisSpider
 from crawlers.feeds import FeedSpider
 from crawlers.listing import ListingSpider
+from crawlers.middlewares import FirstPageOnly
 from crawlers.moderngov import ModernGovSpider
 from crawlers.sitemaps import SitemapSpider
 from pipelines import ITEM_PIPELINES
@@ -158,3 +159,58 @@ def run_crawl(
     summary = CrawlSummary(before, count_items(db), source_health(db), sorted(suspended))
     db.close()
     return summary
+
+
+@dataclass
+class SourceCheck:
+    """One source tried once: what its first page answered and offered."""
+
+    source: Source
+    status: int | None
+    error: str | None
+    listed: int  # entries, articles, meetings or links the first page offered
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and self.error is None
+
+
+def check_sources(
+    watchlist: WatchList,
+    sources: list[Source],
+    on_progress: Callable[[CrawlProgress], None] | None = None,
+) -> list[SourceCheck]:
+    """Fetch each source's first page once, as a crawl would (robots.txt, user agent, size
+    limit, the same parsers), without following links, retrying or storing anything.
+    One call per process (Twisted)."""
+    settings = crawl_settings(watchlist)
+    settings.set("ITEM_PIPELINES", {})
+    settings.set("RETRY_ENABLED", False)
+    settings.set("AUTOTHROTTLE_ENABLED", False)
+    settings.set("SPIDER_MIDDLEWARES", {"crawlers.middlewares.FirstPageOnly": 950})
+    logging.getLogger("scrapy").setLevel(logging.ERROR)
+    process = CrawlerProcess(settings)
+    progress = CrawlProgress(sources_total=len(sources))
+    crawlers = []
+    for kind, spider in SPIDERS.items():
+        chosen = [s for s in sources if s.kind == kind]
+        if chosen:
+            crawler = process.create_crawler(spider)
+            if on_progress:
+                progress.connect(crawler, on_progress)
+            process.crawl(crawler, sources=chosen)
+            crawlers.append(crawler)
+    if crawlers:
+        process.start()
+    checks = []
+    for crawler in crawlers:
+        offered: dict[str, int] = getattr(crawler, "first_page_only", FirstPageOnly()).offered
+        for source in crawler.spider.sources:
+            health = crawler.spider.health.get(source.id)
+            if health is None:  # never started: the crawl stopped before reaching it
+                checks.append(SourceCheck(source, None, f"{source.url}: not tried", 0))
+                continue
+            # a feed lists entries and offers their articles: count each thing once
+            listed = max(health.items_found, offered.get(source.id, 0))
+            checks.append(SourceCheck(source, health.last_status, health.last_error, listed))
+    return checks

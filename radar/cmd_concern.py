@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from radar.config import FACTORS, WatchList
-from radar.console import WatchListOption, err, load_or_exit, open_store, out
+from radar.console import WatchListOption, council_code, err, load_or_exit, open_store, out
 
 concern_app = typer.Typer(
     help="Record and follow concerns about councils (confidential: shown only in that "
@@ -17,20 +17,6 @@ concern_app = typer.Typer(
     no_args_is_help=True,
 )
 STATUS_HELP = "under_review, satisfactory, light_touch, support_package, not_accepted or closed."
-
-
-def _council(config: WatchList, db: Any, text: str) -> str:
-    """A GSS code from a code or a name (the watch list's councils and the store's), or exit
-    naming the problem."""
-    known = {c.gss_code: c.name for c in config.council_register().values()}
-    known.update({row["gss_code"]: row["name"] for row in db.query("select * from councils")})
-    if text.upper() in known:
-        return text.upper()
-    matches = [code for code, name in known.items() if name.lower() == text.lower()]
-    if len(matches) != 1:
-        err.print(f"No council called {text!r}: use its name as `radar ui` shows it, or GSS code.")
-        raise typer.Exit(2)
-    return matches[0]
 
 
 def _store(config: WatchList) -> Any:
@@ -63,7 +49,9 @@ def concern_open(
         raise typer.Exit(2)
     db = _store(config)
     try:
-        number = open_concern(db, _council(config, db, council), factor, owner, note, status, item)
+        number = open_concern(
+            db, council_code(config, council, db), factor, owner, note, status, item
+        )
     except ValueError as exc:
         err.print(f"[red]{escape(str(exc))}")
         raise typer.Exit(2) from None

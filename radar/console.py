@@ -36,6 +36,25 @@ def load_or_exit(path: Path | None, required: bool = True) -> WatchList:
         raise typer.Exit(2) from None
 
 
+def council_code(config: WatchList, text: str, db: Any = None) -> str:
+    """A GSS code from a council's code, name, official name or alias (the register's, and
+    the store's councils if `db` is given), or exit naming the problem."""
+    known: dict[str, set[str]] = {
+        c.gss_code: {c.name.lower(), c.official_name.lower(), *(a.lower() for a in c.aliases)}
+        for c in config.council_register().values()
+    }
+    for row in db.query("select gss_code, name from councils") if db is not None else ():
+        known.setdefault(row["gss_code"], set()).add(row["name"].lower())
+    if text.upper() in known:
+        return text.upper()
+    matches = [code for code, names in known.items() if text.strip().lower() in names]
+    if len(matches) != 1:
+        problem = "is ambiguous" if matches else "is not a council we know"
+        err.print(f"{text!r} {problem}: use the council's GSS code (`radar watch list --all`).")
+        raise typer.Exit(2)
+    return matches[0]
+
+
 def open_store(watchlist: WatchList) -> Any:
     from store import open_db
 

@@ -1,5 +1,6 @@
 """Advisers' concerns about councils and their history (append-only events). Confidential:
-they appear only in that region's digest and the PSP report, never in exports."""
+they appear only in that region's digest and the PSP report, and in exports only when asked
+for by name (`radar export --concerns`)."""
 
 from __future__ import annotations
 
@@ -119,5 +120,41 @@ def history(db: Database, concern_id: int) -> list[dict[str, Any]]:
         db.query("select * from concern_events where concern_id = ? order by id", [concern_id])
     )
     for row in rows:
+        row["items"] = json.loads(row["items"] or "[]")
+    return rows
+
+
+CONCERN_COLUMNS = (
+    "concern_id", "gss_code", "council", "region", "factors", "opened_at", "at", "status",
+    "owner", "note", "items",
+)  # fmt: skip
+
+
+def concern_events(
+    db: Database, since: str | None = None, until: str | None = None
+) -> list[dict[str, Any]]:
+    """Every concern's full history, one row per event dated in [since, until], oldest first
+    (for `radar export --concerns`, the explicit and only way concern notes leave the store)."""
+    where, params = [], []
+    if since:
+        where.append("e.at >= ?")
+        params.append(since)
+    if until:
+        where.append("substr(e.at, 1, 10) <= ?")
+        params.append(until)
+    rows = list(
+        db.query(
+            """select e.concern_id, cn.gss_code, c.name as council, c.region, cn.factors,
+                      cn.opened_at, e.at, e.status, e.owner, e.note, e.items
+               from concern_events e
+               join concerns cn on cn.id = e.concern_id
+               join councils c on c.gss_code = cn.gss_code """
+            + ("where " + " and ".join(where) if where else "")
+            + " order by e.id",
+            params,
+        )
+    )
+    for row in rows:
+        row["factors"] = json.loads(row["factors"] or "[]")
         row["items"] = json.loads(row["items"] or "[]")
     return rows

@@ -70,10 +70,10 @@ def export_rows(
             }
 
 
-def flatten(row: dict[str, Any]) -> dict[str, str]:
+def flatten(row: dict[str, Any], columns: tuple[str, ...] = COLUMNS) -> dict[str, str]:
     """One CSV row: lists joined with '; ', mappings as JSON."""
     flat: dict[str, str] = {}
-    for key in COLUMNS:
+    for key in columns:
         value = row[key]
         if isinstance(value, list):
             flat[key] = "; ".join(value)

@@ -1,5 +1,5 @@
 """Concerns: opened, updated with history kept, shown in that region's digest only and in the
-PSP report, never in exports."""
+PSP report, never in exports unless asked for by name."""
 
 from __future__ import annotations
 
@@ -53,6 +53,12 @@ def test_concern_history_digest_and_psp_report(tagged, tmp_path):
     # Exports never carry concern notes.
     exported = run_radar("export", "-w", path).stdout
     assert "visiting Friday" not in exported and "peer support agreed" not in exported
+    # ... unless asked for by name: then the whole history, one row per event.
+    history = run_radar("export", "--concerns", "--format", "csv", "-w", path)
+    lines = history.stdout.strip().splitlines()
+    assert lines[0].startswith("concern_id,gss_code,council,region,factors")
+    assert len(lines) == 4 and "Finance peer support agreed" in lines[2]
+    assert "confidential" in history.stderr
 
     # Closed concerns leave the list and the report.
     run_radar("concern", "update", "1", "--status", "closed", "--note", "Resolved", "-w", path)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import yaml
-from conftest import run_radar
+from conftest import run_radar, write_watchlist
 
 from radar.config import WatchList, load_england_register
 
@@ -59,3 +59,86 @@ def test_watch_check_names_file_line_and_field(tmp_path):
     path.write_text("regions: [unclosed\n", encoding="utf-8")
     result = run_radar("watch", "check", "-w", str(path), check=False)
     assert result.returncode == 2 and "not valid YAML" in result.stderr
+
+
+def test_watch_edits_keep_comments_and_refuse_what_would_not_load(tmp_path):
+    from demo.server import WATCHLIST
+
+    path = tmp_path / "watchlist.yaml"
+    path.write_text(WATCHLIST.read_text(encoding="utf-8"), encoding="utf-8")
+    watch = lambda *args, **kw: run_radar("watch", *args, "-w", str(path), **kw)  # noqa: E731
+
+    watch("add", "croydon")
+    assert "E09000008" in run_radar("watch", "list", "-w", str(path)).stdout
+    watch("add", "E09000008", "--source", "https://example.org/croydon/news.rss")
+    council = next(
+        c for c in yaml.safe_load(path.read_text())["councils"] if c["gss_code"] == "E09000008"
+    )
+    assert council["sources"] == [{"kind": "feed", "url": "https://example.org/croydon/news.rss"}]
+    text = path.read_text()
+    assert text.startswith("# The demo watch list: three invented councils")  # comments kept
+    assert "# our own server on loopback" in text
+
+    again = watch("add", "Croydon", "--source", "https://example.org/croydon/news.rss", check=False)
+    assert again.returncode == 2 and "already in the watch list" in again.stderr
+    bad = watch(
+        "add", "Croydon", "--source", "https://example.org/x", "--kind", "gopher", check=False
+    )
+    assert bad.returncode == 2 and "would not load" in bad.stderr and "kind" in bad.stderr
+    assert path.read_text() == text  # refused edits write nothing
+    unknown = watch("add", "Wessex", check=False)
+    assert unknown.returncode == 2 and "not a council we know" in unknown.stderr
+
+    watch("disable", "--source", "https://example.org/croydon/news.rss")
+    assert (
+        WatchList.model_validate(yaml.safe_load(path.read_text()))
+        .council_register()["E09000008"]
+        .sources[0]
+        .enabled
+        is False
+    )
+    watch("enable", "--source", "https://example.org/croydon/news.rss")
+    not_council = watch("disable", "/kelderby/news/rss.xml", check=False)
+    assert not_council.returncode == 2  # a URL is not a council: --source says it is one
+    watch("disable", "--source", "/kelderby/news/rss.xml")  # relative to base_url, as written
+    watch("disable", "Croydon")
+    config = WatchList.model_validate(yaml.safe_load(path.read_text()))
+    register = config.council_register()
+    assert not register["E09000008"].watched and register["E09000008"].sources
+    assert not register["X08000001"].sources[0].enabled
+    assert "/kelderby/news/rss.xml" not in {s.url for s in config.all_sources()}
+
+    watch("add", "--source", "https://news.example.org/feed.xml", "--origin", "media")
+    assert yaml.safe_load(path.read_text())["sources"][-1]["origin"] == "media"
+    orphan = watch("add", "--source", "https://news.example.org/other.xml", check=False)
+    assert orphan.returncode == 2 and "--origin" in orphan.stderr
+    watch("remove", "--source", "https://news.example.org/feed.xml")
+    watch("remove", "Croydon")
+    config = WatchList.model_validate(yaml.safe_load(path.read_text()))
+    assert "E09000008" not in {c.gss_code for c in config.councils}
+    assert "https://news.example.org/feed.xml" not in {s.url for s in config.all_sources_raw()}
+    assert path.read_text().startswith("# The demo watch list")
+
+
+def test_watch_check_online_tries_each_source_once(tmp_path):
+    from demo.server import DemoWeb
+
+    with DemoWeb() as web:
+        extra = {"kind": "feed", "origin": "media", "name": "Gone", "url": "/gone/rss.xml"}
+        path = write_watchlist(tmp_path, web.base_url)
+        data = yaml.safe_load(path.read_text())
+        data["sources"].append(extra)
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        web.clear_log()
+        result = run_radar("watch", "check", "--online", "-w", str(path), check=False)
+        requests = list(web.requests)
+    assert result.returncode == 1
+    table = " ".join(result.stdout.split())
+    assert "Gone" in table and "HTTP 404" in table
+    sources = WatchList.model_validate(data).all_sources()
+    assert f"{len(sources) - 1} of {len(sources)} sources answered" in table
+    assert "Kelderby Council news" in table and "ok" in table
+    # first pages (and robots.txt) only: a full crawl of the demo web makes hundreds of requests
+    pages = [r for r in requests if not r.endswith("robots.txt")]
+    assert len(pages) <= 3 * len(sources), requests
+    assert not (tmp_path / "radar.db").exists()  # nothing stored
