@@ -12,11 +12,12 @@ import re
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urljoin
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -46,6 +47,16 @@ ENV_WATCHLIST = "RADAR_WATCHLIST"
 ENV_SMTP_USERNAME = "RADAR_SMTP_USERNAME"
 ENV_SMTP_PASSWORD = "RADAR_SMTP_PASSWORD"
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+def _known_region(value: str) -> str:
+    if value not in REGIONS:
+        raise ValueError(f"unknown region {value!r}; expected one of: {', '.join(REGIONS)}")
+    return value
+
+
+# A region's name, checked where it is written (so an error names that line of the file).
+RegionName = Annotated[str, AfterValidator(_known_region)]
 
 
 class ConfigError(Exception):
@@ -109,7 +120,7 @@ class Council(_Strict):
     name: str
     official_name: str
     type: COUNCIL_TYPES
-    region: str
+    region: RegionName
     county: str | None = None
     aliases: list[str] = Field(default_factory=list)
     watched: bool = True
@@ -119,13 +130,6 @@ class Council(_Strict):
     ended: date | None = None
     successors: list[str] = Field(default_factory=list)
 
-    @field_validator("region")
-    @classmethod
-    def _known_region(cls, value: str) -> str:
-        if value not in REGIONS:
-            raise ValueError(f"unknown region {value!r}; expected one of: {', '.join(REGIONS)}")
-        return value
-
 
 class CouncilEntry(_Strict):
     """A council as written in the watch list: a register council needs only its GSS code."""
@@ -134,7 +138,7 @@ class CouncilEntry(_Strict):
     name: str | None = None
     official_name: str | None = None
     type: COUNCIL_TYPES | None = None
-    region: str | None = None
+    region: RegionName | None = None
     county: str | None = None
     aliases: list[str] = Field(default_factory=list)
     watched: bool = True
@@ -273,7 +277,7 @@ class WatchList(_Strict):
     include_england: bool = True
     councils: list[CouncilEntry] = Field(default_factory=list)
     sources: list[Source] = Field(default_factory=list)
-    regions: dict[str, Region] = Field(default_factory=dict)
+    regions: dict[RegionName, Region] = Field(default_factory=dict)
     smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     thresholds: Thresholds = Field(default_factory=Thresholds)
@@ -281,14 +285,6 @@ class WatchList(_Strict):
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     terms: dict[str, list[str]] = Field(default_factory=dict)
     _councils: dict[str, Council] | None = PrivateAttr(default=None)
-
-    @field_validator("regions")
-    @classmethod
-    def _known_regions(cls, value: dict[str, Region]) -> dict[str, Region]:
-        for name in value:
-            if name not in REGIONS:
-                raise ValueError(f"unknown region {name!r}; expected one of: {', '.join(REGIONS)}")
-        return value
 
     @field_validator("terms")
     @classmethod
@@ -451,11 +447,12 @@ def load_watchlist(
 def _describe(path: Path, text: str, exc: ValidationError) -> str:
     lines = []
     for error in exc.errors():
-        loc = [part for part in error["loc"] if not str(part).startswith("function-")]
+        loc = [p for p in error["loc"] if not str(p).startswith("function-") and p != "[key]"]
         where = ".".join(str(part) for part in loc) or "(top level)"
         line = _line_of(text, loc)
         position = f"{path}:{line}" if line else str(path)
-        lines.append(f"{position}: {where}: {error['msg']}")
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"{position}: {where}: {message}")
     return "\n".join(lines)
 
 

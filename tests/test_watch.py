@@ -55,7 +55,12 @@ def test_watch_check_names_file_line_and_field(tmp_path):
     result = run_radar("watch", "check", "-w", str(path), check=False)
     assert result.returncode == 2
     message = " ".join(result.stderr.split())  # the console wraps long lines
-    assert f"{path}:2" in message and "unknown region 'Wessex'" in message
+    assert f"{path}:3: regions.Wessex" in message and "unknown region 'Wessex'" in message
+    council = "councils:\n  - {gss_code: Z1, name: Z, official_name: Z C, type: UA}\n"
+    path.write_text(council + "  - gss_code: Z2\n    region: Mercia\n", encoding="utf-8")
+    result = run_radar("watch", "check", "-w", str(path), check=False)
+    message = " ".join(result.stderr.split())
+    assert f"{path}:4: councils.1.region: unknown region 'Mercia'" in message
     path.write_text("regions: [unclosed\n", encoding="utf-8")
     result = run_radar("watch", "check", "-w", str(path), check=False)
     assert result.returncode == 2 and "not valid YAML" in result.stderr
