@@ -185,6 +185,10 @@ class CrawlSettings(_Strict):
     retries: int = Field(default=2, ge=0)
     backoff_seconds: float = Field(default=1.0, ge=0)  # first retry's delay; doubles each time
     max_failures: int = Field(default=5, ge=1)  # crawls in a row before a source is suspended
+    # Private, loopback or link-local addresses the crawler may fetch from (the demo or a test
+    # server): an IP, a network ("10.1.0.0/16") or "host:port". Everything else that is not a
+    # public address is refused, however its name resolves (SSRF).
+    allow_private: list[str] = Field(default_factory=list)
 
     @property
     def user_agent(self) -> str:
