@@ -22,9 +22,11 @@ class _SaveToFolder:
     def __init__(self, folder: Path):
         self.folder = folder
         self.count = 0
+        self.envelopes: list[list[str]] = []  # RCPT TO of each message, in order
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         self.count += 1
+        self.envelopes.append(list(envelope.rcpt_tos))
         first = envelope.rcpt_tos[0].split("@")[0] if envelope.rcpt_tos else "nobody"
         path = self.folder / f"{self.count:03d}-{first}.eml"
         path.write_bytes(envelope.original_content or envelope.content)
@@ -43,6 +45,11 @@ class SmtpSink:
 
     def messages(self) -> list[Path]:
         return sorted(self.folder.glob("*.eml"))
+
+    def recipients(self) -> list[list[str]]:
+        """The envelope recipients of each message accepted, in the order of `messages()`:
+        who it really went to, whatever its headers say."""
+        return list(self.handler.envelopes)
 
     def __enter__(self) -> SmtpSink:
         self.controller.start()

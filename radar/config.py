@@ -441,11 +441,58 @@ def load_watchlist(
         raise ConfigError(
             f"{path}: a watch list is a mapping of settings, not {type(data).__name__}"
         )
+    secrets = find_secrets(text)
+    if secrets:
+        raise ConfigError("\n".join(f"{path}:{line}: {problem}" for line, problem in secrets))
     data.update(overrides)
     try:
         return WatchList.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(path, text, exc)) from None
+
+
+# Keys that name a secret, wherever they appear; secrets come only from the environment.
+_SECRET_KEY = re.compile(
+    r"(pass(word|wd|phrase)?|secret|token|api[_-]?key|credentials?|private[_-]?key|auth)$",
+    re.IGNORECASE,
+)
+_URL_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@\s:]*:[^/@\s]+@", re.IGNORECASE)
+_SECRET_HELP = (
+    f"secrets are never kept in the watch list: set {ENV_SMTP_USERNAME}/{ENV_SMTP_PASSWORD} "
+    "or RADAR_UI_PASSWORD in the environment"
+)
+
+
+def find_secrets(text: str) -> list[tuple[int, str]]:
+    """(line, problem) for each secret written into a watch list: a key such as `password`
+    or `token` with a value, or a URL carrying a password (`https://user:pass@host/`).
+
+    Watch lists are shared, committed and printed; a password in one leaks. The value is
+    never repeated in the message, so the refusal itself cannot leak it.
+    """
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return []  # the YAML error is reported by the loader
+    found: list[tuple[int, str]] = []
+    stack = [(root, "")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                name = f"{where}.{key.value}" if where else str(key.value)
+                has_value = not (isinstance(value, yaml.ScalarNode) and value.value in ("", "~"))
+                if _SECRET_KEY.search(str(key.value)) and has_value:
+                    found.append((key.start_mark.line + 1, f"{name}: {_SECRET_HELP}"))
+                else:
+                    stack.append((value, name))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((child, f"{where}.{i}") for i, child in enumerate(node.value))
+        elif isinstance(node, yaml.ScalarNode) and _URL_PASSWORD.match(str(node.value).strip()):
+            found.append(
+                (node.start_mark.line + 1, f"{where}: a URL with a password in it; {_SECRET_HELP}")
+            )
+    return sorted(found)
 
 
 def _describe(path: Path, text: str, exc: ValidationError) -> str:
