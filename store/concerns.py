@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from store.times import now_iso
+from store.times import date_range, now_iso
 
 STATUSES = {
     "under_review": "Under review (aware and acting)",
@@ -135,13 +135,7 @@ def concern_events(
 ) -> list[dict[str, Any]]:
     """Every concern's full history, one row per event dated in [since, until], oldest first
     (for `radar export --concerns`, the explicit and only way concern notes leave the store)."""
-    where, params = [], []
-    if since:
-        where.append("e.at >= ?")
-        params.append(since)
-    if until:
-        where.append("substr(e.at, 1, 10) <= ?")
-        params.append(until)
+    where, params = date_range("e.at", since, until)
     rows = list(
         db.query(
             """select e.concern_id, cn.gss_code, c.name as council, c.region, cn.factors,

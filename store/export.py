@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from store.times import date_range
+
 COLUMNS = (
     "id", "published", "first_seen", "title", "url", "kind", "origin", "source_id",
     "councils", "gss_codes", "regions", "factors", "scores", "evidence", "sentiment",
@@ -20,13 +22,7 @@ def export_rows(
 ) -> Iterator[dict[str, Any]]:
     """Each item published (or, undated, first seen) in [since, until] with its councils,
     flags and tags, oldest first; read in batches, so a million items never sit in memory."""
-    where, params = [], []
-    if since:
-        where.append("coalesce(i.published, i.first_seen) >= ?")
-        params.append(since)
-    if until:
-        where.append("substr(coalesce(i.published, i.first_seen), 1, 10) <= ?")
-        params.append(until)
+    where, params = date_range("coalesce(i.published, i.first_seen)", since, until)
     sql = f"""
         select i.id, coalesce(i.published, '') as published, i.first_seen, i.title, i.url,
                i.kind, i.origin, i.source_id, i.text, t.sentiment, t.service,

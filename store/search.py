@@ -9,6 +9,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from store.items import councils_for_items
+from store.times import date_range
 
 
 class SearchError(ValueError):
@@ -49,12 +50,11 @@ class Filters:
                 "where s.id = items.source_id and s.kind = :kind))"
             )
             params["kind"] = self.source_kind
-        if self.since:
-            where.append("coalesce(items.published, items.first_seen) >= :since")
-            params["since"] = self.since
-        if self.until:
-            where.append("substr(coalesce(items.published, items.first_seen), 1, 10) <= :until")
-            params["until"] = self.until
+        dated, dates = date_range(
+            "coalesce(items.published, items.first_seen)", self.since, self.until
+        )
+        where += dated
+        params.update(dates)
         return "".join(f" and {clause}" for clause in where), params
 
 

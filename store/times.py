@@ -20,3 +20,18 @@ def parse_iso(value: str) -> datetime:
     """A stored stamp as an aware datetime (a stamp without a zone is taken as UTC)."""
     moment = datetime.fromisoformat(value)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def date_range(
+    column: str, since: str | None, until: str | None
+) -> tuple[list[str], dict[str, str]]:
+    """SQL conditions (with :since/:until parameters) keeping `column`'s stamps on the days
+    since..until, both YYYY-MM-DD and inclusive: a stamp on the `until` day counts."""
+    where, params = [], {}
+    if since:
+        where.append(f"{column} >= :since")
+        params["since"] = since
+    if until:
+        where.append(f"substr({column}, 1, 10) <= :until")
+        params["until"] = until
+    return where, params
