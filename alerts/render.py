@@ -7,8 +7,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from alerts.digest import FACTOR_NAMES, Digest
+from pipelines.normalise import visible_text
 
 TREND_COLOURS = {"new": "#c1121f", "rising": "#c1121f", "steady": "#777777", "falling": "#2a7d2e"}
 RADAR_CAVEAT = "Presence on the radar is not in itself an indication of failure."
@@ -26,6 +28,19 @@ def safe_url(url: str | None) -> str:
     return url.strip() if scheme in ("http", "https") else ""
 
 
+def printable(value: Any) -> Any:
+    """Every value a template prints, before it is escaped: no bidi override, control or
+    zero-width character and no lone surrogate. Escaping stops markup but not these: an
+    unclosed right-to-left override in a headline or a source's error would reverse the
+    rest of the adviser's line, and a lone surrogate cannot be encoded into the email at all.
+    New items are stored clean; this covers older rows, errors and names as well."""
+    if isinstance(value, Markup):
+        return Markup(visible_text(str(value)))
+    if isinstance(value, str):
+        return visible_text(value)
+    return value
+
+
 @cache
 def environment() -> Environment:
     """One environment per process: its templates are compiled once, not per digest."""
@@ -35,6 +50,7 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=printable,
     )
     env.filters["safe_url"] = safe_url
     env.filters["factor_names"] = lambda keys: ", ".join(FACTOR_NAMES[k] for k in keys)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -10,8 +11,9 @@ from typing import Any
 import feedparser
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawlers.base import RadarSpider
@@ -25,25 +27,97 @@ KIND_BY_ORIGIN = {"council": "news", "media": "media", "alert": "alert", "govern
 PRIORITY_BY_ORIGIN = {"council": 20, "government": 10, "media": 5, "alert": 0}
 
 
+def _iso(parsed: Any) -> str | None:
+    """A feedparser struct_time (UTC) as ISO 8601; None for a date no calendar holds
+    (a feed may say year 99999), so one absurd date costs the date, not the feed."""
+    try:
+        return datetime.fromtimestamp(calendar.timegm(parsed), UTC).strftime(DATE_FORMAT)
+    except (OverflowError, ValueError, OSError, TypeError):
+        return None
+
+
 def entry_updated(entry: Any) -> str | None:
     """When the feed says an entry last changed (Atom <updated>), if later than published."""
     updated, published = entry.get("updated_parsed"), entry.get("published_parsed")
     if not updated or updated == published:
         return None
-    return datetime.fromtimestamp(calendar.timegm(updated), UTC).strftime(DATE_FORMAT)
+    return _iso(updated)
 
 
 def entry_published(entry: Any) -> str | None:
     """feedparser normalises RSS and Atom dates to UTC struct_time; keep ISO 8601."""
     parsed = entry.get("published_parsed") or entry.get("updated_parsed")
-    if not parsed:
-        return None
-    return datetime.fromtimestamp(calendar.timegm(parsed), UTC).strftime(DATE_FORMAT)
+    return _iso(parsed) if parsed else None
+
+
+_CHAR_REF = rb"&#([xX][0-9a-fA-F]{1,16}|[0-9]{1,24});"
+_CHAR_REF_PAIR = re.compile(_CHAR_REF + _CHAR_REF)
+_ONE_CHAR_REF = re.compile(_CHAR_REF)
+
+
+def _code_point(ref: bytes) -> int:
+    return int(ref[1:], 16) if ref[:1] in (b"x", b"X") else int(ref)
+
+
+def _joined_pair(match: re.Match[bytes]) -> bytes:
+    high, low = _code_point(match[1]), _code_point(match[2])
+    if 0xD800 <= high <= 0xDBFF and 0xDC00 <= low <= 0xDFFF:
+        return b"&#x%X;" % (0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+    return match[0]
+
+
+def _no_impossible_char(match: re.Match[bytes]) -> bytes:
+    code = _code_point(match[1])
+    return b"&#xFFFD;" if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF else match[0]
+
+
+def repair_char_refs(body: bytes) -> bytes:
+    """Character references no character answers to, rewritten before feedparser sees them.
+
+    A strict XML parser rejects `&#xD800;` (half a UTF-16 pair) and `&#1114112;` (past
+    Unicode); feedparser's fallback parser then calls chr() on them and raises, losing the
+    whole feed. Halves written as a pair become the one character they spell; the rest
+    become U+FFFD. (A UTF-16 or UTF-32 body spells "&#" otherwise and is left alone.)
+    """
+    if b"&#" not in body:
+        return body
+    return _ONE_CHAR_REF.sub(_no_impossible_char, _CHAR_REF_PAIR.sub(_joined_pair, body))
 
 
 def _header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def unreadable_reason(feed: Any) -> str | None:
+    """Why a parsed document is not a feed we can read, or None if it is one (maybe empty).
+
+    feedparser reads what it can of broken XML and sets `bozo`. A document it recognised as
+    RSS, Atom or RDF and read a channel from is a feed even if ill-formed: a council feed
+    with `&nbsp;` in its title and no news this week is empty, not failing (a failure would
+    count towards suspending it). An HTML error page, an empty or truncated document, or XML
+    that is no feed at all (a sitemap) is an error the admin should see.
+    """
+    if feed.entries:
+        return None
+    recognised = bool(feed.get("version"))
+    if feed.bozo:
+        if recognised and feed.feed:
+            return None
+        return f"not a readable feed ({feed.get('bozo_exception')})"
+    if recognised or feed.feed:  # CDF channels carry no version
+        return None
+    return "not a readable feed (no RSS, Atom or RDF channel or entries in it)"
+
+
+def page_failure_in_words(failure: Failure) -> str:
+    """An entry's page that could not be fetched, for the admin: "<url>: HTTP 404",
+    "<url>: DNS lookup failed: …", not a Python exception's class name."""
+    url = failure.request.url
+    if failure.check(HttpError):
+        return f"{url}: HTTP {failure.value.response.status}"
+    message = failure.getErrorMessage().strip() or failure.type.__name__
+    return f"{url}: {message}"
 
 
 class FeedSpider(RadarSpider):
@@ -109,50 +183,77 @@ class FeedSpider(RadarSpider):
         health = self.health[source.id]
         health.etag = _header(response, b"ETag")
         health.last_modified = _header(response, b"Last-Modified")
-        feed = feedparser.parse(
-            response.body,
-            response_headers={"content-type": response.headers.get("Content-Type", b"").decode()},
-        )
-        if feed.bozo and not feed.entries:
-            reason = f"{response.url}: not a readable feed ({feed.bozo_exception})"
+        try:
+            feed = feedparser.parse(
+                repair_char_refs(response.body),
+                # header bytes are not always UTF-8: latin-1 reads any byte
+                response_headers={"content-type": _header(response, b"Content-Type") or ""},
+            )
+        except Exception as exc:  # noqa: BLE001 - the parser on hostile input raises anything
+            reason = f"{response.url}: not a readable feed (the feed parser gave up: {exc})"
             self.record_error(source, response.status, reason)
+            return
+        reason = unreadable_reason(feed)
+        if reason:
+            self.record_error(source, response.status, f"{response.url}: {reason}")
             return
         self.succeeded(source, response.status, len(feed.entries))
         for entry in feed.entries:
-            link = entry.get("link")
-            if not link:
-                continue
-            link = response.urljoin(link)  # feeds may use relative links
+            request = self.entry_request(response, source, entry)
+            if request is not None:
+                yield request
+
+    def entry_request(
+        self, response: Response, source: Source, entry: Any
+    ) -> scrapy.Request | None:
+        """The request for an entry's page, or None for an entry without a usable web link
+        (none, unparseable, not http(s)) or one already stored and unchanged."""
+        link = entry.get("link")
+        if not link or not isinstance(link, str):
+            return None
+        try:
+            link = response.urljoin(link.strip())  # feeds may use relative links
             if source.origin == "alert":
                 link = unwrap_alert_link(link)
             if not is_web_url(link):
-                continue
-            published = entry_published(entry)
+                return None
             fetch, is_update = self.needs_fetch(link, entry_updated(entry))
-            if not fetch:
-                continue
-            item = self.base_item(
-                source,
-                url=link,
-                kind=KIND_BY_ORIGIN[source.origin],
-                title=entry.get("title", ""),
-                summary=entry.get("summary", ""),
-                published=published,
-                date_source="feed" if published else None,
-                update=is_update,
+        except ValueError as exc:  # "http://[::1/x": one bad link must not cost the rest
+            self.record_item_error(
+                source, f"{response.url}: unusable entry link {link[:200]!r} ({exc})"
             )
-            yield scrapy.Request(
-                link,
-                callback=self.parse_body,
-                errback=self.page_failed,
-                cb_kwargs={"item": item},
-                priority=PRIORITY_BY_ORIGIN[source.origin],
-            )
+            return None
+        if not fetch:
+            return None
+        published = entry_published(entry)
+        item = self.base_item(
+            source,
+            url=link,
+            kind=KIND_BY_ORIGIN[source.origin],
+            title=entry.get("title") or "",
+            summary=entry.get("summary") or "",
+            published=published,
+            date_source="feed" if published else None,
+            update=is_update,
+        )
+        return scrapy.Request(
+            link,
+            callback=self.parse_body,
+            errback=self.page_failed,
+            cb_kwargs={"item": item},
+            priority=PRIORITY_BY_ORIGIN[source.origin],
+        )
 
     def page_failed(self, failure: Failure) -> Iterator[dict[str, Any]]:
-        """The page is gone, forbidden or blocked by robots.txt: keep the feed's summary."""
+        """The page is gone, forbidden, unreachable or blocked by robots.txt: keep the feed's
+        summary. A failure is counted on the source (items_failed, last_item_error) so the
+        admin sees what is missing; a page robots.txt keeps us from is a choice, not one."""
         item = failure.request.cb_kwargs["item"]
-        self.logger.info("keeping summary only for %s (%s)", item["url"], failure.getErrorMessage())
+        reason = page_failure_in_words(failure)
+        if failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
+            self.logger.info("keeping summary only for %s (%s)", item["url"], reason)
+        else:
+            self.record_item_error(self.source_of(item), reason)
         yield {**item, "summary_only": True}
 
     def feed_failed(self, failure: Failure) -> None:

@@ -1,26 +1,31 @@
-"""Turn fetched bodies into text: trafilatura for HTML pages, pypdf for PDF documents."""
+"""Turn fetched bodies into text: trafilatura for HTML pages here; PDF and Word documents in
+the document worker (pipelines/documents.py), under memory, time and page limits."""
 
 from __future__ import annotations
 
-import io
+import asyncio
+import atexit
 import logging
-import zipfile
+import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import trafilatura
-from pypdf import PdfReader
 from w3lib.html import remove_tags, replace_entities
 
+from pipelines.documents import (
+    DocumentReader,
+    DocumentText,
+    ExtractionError,
+    extract_docx,
+    extract_pdf,
+)
 from pipelines.normalise import clean_text
 
+__all__ = ["ExtractPipeline", "ExtractionError", "extract_docx", "extract_html", "extract_pdf"]
+
 logger = logging.getLogger(__name__)
-
-
-class ExtractionError(Exception):
-    def __init__(self, url: str, reason: str):
-        super().__init__(f"{url}: {reason}")
-        self.url, self.reason = url, reason
 
 
 @dataclass
@@ -30,10 +35,19 @@ class Page:
     date: str | None  # YYYY-MM-DD from the page's own metadata, when it has one
 
 
+_CONTROLS = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f]|&#0*([0-8]|1[124-9]|2\d|3[01]);|&#x0*([0-8bcef]|1[0-9a-f]);",
+    re.IGNORECASE,
+)
+
+
 def extract_html(html: str | bytes, url: str, encoding: str | None = None) -> Page:
     """Main text, title and date of an HTML page, without navigation, banners and footers."""
     if isinstance(html, bytes):
         html = html.decode(encoding or "utf-8", errors="replace")
+    # lxml (under trafilatura) gives up on a whole page over one control character, raw or
+    # as a reference (&#1;): none of them is text, so drop them first.
+    html = _CONTROLS.sub("", html)
     text = trafilatura.extract(html, url=url, include_comments=False, favor_precision=True)
     metadata = trafilatura.extract_metadata(html, default_url=url)
     return Page(
@@ -43,46 +57,7 @@ def extract_html(html: str | bytes, url: str, encoding: str | None = None) -> Pa
     )
 
 
-def extract_pdf(data: bytes, url: str) -> list[str]:
-    """Text of each page of a PDF, so evidence can cite its page number."""
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise ExtractionError(url, "PDF is encrypted")
-        pages = [(page.extract_text() or "").strip() for page in reader.pages]
-    except ExtractionError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - pypdf on hostile input raises anything
-        raise ExtractionError(url, f"unreadable PDF ({type(exc).__name__}: {exc})") from None
-    if not any(pages):
-        raise ExtractionError(url, f"PDF has no text layer ({len(pages)} pages; a scan?)")
-    return pages
-
-
-MAX_DOCX_UNPACKED = 50 * 1024 * 1024  # a zip bomb's declared sizes are checked before parsing
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
-def extract_docx(data: bytes, url: str) -> str:
-    """Text of a Word document's paragraphs and tables (committee reports are often .docx)."""
-    import docx
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-            if unpacked > MAX_DOCX_UNPACKED:
-                raise ExtractionError(url, f"document unpacks to {unpacked:,} bytes; refused")
-        document = docx.Document(io.BytesIO(data))
-    except ExtractionError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - hostile input: any parser error means unreadable
-        reason = f"unreadable Word document ({type(exc).__name__}: {exc})"
-        raise ExtractionError(url, reason) from None
-    parts = [p.text for p in document.paragraphs if p.text.strip()]
-    for table in document.tables:
-        for row in table.rows:
-            parts.append(" | ".join(cell.text.strip() for cell in row.cells))
-    return "\n".join(parts)
 
 
 def is_docx(content_type: str, url: str, body: bytes) -> bool:
@@ -104,10 +79,38 @@ def summary_text(item: dict[str, Any]) -> str:
     return replace_entities(remove_tags(item.get("summary") or ""))
 
 
+# One worker for the whole crawl (a crawl runs a spider per source kind at once), so one
+# memory limit bounds every document being read; one thread waits on it, so documents are
+# read one at a time while the crawl goes on fetching.
+DOCUMENTS = DocumentReader()
+_DOCUMENT_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="documents")
+atexit.register(DOCUMENTS.close)
+
+
+async def read_document(kind: str, body: bytes, url: str) -> DocumentText:
+    """A PDF or Word document's text from the worker, awaited without blocking the crawl:
+    a hostile document may take the worker a minute, and the downloads in flight meanwhile
+    must not time out."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return DOCUMENTS.read(kind, body, url)
+    return await loop.run_in_executor(_DOCUMENT_THREAD, DOCUMENTS.read, kind, body, url)
+
+
+def joined_pages(pages: list[str]) -> tuple[str, list[int]]:
+    """A PDF's pages as one text, and where each page starts in it (evidence cites pages)."""
+    offsets, position = [], 0
+    for page in pages:
+        offsets.append(position)
+        position += len(page) + 2
+    return "\n\n".join(pages), offsets
+
+
 class ExtractPipeline:
     """Fill `text` (and `page_offsets` for PDFs) from the fetched `body`."""
 
-    def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
+    async def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
         body: bytes | None = item.pop("body", None)
         content_type = item.pop("content_type", "") or ""
         encoding = item.pop("encoding", None)
@@ -116,17 +119,14 @@ class ExtractPipeline:
             return item
         try:
             if is_pdf(content_type, item["url"], body):
-                pages = [clean_text(page) for page in extract_pdf(body, item["url"])]
-                offsets, parts, position = [], [], 0
-                for page in pages:
-                    offsets.append(position)
-                    parts.append(page)
-                    position += len(page) + 2
-                item["text"] = "\n\n".join(parts)
-                item["page_offsets"] = offsets
+                document = await read_document("pdf", body, item["url"])
+                pages = [clean_text(page) for page in document.pages]
+                item["text"], item["page_offsets"] = joined_pages(pages)
             elif is_docx(content_type, item["url"], body):
-                item["text"] = extract_docx(body, item["url"])
+                document = await read_document("docx", body, item["url"])
+                item["text"] = document.pages[0]
             else:
+                document = None
                 page = extract_html(body, item["url"], encoding)
                 item["text"] = page.text or summary_text(item)
                 if not item.get("title") and page.title:
@@ -136,6 +136,9 @@ class ExtractPipeline:
                     item["date_source"] = "page"
                 if not page.text:
                     item["summary_only"] = True
+            if document is not None and document.note:
+                # Read in part (a page cap, a time or memory limit): say what was left out.
+                item.setdefault("meta", {})["extract_note"] = document.note
         except ExtractionError as exc:
             # Keep the item (its feed summary, title and link) and say why it has no text.
             logger.warning("extract failed: %s", exc)

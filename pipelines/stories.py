@@ -22,6 +22,10 @@ BANDS = 8  # 8 bands of 4 rows: pairs above about 0.6 similarity share a band
 SHINGLE = 5
 SAME_STORY = 0.5  # estimated Jaccard similarity of shingle sets
 MIN_WORDS = 40
+# A syndicated story is recognised by its opening pages. Hashing every shingle of a 2 MB
+# article would take seconds and a PERMUTATIONS x shingles matrix of ~90 MB (a 20 MB one,
+# nearly a gigabyte) and find nothing the first 20,000 words had not.
+MAX_WORDS = 20_000
 STORY_KINDS = ("news", "media", "alert", "notice")  # minutes and reports are not syndicated
 _PRIME = np.uint64((1 << 61) - 1)
 _rng = np.random.default_rng(20261127)  # fixed: sketches must be comparable across runs
@@ -30,8 +34,9 @@ _B = _rng.integers(0, (1 << 61) - 1, PERMUTATIONS, dtype=np.uint64)
 
 
 def minhash(text: str) -> np.ndarray | None:
-    """PERMUTATIONS minimum hashes of the text's word shingles (None for short texts)."""
-    words = re.findall(r"\w+", text.lower())
+    """PERMUTATIONS minimum hashes of the word shingles of the text's first MAX_WORDS
+    words (None for short texts)."""
+    words = re.findall(r"\w+", text[: MAX_WORDS * 20].lower())[:MAX_WORDS]
     if len(words) < MIN_WORDS:
         return None
     shingles = {" ".join(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
