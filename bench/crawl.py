@@ -202,7 +202,8 @@ def main() -> None:
                 {
                     "database": f"{folder}/radar.db",
                     "output_dir": folder,
-                    "crawl": {"autothrottle": False},
+                    # the synthetic web's loopback hosts, which the crawler refuses otherwise
+                    "crawl": {"autothrottle": False, "allow_private": ["127.0.0.0/8"]},
                     "councils": entries,
                 }
             )

@@ -26,6 +26,7 @@ def bench_crawl() -> None:
 
         data = yaml.safe_load(WATCHLIST.read_text())
         data.update(base_url=web.base_url, database=f"{folder}/radar.db", output_dir=folder)
+        data["crawl"]["allow_private"] = [web.crawl_allowance]
         path = Path(folder) / "watchlist.yaml"
         path.write_text(yaml.safe_dump(data))
         for label in ("first crawl", "second crawl"):

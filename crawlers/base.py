@@ -8,10 +8,12 @@ from typing import Any
 
 import scrapy
 from scrapy import signals
+from scrapy.exceptions import DownloadCancelledError
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawlers.guard import RequestRefused, shorten
 from pipelines.normalise import now_iso
 from pipelines.urls import canonical_url
 from radar.config import Source
@@ -42,10 +44,15 @@ class SourceHealth:
 def describe_failure(failure: Failure) -> tuple[int | None, str]:
     """HTTP status (if any) and a readable reason naming the URL."""
     request = getattr(failure, "request", None)
-    url = request.url if request is not None else "?"
+    url = shorten(request.url) if request is not None else "?"
     if failure.check(HttpError):
         status = failure.value.response.status
         return status, f"{url}: HTTP {status}"
+    if failure.check(RequestRefused):  # already words: "refused: 10.0.0.5 is a private …"
+        return None, f"{url}: {failure.getErrorMessage()}"
+    if failure.check(DownloadCancelledError) and not str(failure.value):
+        # Scrapy cancels without a word when a body without Content-Length passes the limit
+        return None, f"{url}: download stopped at the size limit (crawl.max_bytes)"
     return None, f"{url}: {failure.type.__name__}: {failure.getErrorMessage()}"
 
 
@@ -68,7 +75,19 @@ class RadarSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> RadarSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.callback_crashed, signal=signals.spider_error)
+        crawler.signals.connect(spider.item_crashed, signal=signals.item_error)
         return spider
+
+    def item_crashed(self, item: Any, response: Any, spider: Any, failure: Failure) -> None:
+        """An item pipeline raised (not a drop): Scrapy only logs it, and the crawl's log is
+        quiet, so count it on the item's source where the admin looks."""
+        if spider is not self or not isinstance(item, dict):
+            return
+        source = next((s for s in self.sources if s.id == item.get("source_id")), None)
+        if source is not None and source.id in self.health:
+            url = item.get("url") or getattr(response, "url", "?")
+            reason = f"{url}: not stored: {failure.type.__name__}: {failure.getErrorMessage()}"
+            self.record_item_error(source, reason)
 
     def callback_crashed(self, failure: Failure, response: Response, spider: Any) -> None:
         """A bug or an input our code did not expect: recorded like any failure, not lost."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import io
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -185,7 +186,8 @@ class FeedSpider(RadarSpider):
         health.last_modified = _header(response, b"Last-Modified")
         try:
             feed = feedparser.parse(
-                repair_char_refs(response.body),
+                # a file object, never bytes: feedparser opens bytes naming a path or URL
+                io.BytesIO(repair_char_refs(response.body)),
                 # header bytes are not always UTF-8: latin-1 reads any byte
                 response_headers={"content-type": _header(response, b"Content-Type") or ""},
             )

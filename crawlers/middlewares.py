@@ -57,7 +57,13 @@ class PoliteRetryMiddleware(RetryMiddleware):
             slot.delay = delay
 
     def _backoff(self, request: Request) -> None:
+        """Slow the domain before a retry; with no retry to follow (the last attempt, or
+        retries off) there is nothing to wait for, and the domain's other pages keep pace."""
         attempt = request.meta.get("retry_times", 0)
+        if request.meta.get("dont_retry") or attempt >= request.meta.get(
+            "max_retry_times", self.max_retry_times
+        ):
+            return
         self._slow_domain(request, min(BACKOFF_CAP, self.backoff_base * 2**attempt))
 
     def process_response(

@@ -17,7 +17,7 @@ import scrapy
 from scrapy.http import Response
 
 from crawlers.meetings import MeetingSpider, document_type, meeting_date
-from crawlers.xml import parse_xml
+from crawlers.xml import XmlRefused, parse_xml
 from pipelines.normalise import clean_text
 from radar.config import Source
 
@@ -68,11 +68,20 @@ class ModernGovSpider(MeetingSpider):
                 source, response.urljoin(link.attrib["href"]), committee, meeting_date(title)
             )
 
+    def service_answer(self, response: Response, source: Source) -> Any | None:
+        """The web service's XML, or None. One the parser refuses (billion laughs) is an
+        item error: the site's pages are still read."""
+        try:
+            return parse_xml(response.body)
+        except XmlRefused as exc:
+            self.record_item_error(source, f"{response.url}: {exc}")
+            return None
+
     def parse_service_committees(
         self, response: Response, source: Source
     ) -> Iterator[scrapy.Request]:
         """mgWebService.asmx/GetCommittees: /committees/committee/{committeeid, committeetitle}."""
-        root = parse_xml(response.body)
+        root = self.service_answer(response, source)
         for committee in root.iter("committee") if root is not None else ():
             committee_id = committee.findtext("committeeid")
             if committee_id and committee_id.isdigit():
@@ -88,7 +97,7 @@ class ModernGovSpider(MeetingSpider):
     ) -> Iterator[scrapy.Request]:
         """GetMeetings: committee/committeemeetings/meeting/{meetingid, meetingdate}; the
         service gives no links, so meeting pages are built as ModernGov names them."""
-        root = parse_xml(response.body)
+        root = self.service_answer(response, source)
         for committee in root.iter("committee") if root is not None else ():
             committee_id = committee.findtext("committeeid") or ""
             title = committee.findtext("committeetitle") or ""

@@ -14,6 +14,7 @@ from scrapy.settings import Settings
 from crawlers.base import source_checked
 from crawlers.cmis import CmisSpider
 from crawlers.feeds import FeedSpider
+from crawlers.guard import SETTING as GUARD_SETTING
 from crawlers.listing import ListingSpider
 from crawlers.middlewares import FirstPageOnly
 from crawlers.moderngov import ModernGovSpider
@@ -61,13 +62,26 @@ def crawl_settings(watchlist: WatchList, log_level: str = "WARNING") -> Settings
             "COOKIES_ENABLED": False,
             # Only http(s): a hostile feed or sitemap must not make us read file:, ftp:, s3:…
             "DOWNLOAD_HANDLERS": {"file": None, "ftp": None, "s3": None, "data": None},
+            # SSRF: nothing private, loopback, link-local or metadata unless the watch list
+            # opens it, checked per request (every redirect hop) and again at connect time.
+            GUARD_SETTING: list(crawl.allow_private),
+            "TWISTED_DNS_RESOLVER": "crawlers.guard.GuardedResolver",
+            "DNS_TIMEOUT": crawl.download_timeout,
+            # The guard refuses over-long URLs with a reason the source records, where
+            # Scrapy's own limit would drop a feed's link without a word.
+            "URLLENGTH_LIMIT": 0,
             "TELNETCONSOLE_ENABLED": False,
+            # Scrapy 2.19 opens a code-running control endpoint on loopback by default: no.
+            "REMOTE_CONTROL_ENABLED": False,
             "LOG_LEVEL": log_level,
             "LOG_INSTALL_ROOT_HANDLER": False,
             "ITEM_PIPELINES": ITEM_PIPELINES,
             "DOWNLOADER_MIDDLEWARES": {
                 "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
                 "crawlers.middlewares.PoliteRetryMiddleware": 550,
+                # before robots.txt (100), so a refused host is never contacted at all
+                "crawlers.guard.SsrfGuardMiddleware": 40,
+                "crawlers.guard.RedirectTargetGuard": 650,  # sees redirects before 600 does
             },
             "RADAR_WATCHLIST": watchlist,
         }

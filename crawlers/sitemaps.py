@@ -14,11 +14,12 @@ from typing import Any
 
 import scrapy
 from scrapy.http import Response
+from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
 from crawlers.base import RadarSpider
-from crawlers.xml import local_name, parse_xml
+from crawlers.xml import XmlRefused, local_name, parse_xml
 from pipelines.normalise import DATE_FORMAT
 from pipelines.urls import is_web_url
 from radar.config import Source
@@ -30,7 +31,7 @@ MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemap protocol's own limit, uncomp
 
 def parse_sitemap(body: bytes) -> tuple[str, list[dict[str, str]]]:
     """('sitemapindex' | 'urlset' | '', entries): each entry's loc, lastmod, and for news
-    sitemaps its publication_date and title."""
+    sitemaps its publication_date and title. XmlRefused for a document the parser stopped."""
     root = parse_xml(body)
     if root is None:
         return "", []
@@ -67,6 +68,13 @@ class SitemapSpider(RadarSpider):
             self.begin(source)
             yield self.sitemap_request(source.url, source, depth=0)
 
+    def max_sitemap_bytes(self) -> int:
+        """A `.xml.gz` sitemap comes without Content-Encoding, so Scrapy's size limit covers
+        only its compressed bytes: inflating it is held to the same crawl.max_bytes as any
+        document (and never past the protocol's 50 MB)."""
+        limit = self.crawler.settings.getint("DOWNLOAD_MAXSIZE") if self.crawler else 0
+        return min(limit, MAX_SITEMAP_BYTES) if limit else MAX_SITEMAP_BYTES
+
     def sitemap_request(self, url: str, source: Source, depth: int) -> scrapy.Request:
         return scrapy.Request(
             url,
@@ -86,11 +94,19 @@ class SitemapSpider(RadarSpider):
         body = response.body
         if body[:2] == b"\x1f\x8b":
             try:
-                body = gunzip(body, max_size=MAX_SITEMAP_BYTES)
-            except (OSError, ValueError) as exc:  # corrupt, or inflates past the limit
+                body = gunzip(body, max_size=self.max_sitemap_bytes())
+            except _DecompressionMaxSizeExceeded:  # a gzip bomb, or a sitemap too big to hold
+                reason = f"{response.url}: gzipped sitemap inflates past the size limit"
+                self.record_error(source, response.status, f"{reason} (crawl.max_bytes)")
+                return
+            except (OSError, ValueError) as exc:  # corrupt
                 self.record_error(source, response.status, f"{response.url}: bad gzip ({exc})")
                 return
-        kind, entries = parse_sitemap(body)
+        try:
+            kind, entries = parse_sitemap(body)
+        except XmlRefused as exc:  # billion laughs and the like: not half a sitemap
+            self.record_error(source, response.status, f"{response.url}: {exc}")
+            return
         if kind == "sitemapindex" and depth < MAX_DEPTH:
             self.succeeded(source, response.status, 0)
             for entry in entries:

@@ -94,6 +94,12 @@ class DemoWeb:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def crawl_allowance(self) -> str:
+        """The `crawl.allow_private` entry that opens this server, and nothing else on
+        loopback, to the crawler (which refuses loopback addresses otherwise)."""
+        return f"127.0.0.1:{self.port}"
+
     def now(self) -> datetime:
         """Dates move on the hour, so a page's content (and its ETag) holds within the hour."""
         return self.fixed_now or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)

@@ -49,6 +49,7 @@ def demo(
                 output_dir=str(output),
                 smtp={"host": "127.0.0.1", "port": sink.port},
             )
+            config.crawl.allow_private = [web.crawl_allowance]  # this run's port, only
         except ConfigError as exc:
             err.print(f"[red]{exc}")
             raise typer.Exit(2) from None

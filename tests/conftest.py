@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -38,10 +39,34 @@ def run_radar(
     return result
 
 
+def crawl_measured(watchlist: Path) -> dict[str, Any]:
+    """`radar crawl` as a child process, with that child's own peak RSS (os.wait4: not the
+    test process's, not other children's)."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "NO_COLOR": "1"}
+    out, err = watchlist.with_suffix(".out"), watchlist.with_suffix(".err")
+    with out.open("w") as stdout, err.open("w") as stderr:
+        child = subprocess.Popen(
+            [*RADAR, "crawl", "--quiet", "-w", str(watchlist)],
+            stdout=stdout,
+            stderr=stderr,
+            env=env,
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)  # so Popen does not wait again
+    return {
+        "returncode": child.returncode,
+        "rss_mib": usage.ru_maxrss / 1024,  # KiB on Linux
+        "stdout": out.read_text(),
+        "stderr": err.read_text(),
+    }
+
+
 def write_watchlist(folder: Path, base_url: str, **overrides: Any) -> Path:
     """The demo watch list pointed at a running demo web and a store in `folder`."""
     data = yaml.safe_load(WATCHLIST.read_text(encoding="utf-8"))
     data.update(base_url=base_url, database=str(folder / "radar.db"), output_dir=str(folder))
+    # The crawler refuses loopback (SSRF) unless allowed: open this server's host:port only.
+    data["crawl"]["allow_private"] = [urlsplit(base_url).netloc]
     data.update(overrides)
     path = folder / "watchlist.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")

@@ -7,11 +7,15 @@ made here (reportlab, pypdf) so the fixtures are small and their faults exact.
 from __future__ import annotations
 
 import io
+import struct
 import threading
 import time
+import zlib
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from xml.sax.saxutils import escape
 
 from pypdf import PdfWriter
 from reportlab.lib.pagesizes import A4
@@ -58,15 +62,77 @@ def rss(base: str, *links: tuple[str, str]) -> bytes:
     ).encode()
 
 
+def rss_links(*links: tuple[str, str]) -> bytes:
+    """A feed whose entries link to exactly these URLs (hostile ones included), unresolved."""
+    items = "".join(
+        f"<item><title>{escape(title)}</title><link>{escape(link)}</link>"
+        f"<description>Summary of {escape(title)}.</description></item>"
+        for title, link in links
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Links</title>'
+        f"<link>http://example.org/</link><description>d</description>{items}</channel></rss>"
+    ).encode()
+
+
+def sitemap_links(*locs: str) -> bytes:
+    urls = "".join(f"<url><loc>{escape(loc)}</loc></url>" for loc in locs)
+    return (f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>').encode()
+
+
+BOMB_MIB = 256  # what a bomb inflates to; its compressed body is about 250 KiB
+
+
+@cache
+def bomb(encoding: str) -> bytes:
+    """BOMB_MIB of zeros as a `Content-Encoding: gzip`, `deflate` (zlib) or `br` body.
+
+    Built from raw deflate blocks: after a full flush the compressor starts afresh, so every
+    MiB compresses to the same bytes and the body is assembled in milliseconds rather than
+    by compressing 256 MiB. The header and checksum trailer make it a valid stream that a
+    decoder without a size limit would inflate to the full BOMB_MIB.
+    """
+    mib = b"\0" * (1 << 20)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = compressor.compress(mib) + compressor.flush(zlib.Z_FULL_FLUSH)
+    final = compressor.compress(mib) + compressor.flush()
+    deflated = block * (BOMB_MIB - 1) + final
+    if encoding == "gzip":
+        crc = 0
+        for _ in range(BOMB_MIB):
+            crc = zlib.crc32(mib, crc)
+        header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+        return header + deflated + struct.pack("<II", crc, (BOMB_MIB << 20) & 0xFFFFFFFF)
+    if encoding == "br":
+        import brotli
+
+        streaming = brotli.Compressor(quality=5)
+        return b"".join(streaming.process(mib) for _ in range(BOMB_MIB)) + streaming.finish()
+    adler = 1
+    for _ in range(BOMB_MIB):
+        adler = zlib.adler32(mib, adler)
+    return b"\x78\xda" + deflated + struct.pack(">I", adler)
+
+
 class FaultWeb:
     def __init__(self) -> None:
         self.hits: Counter[str] = Counter()
+        # Faults a test sets up: path -> (body, content type); /go/<name> -> Location.
+        self.documents: dict[str, tuple[bytes, str]] = {}
+        self.redirects: dict[str, str] = {}
+        self.dripped: dict[str, int] = {}  # slow-drip path -> bytes sent before the client left
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def crawl_allowance(self) -> str:
+        """The `crawl.allow_private` entry that opens this server (and nothing else on
+        loopback) to the crawler."""
+        return f"127.0.0.1:{self._server.server_address[1]}"
 
     def __enter__(self) -> FaultWeb:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
@@ -89,6 +155,43 @@ class FaultWeb:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def redirect(self, location: str) -> None:
+                self.send_response(302)
+                self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def stream(self, ctype: str, size: int, declare: bool) -> None:
+                """`size` bytes in 64 KiB writes, until the client hangs up."""
+                self.send_response(200)
+                self.send_header("Content-Type", ctype)
+                if declare:
+                    self.send_header("Content-Length", str(size))
+                else:
+                    self.close_connection = True
+                self.end_headers()
+                chunk = b"<!-- padding -->" * 4096
+                try:
+                    for _ in range(size // len(chunk)):
+                        self.wfile.write(chunk)
+                except OSError:  # the crawler stopped reading: what it should do
+                    return
+
+            def drip(self, path: str, ctype: str, size: int) -> None:
+                """A byte a second: only a download timeout ends this."""
+                self.send_response(200)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(size))
+                self.end_headers()
+                try:
+                    for sent in range(size):
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                        web.dripped[path] = sent + 1
+                        time.sleep(1)
+                except OSError:
+                    return
+
             def do_GET(self) -> None:  # noqa: N802
                 path = self.path
                 web.hits[path] += 1
@@ -97,6 +200,22 @@ class FaultWeb:
                 xml = "application/rss+xml"
                 if path == "/robots.txt":
                     return self.send(200, b"User-agent: *\nDisallow:\n", "text/plain")
+                if path in web.documents:
+                    return self.send(200, *web.documents[path])
+                if path.startswith("/go/") and path[4:] in web.redirects:
+                    return self.redirect(web.redirects[path[4:]])
+                if path.startswith("/chain/"):  # a redirect chain that never ends
+                    return self.redirect(f"/chain/{int(path[7:]) + 1}")
+                if path.startswith("/bomb/"):  # /bomb/<encoding>.xml or .html
+                    encoding = path[6:].split(".")[0]
+                    ctype = "text/html" if path.endswith(".html") else xml
+                    return self.send(200, bomb(encoding), ctype, Content_Encoding=encoding)
+                if path == "/big/declared.xml":  # says how big it is: refused before reading
+                    return self.stream(xml, 3 << 20, declare=True)
+                if path == "/big/undeclared.xml":  # no Content-Length: found out while reading
+                    return self.stream(xml, 3 << 20, declare=False)
+                if path == "/drip.xml":
+                    return self.drip(path, xml, 120)
                 if path == "/feeds/malformed.xml":
                     return self.send(200, b"<rss><channel><title>Broken & <item><title", xml)
                 if path == "/feeds/latin1.xml":

@@ -23,6 +23,7 @@ def fault_crawl(tmp_path_factory):
             "database": str(folder / "radar.db"),
             "output_dir": str(folder),
             "crawl": {
+                "allow_private": [web.crawl_allowance],
                 "autothrottle": False,
                 "download_timeout": 2,
                 "max_bytes": 100_000,

@@ -5,9 +5,16 @@ from __future__ import annotations
 from conftest import rows, run_radar
 
 
+def allow(demo_web) -> str:
+    """Watch-list lines opening the demo web on loopback, which the crawler refuses otherwise."""
+    return f"crawl:\n  allow_private: ['{demo_web.crawl_allowance}']\n"
+
+
 def test_discover_proposes_feed_news_and_democracy_site(demo_web, tmp_path):
     watchlist = tmp_path / "watchlist.yaml"
-    watchlist.write_text("# our councils\ncouncils:\n  - gss_code: E09000008  # Croydon\n")
+    watchlist.write_text(
+        "# our councils\ncouncils:\n  - gss_code: E09000008  # Croydon\n" + allow(demo_web)
+    )
     result = run_radar(
         "discover", f"{demo_web.base_url}/kelderby/index.html",
         "--council", "E09000008", "--write", "--watchlist", str(watchlist),
@@ -26,7 +33,7 @@ def test_discover_proposes_feed_news_and_democracy_site(demo_web, tmp_path):
 
 def test_source_test_shows_items_without_storing_them(demo_web, tmp_path):
     watchlist = tmp_path / "watchlist.yaml"
-    watchlist.write_text(f"database: {tmp_path / 'radar.db'}\n")
+    watchlist.write_text(f"database: {tmp_path / 'radar.db'}\n" + allow(demo_web))
     result = run_radar(
         "source", "test", f"{demo_web.base_url}/media/wire/rss.xml", "--watchlist", str(watchlist)
     )
@@ -35,8 +42,12 @@ def test_source_test_shows_items_without_storing_them(demo_web, tmp_path):
     assert not (tmp_path / "radar.db").exists()
 
 
-def test_source_test_reports_a_dead_source(demo_web):
-    result = run_radar("source", "test", f"{demo_web.base_url}/nowhere/rss.xml", check=False)
+def test_source_test_reports_a_dead_source(demo_web, tmp_path):
+    watchlist = tmp_path / "watchlist.yaml"
+    watchlist.write_text(allow(demo_web))
+    result = run_radar(
+        "source", "test", f"{demo_web.base_url}/nowhere/rss.xml", "-w", str(watchlist), check=False
+    )
     assert result.returncode == 1 and "HTTP 404" in result.stdout
 
 
