@@ -92,11 +92,9 @@ def parse_allow_entry(entry: str) -> IPNetwork | tuple[str, int]:
             host = ipaddress.ip_address(host).compressed
         except ValueError:
             if not _HOST_NAME.match(host):
-                raise ValueError(f"crawl.allow_private: {entry!r}: not a host name") from None
+                raise ValueError(f"{entry!r}: not a host name") from None
         return host, int(port)
-    raise ValueError(
-        f"crawl.allow_private: {entry!r} is not an IP address, a network (10.1.0.0/16) or host:port"
-    )
+    raise ValueError(f"{entry!r} is not an IP address, a network (10.1.0.0/16) or host:port")
 
 
 @dataclass(frozen=True)

@@ -190,6 +190,16 @@ class CrawlSettings(_Strict):
     # public address is refused, however its name resolves (SSRF).
     allow_private: list[str] = Field(default_factory=list)
 
+    @field_validator("allow_private")
+    @classmethod
+    def _allow_entries(cls, value: list[str]) -> list[str]:
+        if value:  # a typo would silently open nothing: refuse it where it is written
+            from crawlers.guard import parse_allow_entry
+
+            for entry in value:
+                parse_allow_entry(entry)
+        return value
+
     @property
     def user_agent(self) -> str:
         from radar import __version__

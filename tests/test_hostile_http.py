@@ -31,6 +31,7 @@ from crawlers.guard import (
     url_target,
     why_not_public,
 )
+from radar.config import WatchList
 
 MAX_BYTES = 1 << 20  # crawl.max_bytes in these crawls: a bomb inflates 256 times past it
 LONG_URL = "http://127.0.0.1:{canary}/{route}/" + "a" * 10_000
@@ -359,8 +360,10 @@ def test_allow_private_opens_networks_on_any_port_and_hosts_on_one():
 
 @pytest.mark.parametrize("entry", ["10.0.0.0/33", "localhost", "host:0", "host:http", "a b:80"])
 def test_a_mistyped_allow_private_entry_is_an_error_naming_it(entry):
-    with pytest.raises(ValueError, match="crawl.allow_private"):
+    with pytest.raises(ValueError, match="not an IP address|not a host name"):
         parse_allow_entry(entry)
+    with pytest.raises(ValueError, match="crawl.allow_private"):  # refused at load, by name
+        WatchList.model_validate({"crawl": {"allow_private": [entry]}})
     allowance = PrivateAllowance.from_entries([entry, "127.0.0.1:80"])
     assert allowance == PrivateAllowance((), frozenset({("127.0.0.1", 80)})), "fails closed"
 

@@ -61,6 +61,10 @@ def test_watch_check_names_file_line_and_field(tmp_path):
     result = run_radar("watch", "check", "-w", str(path), check=False)
     message = " ".join(result.stderr.split())
     assert f"{path}:4: councils.1.region: unknown region 'Mercia'" in message
+    path.write_text('crawl:\n  allow_private: ["127.0.0.1", "intranet box"]\n', encoding="utf-8")
+    result = run_radar("watch", "check", "-w", str(path), check=False)
+    message = " ".join(result.stderr.split())
+    assert f"{path}:2: crawl.allow_private: 'intranet box' is not an IP address" in message
     path.write_text("regions: [unclosed\n", encoding="utf-8")
     result = run_radar("watch", "check", "-w", str(path), check=False)
     assert result.returncode == 2 and "not valid YAML" in result.stderr
