@@ -111,16 +111,24 @@ def demo(
 
 
 def _demo_watchlist_yaml(config: WatchList) -> str:
-    """A watch list pointing at the demo's store, so `radar search` works after the demo."""
+    """The demo watch list as this run used it (its councils, sources, advisers and this
+    run's store), so `radar search`, `radar radar`, `radar watch list` and `radar concern`
+    work on the demo's results afterwards."""
     import yaml
 
-    data = {
-        "database": str(config.database),
-        "output_dir": str(config.output_dir),
-        "regions": {
-            name: {"advisers": [adviser.model_dump() for adviser in region.advisers]}
-            for name, region in config.regions.items()
-        },
-    }
-    header = "# Written by `radar demo`: the demo's store and output, for search and digest.\n"
-    return header + yaml.safe_dump(data, sort_keys=False)
+    from demo.server import WATCHLIST
+
+    data = yaml.safe_load(WATCHLIST.read_text(encoding="utf-8"))
+    data.update(
+        base_url=config.base_url,
+        database=str(config.database),
+        output_dir=str(config.output_dir),
+    )
+    data.setdefault("crawl", {})["allow_private"] = list(config.crawl.allow_private)
+    header = (
+        "# Written by `radar demo`: the demo watch list with this run's store and output.\n"
+        "# Its sources are the demo web, served only while `radar demo` ran, and its SMTP\n"
+        "# server was the demo's sink: crawling or sending with it fails until you point them\n"
+        "# at something real.\n"
+    )
+    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)

@@ -28,3 +28,5 @@ def test_demo_sends_every_regions_digest_and_the_section_114_alert(tmp_path):
     # The watch list it leaves behind works for the commands it prints.
     radar = run_radar("radar", "-w", str(output / "watchlist.yaml"))
     assert "Sallowmere" in radar.stdout
+    watched = run_radar("watch", "list", "-w", str(output / "watchlist.yaml")).stdout
+    assert "Kelderby" in watched and "5 councils" in watched
