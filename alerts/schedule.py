@@ -26,6 +26,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from radar.config import WatchList
 from store import open_db
+from store.db import write_transaction
 from store.jobs import interrupted
 
 DAY = 24 * 3600
@@ -142,7 +143,7 @@ def _release_claims(config: WatchList) -> None:
     holds the single-instance lock, so no other scheduler is sending them now."""
     db = open_db(config.database)
     try:
-        with db.conn:
+        with write_transaction(db):
             db.execute("update digests set sending_at = null where sent_at is null")
             db.execute("update alerts set sending_at = null where sent_at is null")
     finally:

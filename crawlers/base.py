@@ -75,19 +75,7 @@ class RadarSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> RadarSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.callback_crashed, signal=signals.spider_error)
-        crawler.signals.connect(spider.item_crashed, signal=signals.item_error)
         return spider
-
-    def item_crashed(self, item: Any, response: Any, spider: Any, failure: Failure) -> None:
-        """An item pipeline raised (not a drop): Scrapy only logs it, and the crawl's log is
-        quiet, so count it on the item's source where the admin looks."""
-        if spider is not self or not isinstance(item, dict):
-            return
-        source = next((s for s in self.sources if s.id == item.get("source_id")), None)
-        if source is not None and source.id in self.health:
-            url = item.get("url") or getattr(response, "url", "?")
-            reason = f"{url}: not stored: {failure.type.__name__}: {failure.getErrorMessage()}"
-            self.record_item_error(source, reason)
 
     def callback_crashed(self, failure: Failure, response: Response, spider: Any) -> None:
         """A bug or an input our code did not expect: recorded like any failure, not lost."""

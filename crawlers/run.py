@@ -29,6 +29,7 @@ from store.councils import (
     sync_councils,
     sync_sources,
 )
+from store.db import raise_deferred_failure
 from store.items import count_items, known_urls, meetings_with_minutes
 
 SPIDERS = {
@@ -94,6 +95,7 @@ class CrawlSummary:
     items_after: int
     sources: list[dict[str, Any]]
     suspended: list[str]
+    interrupted: bool = False  # stopped by Ctrl-C/SIGTERM before every source was read
 
     @property
     def new_items(self) -> int:
@@ -156,6 +158,11 @@ def run_crawl(
     logging.getLogger("scrapy").setLevel(log_level)
     process = CrawlerProcess(crawl_settings(watchlist, log_level))
     progress = CrawlProgress(sources_total=len(sources))
+    reasons: list[str] = []
+
+    def closed(spider: Any, reason: str) -> None:
+        reasons.append(reason)
+
     for kind, spider in SPIDERS.items():
         chosen = [s for s in sources if s.kind == kind]
         if chosen:
@@ -165,13 +172,16 @@ def run_crawl(
             crawler = process.create_crawler(spider)
             if on_progress:
                 progress.connect(crawler, on_progress)
+            crawler.signals.connect(closed, signal=signals.spider_closed)
             process.crawl(crawler, sources=chosen, known_urls=seen, **extra)
     if sources:
         process.start()
+    raise_deferred_failure()  # the store could not be written: no success summary
 
     db = open_db(watchlist.database)
     summary = CrawlSummary(before, count_items(db), source_health(db), sorted(suspended))
     db.close()
+    summary.interrupted = "shutdown" in reasons
     return summary
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from typing import Any
 
-from store import open_db
+from store.db import describe_store_error, open_db
 
 
 class StoreBackedPipeline:
@@ -23,3 +25,19 @@ class StoreBackedPipeline:
 
     def close_spider(self, spider: Any = None) -> None:
         self.db.close()
+
+
+class StoreErrorsReportedOnce(logging.Filter):
+    """Drops Scrapy's "Error processing item" traceback when the error is the store's own (a
+    full disk, a read-only file): the crawl stops and `radar` reports it once, in one line
+    naming the file; a traceback per item in flight would only bury that line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(error, sqlite3.Error) and describe_store_error(error) is not None)
+
+
+def report_store_errors_once() -> None:
+    scraper_log = logging.getLogger("scrapy.core.scraper")
+    if not any(isinstance(f, StoreErrorsReportedOnce) for f in scraper_log.filters):
+        scraper_log.addFilter(StoreErrorsReportedOnce())

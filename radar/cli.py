@@ -5,7 +5,10 @@ Each group of commands lives in its own module (`cmd_*.py`); this one only assem
 
 from __future__ import annotations
 
+import sys
+
 import typer
+from rich.markup import escape
 
 from radar import (
     cmd_concern,
@@ -52,7 +55,25 @@ app.command(name="eval")(cmd_tag.eval_command)
 
 
 def main() -> None:
-    app()
+    """Run a command; a store that cannot be written ends it with one line naming the file and
+    the cause ("radar.db: disk is full") and exit code 1, never a traceback."""
+    from store.db import describe_store_error, raise_deferred_failure
+
+    try:
+        try:
+            app()
+        except SystemExit as done:
+            if done.code in (0, None):
+                raise_deferred_failure()  # a pipeline's failure, which Scrapy could not raise
+            raise
+    except Exception as exc:
+        error = describe_store_error(exc)
+        if error is None:
+            raise
+        from radar.console import err
+
+        err.print(f"[red]{escape(str(error))}[/red]", highlight=False, soft_wrap=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -44,11 +44,14 @@ def crawl(
         for source in summary.sources:
             if source["last_error"]:
                 err.print(f"{source['name'] or source['url']}: {source['last_error']}")
-        return
-    out.print(sources_table(summary.sources))
-    for source_id in summary.suspended:
-        out.print(f"[yellow]suspended, not crawled:[/yellow] {escape(source_id)}")
-    out.print(f"{summary.new_items} new items; {summary.items_after} in {config.database}")
+    else:
+        out.print(sources_table(summary.sources))
+        for source_id in summary.suspended:
+            out.print(f"[yellow]suspended, not crawled:[/yellow] {escape(source_id)}")
+        out.print(f"{summary.new_items} new items; {summary.items_after} in {config.database}")
+    if summary.interrupted:
+        err.print("Crawl interrupted before it finished; the next crawl carries on from here.")
+        raise typer.Exit(130)
 
 
 def sources_table(sources: list[dict[str, Any]]) -> Table:

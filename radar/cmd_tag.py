@@ -107,6 +107,7 @@ def tag_store(config: WatchList, everything: bool = False) -> int:
     from classifiers.heads import load_heads
     from classifiers.tagger import CHUNK_ITEMS, Tagger
     from pipelines.normalise import now_iso
+    from store.db import check_writable
     from store.items import count_flagged, ids_to_tag, items_by_id, save_tags
 
     db = open_store(config)
@@ -115,6 +116,7 @@ def tag_store(config: WatchList, everything: bool = False) -> int:
     if not pending:  # the hourly job's usual case: no need to load the model at all
         err.print(f"Nothing to tag: every stored item has tags from {heads.version}.")
         return 0
+    check_writable(db, config.database)  # a read-only store fails now, not after the model
     with err.status("Loading the classifier…"):
         tagger = Tagger(config, heads=heads)
     known = set(config.council_register())

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from store.db import write_transaction
 from store.times import date_range, now_iso
 
 STATUSES = {
@@ -30,7 +31,7 @@ def open_concern(
     status: str = "under_review",
     items: list[str] | None = None,
 ) -> int:
-    with db.conn:
+    with write_transaction(db):
         concern_id = int(
             db["concerns"]
             .insert(
@@ -59,7 +60,7 @@ def update_concern(
     current = concern(db, concern_id)
     if current is None:
         raise KeyError(f"no concern {concern_id}")
-    with db.conn:
+    with write_transaction(db):
         _event(db, concern_id, status or current["status"], note, owner or current["owner"], items)
 
 

@@ -9,9 +9,15 @@ from typing import Any
 from sqlite_utils import Database
 
 from radar.config import Council, Source
+from store.db import write_transaction
 
 
 def sync_councils(db: Database, councils: Iterable[Council]) -> None:
+    with write_transaction(db):
+        _upsert_councils(db, councils)
+
+
+def _upsert_councils(db: Database, councils: Iterable[Council]) -> None:
     db["councils"].upsert_all(
         (
             {
@@ -33,6 +39,11 @@ def sync_councils(db: Database, councils: Iterable[Council]) -> None:
 
 
 def sync_sources(db: Database, sources: Iterable[Source]) -> None:
+    with write_transaction(db):
+        _upsert_sources(db, sources)
+
+
+def _upsert_sources(db: Database, sources: Iterable[Source]) -> None:
     db["sources"].upsert_all(
         (
             {
@@ -54,16 +65,21 @@ def record_source_run(db: Database, source_id: str, **health: Any) -> None:
 
     A failure adds one to `consecutive_failures` and a success resets it, so an admin (and
     the crawl, which skips sources past `crawl.max_failures`) can tell a blip from a dead source.
+    `last_complete` is given only by a crawl that ran to the end; the feed validators only by
+    one that also stored every entry (else the next crawl's 304 would skip what is missing).
     """
-    previous = next(iter(db.query("select * from sources where id = ?", [source_id])), {})
-    failed = bool(health.get("last_error"))
-    health["consecutive_failures"] = (
-        (previous.get("consecutive_failures") or 0) + 1 if failed else 0
-    )
-    keep_previous = ("etag", "last_modified")  # validators survive a failed or 304 fetch
-    db["sources"].update(
-        source_id, {k: v for k, v in health.items() if v is not None or k not in keep_previous}
-    )
+    with write_transaction(db):
+        previous = next(iter(db.query("select * from sources where id = ?", [source_id])), {})
+        failed = bool(health.get("last_error"))
+        health["consecutive_failures"] = (
+            (previous.get("consecutive_failures") or 0) + 1 if failed else 0
+        )
+        # validators survive a failed, 304 or interrupted fetch; completion an interrupted one
+        keep_previous = ("etag", "last_modified", "last_complete")
+        db["sources"].update(
+            source_id,
+            {k: v for k, v in health.items() if v is not None or k not in keep_previous},
+        )
 
 
 def suspended_sources(db: Database, max_failures: int) -> set[str]:
@@ -76,7 +92,8 @@ def reset_source(db: Database, source_id: str) -> bool:
     """Clear a source's failure count so the next crawl tries it again."""
     if not next(iter(db.query("select 1 from sources where id = ?", [source_id])), None):
         return False
-    db["sources"].update(source_id, {"consecutive_failures": 0})
+    with write_transaction(db):
+        db["sources"].update(source_id, {"consecutive_failures": 0})
     return True
 
 

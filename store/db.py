@@ -1,11 +1,26 @@
-"""Open the store and keep its schema: councils, sources, items, links, tags, digests, FTS."""
+"""Open the store and keep its schema: councils, sources, items, links, tags, digests, FTS.
+
+Also what every writer needs to survive crashes and share the file: WAL with a busy timeout,
+all-or-nothing write transactions, and store failures (a full disk, a read-only file)
+described in words naming the file, for the CLI's one-line message.
+"""
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
+
+# How long a writer waits for another process's write to finish before "database is locked".
+# Write transactions are short (one item, one chunk of tags), so this is generous.
+BUSY_TIMEOUT_MS = 10_000
 
 # Each table: its columns, primary key, foreign keys. A column added here is added to an
 # existing store on the next open, so upgrading never needs a hand-written migration.
@@ -23,6 +38,7 @@ TABLES: dict[str, dict[str, Any]] = {
             "last_attempt": str, "last_success": str, "last_status": int, "last_error": str,
             "items_found": int, "items_new": int, "consecutive_failures": int,
             "etag": str, "last_modified": str, "items_failed": int, "last_item_error": str,
+            "last_complete": str,
         },
         "pk": "id",
     },
@@ -131,23 +147,216 @@ TABLES: dict[str, dict[str, Any]] = {
 BACKFILL = {
     ("items", "first_seen"): "update items set first_seen = fetched",
     ("items", "radar_at"): "update items set radar_at = coalesce(published, fetched)",
+    # what a store kept before completions were recorded counts as from complete crawls
+    ("sources", "last_complete"): """
+        update sources set last_complete =
+        (select max(first_seen) from items where items.source_id = sources.id)
+    """,
 }
 
 
+class StoreError(Exception):
+    """The store's file cannot be written or read: which file, and why in words.
+
+    Raised (or recorded, where Scrapy's engine would swallow it) instead of a traceback: a
+    full disk or a read-only file is for the admin to fix, not a bug to report.
+    """
+
+    def __init__(self, path: Path | str, cause: str):
+        super().__init__(f"{path}: {cause}")
+        self.path = str(path)
+        self.cause = cause
+
+
+_opened: list[str] = []  # the store files this process opened, latest last
+_deferred: list[StoreError] = []  # store failures raised where no caller could hear them
+
+
 def open_db(path: Path | str) -> Database:
-    """Open (creating if needed) the store at `path`, in WAL mode with a busy timeout."""
+    """Open (creating if needed) the store at `path`, in WAL mode with a busy timeout.
+
+    WAL lets searches read while a crawl writes; the busy timeout makes a second writer wait
+    for the first instead of failing with "database is locked".
+    """
     path = Path(path)
+    _opened.append(str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     db = Database(path)
+    db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA busy_timeout=10000")
     db.execute("PRAGMA foreign_keys=ON")
-    ensure_schema(db)
+    ensure_schema(db, path)
     return db
 
 
-def ensure_schema(db: Database) -> None:
-    """Create missing tables and columns; schema changes are code, not DDL strings."""
+@contextmanager
+def write_transaction(db: Database) -> Iterator[Database]:
+    """One all-or-nothing write: committed whole, or rolled back whole on any error or kill.
+
+    `with db.conn:` is not enough: sqlite-utils' table methods commit each call on their own
+    when no transaction is open, so an item could be stored without its council links. BEGIN
+    IMMEDIATE takes the write lock first (waiting up to the busy timeout), so reads inside
+    the transaction never need a lock upgrade that another writer could refuse. Nested uses
+    become savepoints.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+        db.conn.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.rollback()
+        raise
+
+
+def check_writable(db: Database, path: Path | str) -> None:
+    """Raise StoreError now if the store cannot be written (a read-only file or file system),
+    before long work whose results could not be saved."""
+    try:
+        version = int(db.execute("PRAGMA user_version").fetchone()[0])
+        with write_transaction(db):
+            db.execute(f"PRAGMA user_version = {version}")  # a write that changes nothing
+    except sqlite3.Error as exc:
+        raise StoreError(path, store_cause(exc, path) or str(exc)) from exc
+
+
+def store_cause(exc: BaseException, path: Path | str) -> str | None:
+    """What went wrong with the store's file, in words ("disk is full", "database is
+    read-only"), from SQLite's error code or the operating system's errno; None for an error
+    that is not about the file (a mistake in a query is a bug, and keeps its traceback)."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if not name:
+        return FILE_ERRNOS.get(getattr(exc, "errno", None))
+    if name == "SQLITE_FULL" or (name.startswith("SQLITE_IOERR") and _disk_full(path)):
+        return "disk is full"
+    unwritable = name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_IOERR"))
+    if unwritable and not _writable(path):
+        return "database is read-only" + _read_only_why(path)
+    if name.startswith("SQLITE_READONLY"):
+        return "database is read-only"
+    if name.startswith("SQLITE_CANTOPEN"):
+        return "cannot open the database file (is its folder there and readable?)"
+    if name.startswith("SQLITE_IOERR"):
+        return f"disk I/O error ({name})"
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        seconds = BUSY_TIMEOUT_MS // 1000
+        return f"database is locked (another process kept it busy for over {seconds} s)"
+    if name.startswith("SQLITE_CORRUPT") or name == "SQLITE_NOTADB":
+        return f"database file is damaged ({exc})"
+    if name == "SQLITE_PERM":
+        return "permission denied"
+    return None
+
+
+FILE_ERRNOS = {
+    errno.ENOSPC: "disk is full",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+    errno.EFBIG: "file too large for this file system or process limit",
+}
+
+
+def _disk_full(path: Path | str) -> bool:
+    try:
+        return os.statvfs(Path(path).parent).f_bavail == 0
+    except OSError:
+        return False
+
+
+def _writable(path: Path | str) -> bool:
+    path = Path(path)
+    target = path if path.exists() else path.parent
+    return os.access(target, os.W_OK)
+
+
+def _read_only_why(path: Path | str) -> str:
+    try:
+        if os.statvfs(Path(path).parent).f_flag & os.ST_RDONLY:
+            return " (read-only file system)"
+    except OSError:
+        pass
+    return ""
+
+
+def describe_store_error(exc: BaseException) -> StoreError | None:
+    """The StoreError for an error from the store's file (or another file the command
+    writes), or None for anything else, which is a bug and keeps its traceback.
+
+    The store is the one this process opened last (each command works on one store); an
+    OSError names its own file.
+    """
+    if isinstance(exc, StoreError):
+        return exc
+    if isinstance(exc, sqlite3.Error):
+        path = _opened[-1] if _opened else "the store"
+    elif isinstance(exc, OSError) and exc.errno in FILE_ERRNOS:
+        path = exc.filename or (_opened[-1] if _opened else "a file")
+    else:
+        return None
+    cause = store_cause(exc, path)
+    return StoreError(path, cause) if cause else None
+
+
+def defer_failure(error: StoreError) -> None:
+    """Keep a store failure raised where nobody could catch it (inside Scrapy's engine, which
+    logs and swallows pipeline errors) for `raise_deferred_failure` to raise at the edge."""
+    _deferred.append(error)
+
+
+def raise_deferred_failure() -> None:
+    """Raise the first store failure `defer_failure` kept in this process, if any."""
+    if _deferred:
+        raise _deferred[0]
+
+
+@contextmanager
+def _schema_lock(path: Path) -> Iterator[None]:
+    """One process at a time creates tables, columns and the FTS index: two commands started
+    together on a new or upgraded store would otherwise both create the same table, or index
+    the same rows twice. The lock is on the store's folder, so it needs no file of its own."""
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(folder)  # releases the lock
+
+
+def ensure_schema(db: Database, path: Path | str | None = None) -> None:
+    """Create missing tables, columns, indexes and the FTS index; schema changes are code,
+    not DDL strings. An up-to-date store is only read."""
+    if _schema_complete(db):
+        return
+    if path is None:
+        _create_missing(db)
+        return
+    with _schema_lock(Path(path)):
+        _create_missing(db)
+
+
+FTS_TRIGGERS = {"items_ai", "items_ad", "items_au"}
+INDEXES = ("canonical_url", "content_hash", "published", "story_id", "radar_at")
+
+
+def _schema_complete(db: Database) -> bool:
+    for name, spec in TABLES.items():
+        table = db[name]
+        if not table.exists() or not set(spec["columns"]) <= set(table.columns_dict):
+            return False
+    indexed = {tuple(index.columns) for index in db["items"].indexes}
+    if not {(column,) for column in INDEXES} <= indexed:
+        return False
+    if ("gss_code", "signal") not in {tuple(i.columns) for i in db["alerts"].indexes}:
+        return False
+    return bool(db["items"].detect_fts()) and FTS_TRIGGERS <= {t.name for t in db["items"].triggers}
+
+
+def _create_missing(db: Database) -> None:
+    backfills = []  # run once every column exists: one may read another table's new column
     for name, spec in TABLES.items():
         table = db[name]
         if not table.exists():
@@ -160,13 +369,18 @@ def ensure_schema(db: Database) -> None:
             if column not in have:
                 table.add_column(column, kind)
                 if (name, column) in BACKFILL:
-                    db.execute(BACKFILL[(name, column)])
+                    backfills.append(BACKFILL[(name, column)])
+    for sql in backfills:
+        db.execute(sql)
     db["items"].create_index(["canonical_url"], unique=True, if_not_exists=True)
-    db["items"].create_index(["content_hash"], if_not_exists=True)
-    db["items"].create_index(["published"], if_not_exists=True)
-    db["items"].create_index(["story_id"], if_not_exists=True)
-    db["items"].create_index(["radar_at"], if_not_exists=True)
+    for column in INDEXES[1:]:
+        db["items"].create_index([column], if_not_exists=True)
     db["alerts"].create_index(["gss_code", "signal"], if_not_exists=True)
 
-    if not db["items"].detect_fts():
-        db["items"].enable_fts(["title", "text"], create_triggers=True, tokenize="porter")
+    # A process killed between creating the FTS table and its triggers left an index that
+    # new items would never reach: `replace` rebuilds it when a trigger is missing.
+    triggers = {t.name for t in db["items"].triggers}
+    if not db["items"].detect_fts() or not FTS_TRIGGERS <= triggers:
+        db["items"].enable_fts(
+            ["title", "text"], create_triggers=True, tokenize="porter", replace=True
+        )

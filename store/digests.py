@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from store.db import write_transaction
 from store.times import parse_iso, stamp
 
 
@@ -80,7 +81,7 @@ def claim(db: Database, table: str, where: str, params: list[str], now: str) -> 
     process claimed it in the last CLAIM_MINUTES (a claim older than that died with its
     process)."""
     stale = stamp(parse_iso(now) - timedelta(minutes=CLAIM_MINUTES))
-    with db.conn:
+    with write_transaction(db):
         cursor = db.execute(
             f"update {table} set sending_at = ? where {where} and sent_at is null "
             "and (sending_at is null or sending_at < ?)",
@@ -90,14 +91,14 @@ def claim(db: Database, table: str, where: str, params: list[str], now: str) -> 
 
 
 def claim_digest(db: Database, region: str, week: str, now: str) -> bool:
-    with db.conn:
+    with write_transaction(db):
         db.execute("insert or ignore into digests (region, week) values (?, ?)", [region, week])
     return claim(db, "digests", "region = ? and week = ?", [region, week], now)
 
 
 def mark_due(db: Database, regions: list[str], week: str, now: str) -> None:
     """Note that these regions' digests for `week` are due (the scheduled run has begun)."""
-    with db.conn:
+    with write_transaction(db):
         for region in regions:
             db.execute("insert or ignore into digests (region, week) values (?, ?)", [region, week])
             db.execute(

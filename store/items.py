@@ -8,16 +8,23 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from store.db import write_transaction
+from store.stories import save_sketch
 from store.times import now_iso, parse_iso
 
 
 def known_urls(db: Database) -> dict[str, str]:
     """Canonical URL -> when it was fetched, for stored items and their known copies.
 
-    A crawl does not fetch these again, unless the source says one was updated since.
+    A crawl does not fetch these again, unless the source says one was updated since. Except
+    the articles of a news listing stored by a crawl that was killed or stopped: a listing is
+    read page by page only while a page brings something new, so, known, the first page's
+    articles would stop the next crawl before the older pages the stopped one never reached.
     """
     sql = """
-        select canonical_url, fetched from items
+        select items.canonical_url, items.fetched from items
+        left join sources on sources.id = items.source_id
+        where sources.kind is not 'listing' or sources.last_complete >= items.first_seen
         union all select canonical_url, seen_at from url_aliases
     """
     return {row["canonical_url"]: row["fetched"] or "" for row in db.query(sql)}
@@ -25,7 +32,7 @@ def known_urls(db: Database) -> dict[str, str]:
 
 def mark_fetched(db: Database, canonical_url: str, fetched: str) -> None:
     """Record that a stored URL was fetched again (and found unchanged)."""
-    with db.conn:
+    with write_transaction(db):
         db.execute("update items set fetched = ? where canonical_url = ?", [fetched, canonical_url])
 
 
@@ -42,7 +49,7 @@ def update_item(
     """Replace a stored item's content (and, given `councils`, its council links) with a newer
     version of the same URL; its old tags are dropped so `radar tag --store` classifies the
     new text. False if it is not stored."""
-    with db.conn:
+    with write_transaction(db):
         found = db.execute(
             "select id from items where canonical_url = ?", [item["canonical_url"]]
         ).fetchone()
@@ -63,10 +70,17 @@ def update_item(
 
 
 def meetings_with_minutes(db: Database) -> set[str]:
-    """Meeting pages whose minutes are stored (democracy spiders need not read them again)."""
+    """Meeting pages whose minutes were stored by a crawl that ran to the end (democracy
+    spiders need not read them again).
+
+    Minutes stored by a crawl that was killed or stopped do not count: its other documents
+    (reports, decisions) may still be unread, and skipping the meeting would lose them.
+    """
     sql = """
-        select json_extract(meta, '$.meeting_url') as url from items
-        where kind = 'minutes' and json_extract(meta, '$.meeting_url') is not null
+        select json_extract(items.meta, '$.meeting_url') as url from items
+        join sources on sources.id = items.source_id
+        where items.kind = 'minutes' and json_extract(items.meta, '$.meeting_url') is not null
+        and sources.last_complete >= items.first_seen
     """
     return {row["url"] for row in db.query(sql)}
 
@@ -85,7 +99,7 @@ def find_duplicate(db: Database, canonical_url: str, content_hash: str | None) -
 
 def record_alias(db: Database, canonical_url: str, item_id: str, seen_at: str) -> None:
     """Remember that `canonical_url` carries the same text as stored item `item_id`."""
-    with db.conn:
+    with write_transaction(db):
         db["url_aliases"].upsert(
             {"canonical_url": canonical_url, "item_id": item_id, "seen_at": seen_at},
             pk="canonical_url",
@@ -127,9 +141,15 @@ def _first_crawl(db: Database, source_id: str | None) -> bool:
     return not (row and row[0])
 
 
-def insert_item(db: Database, item: dict[str, Any], councils: Iterable[tuple[str, str]]) -> bool:
-    """Store one item and its council links in one transaction; False if it already exists."""
-    with db.conn:
+def insert_item(
+    db: Database,
+    item: dict[str, Any],
+    councils: Iterable[tuple[str, str]],
+    sketch: dict[str, Any] | None = None,
+) -> bool:
+    """Store one item with its council links and story sketch in one transaction (a crash
+    leaves all of them or none); False if it already exists."""
+    with write_transaction(db):
         if db.execute("select 1 from items where id = ?", [item["id"]]).fetchone():
             return False
         item = dict(item)
@@ -149,6 +169,8 @@ def insert_item(db: Database, item: dict[str, Any], councils: Iterable[tuple[str
             pk=("item_id", "gss_code"),
             ignore=True,
         )
+        if sketch:
+            save_sketch(db, item["id"], item["story_id"], sketch)
     return True
 
 
@@ -217,7 +239,7 @@ def save_tags(
     """Replace an item's tags and flags with a new classification result (and, for rows
     with `councils`, its links to the `known_councils` its text names)."""
     count = 0
-    with db.conn:
+    with write_transaction(db):
         for row in rows:
             db.execute("delete from flags where item_id = ?", [row["item_id"]])
             db["tags"].upsert(

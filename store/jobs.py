@@ -6,16 +6,17 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from store.db import write_transaction
 from store.times import now_iso
 
 
 def start_run(db: Database, job: str) -> int:
-    with db.conn:
+    with write_transaction(db):
         return int(db["job_runs"].insert({"job": job, "started": now_iso()}).last_pk)
 
 
 def finish_run(db: Database, run_id: int, outcome: str, detail: str) -> None:
-    with db.conn:
+    with write_transaction(db):
         db["job_runs"].update(run_id, {"finished": now_iso(), "outcome": outcome, "detail": detail})
 
 

@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from store.db import write_transaction
+
 
 def flag_rows(
     db: Database, start: str, end: str, region: str | None = None
@@ -63,7 +65,7 @@ def alert_raised_since(db: Database, gss_code: str, signal: str, since: str) -> 
 
 
 def record_alert(db: Database, alert: dict[str, Any]) -> None:
-    with db.conn:
+    with write_transaction(db):
         db["alerts"].insert(alert, pk="id", ignore=True)
 
 
@@ -92,7 +94,7 @@ ALERT_SQL = """
 
 def mark_alert(db: Database, alert_id: str, **fields: Any) -> None:
     """Record a delivery outcome: sent_at/message_id/recipients, or last_error."""
-    with db.conn:
+    with write_transaction(db):
         db["alerts"].update(alert_id, fields)
 
 

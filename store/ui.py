@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from store.db import write_transaction
+
 # One row per item, with its councils, regions and factors as JSON arrays (Datasette facets
 # them with `array`), and items' rowid so the items_fts full-text index searches the view.
 ITEMS_VIEW = """
@@ -34,7 +36,7 @@ def save_radar_snapshot(db: Database, rows: list[dict[str, Any]]) -> None:
     """The radar as computed for a week (one row per council on it), for the UI and reports."""
     if not rows:
         return
-    with db.conn:
+    with write_transaction(db):
         db.execute("delete from radar_weeks where week = ?", [rows[0]["week"]])
         db["radar_weeks"].insert_all(rows, pk=("week", "gss_code"), replace=True)
 
