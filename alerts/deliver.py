@@ -153,16 +153,19 @@ def send_alert(
     return sent.message_id
 
 
-def due_week(schedule: ScheduleSettings, now: datetime | None = None) -> str:
-    """The week whose digest is due: the digest slot (e.g. Monday 07:00 Europe/London) of
-    week X sends week X-1; before this week's slot, last week's slot sent the week before."""
+def last_slot(schedule: ScheduleSettings, now: datetime | None = None) -> datetime:
+    """The latest digest slot (e.g. Monday 07:00 Europe/London) at or before `now`."""
     zone = ZoneInfo(schedule.timezone)
     local = (now or datetime.now(UTC)).astimezone(zone)
     monday = local.date() - timedelta(days=local.weekday())
     clock = time.fromisoformat(schedule.digest_at)
     slot = datetime.combine(monday + timedelta(days=DAYS.index(schedule.digest_day)), clock, zone)
-    this_week = week_of(local.date())
-    return shift_week(this_week, -1 if local >= slot else -2)
+    return slot if local >= slot else slot - timedelta(days=7)
+
+
+def due_week(schedule: ScheduleSettings, now: datetime | None = None) -> str:
+    """The week whose digest is due: the digest slot of week X sends week X-1."""
+    return shift_week(week_of(last_slot(schedule, now).date()), -1)
 
 
 @dataclass

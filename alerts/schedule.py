@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from radar.config import WatchList
 from store import open_db
 from store.db import write_transaction
-from store.jobs import interrupted
+from store.jobs import interrupted, ran_since
+from store.times import stamp
 
 DAY = 24 * 3600
 
@@ -111,6 +112,7 @@ def start_scheduler(config: WatchList, watchlist_path: str) -> BackgroundSchedul
     )
     scheduler.start(paused=True)
     wanted = wanted_jobs(config, watchlist_path)
+    digest_stored = scheduler.get_job("digest") is not None
     for spec in wanted:
         existing = scheduler.get_job(spec.id)
         if existing is not None and _same(existing, spec):
@@ -129,10 +131,11 @@ def start_scheduler(config: WatchList, watchlist_path: str) -> BackgroundSchedul
         if job.id not in {spec.id for spec in wanted}:
             job.remove()
     _release_claims(config)
-    if _digest_interrupted(config):
-        # Killed half-way through sending (the machine went down): the scheduler had already
-        # moved its next run to next week, and the hourly retry only resends digests whose
-        # sending failed, so the regions not yet tried would never get this week's digest.
+    if _digest_interrupted(config) or (digest_stored and _digest_missed(config)):
+        # Killed half-way through sending (the machine went down), or the slot came while the
+        # scheduler was stopping (APScheduler refuses the run and still moves it to next week):
+        # the hourly retry only resends digests whose sending failed, so without this the
+        # week's digest would never go out.
         scheduler.modify_job("digest", next_run_time=datetime.now(UTC))
     scheduler.resume()
     return scheduler
@@ -146,6 +149,20 @@ def _release_claims(config: WatchList) -> None:
         with write_transaction(db):
             db.execute("update digests set sending_at = null where sent_at is null")
             db.execute("update alerts set sending_at = null where sent_at is null")
+    finally:
+        db.close()
+
+
+def _digest_missed(config: WatchList) -> bool:
+    """The latest digest slot passed, within its grace, and no digest run began after it."""
+    from alerts.deliver import last_slot
+
+    slot = last_slot(config.schedule)
+    if datetime.now(UTC) - slot > timedelta(days=config.schedule.digest_grace_days):
+        return False
+    db = open_db(config.database)
+    try:
+        return not ran_since(db, "digest", stamp(slot))
     finally:
         db.close()
 

@@ -33,3 +33,12 @@ def interrupted(db: Database, job: str) -> bool:
     """Whether `job`'s latest run never finished: its process was killed while it ran."""
     last = last_runs(db).get(job)
     return last is not None and last["finished"] is None
+
+
+def ran_since(db: Database, job: str, since: str) -> bool:
+    """Whether a run of `job` began at or after `since` (a stored stamp)."""
+    return bool(
+        db.execute(
+            "select 1 from job_runs where job = ? and started >= ? limit 1", [job, since]
+        ).fetchone()
+    )

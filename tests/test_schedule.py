@@ -219,6 +219,35 @@ def test_a_scheduler_restarted_across_the_digest_slot_sends_exactly_once(tagged,
     assert next_slot.strftime("%Y-%m-%d %H:%M:%S") in digest_row, status
 
 
+def test_a_slot_refused_while_the_scheduler_stopped_is_caught_up_at_start(tagged, tmp_path, sink):
+    """A slot that comes while `radar run` is stopping (waiting for a long crawl): APScheduler
+    refuses the run ("cannot schedule new futures after shutdown") and still moves the job to
+    next week. Its job store is left in exactly that state here; the store's record (no
+    digest run since the slot) must bring the digest back at the next start."""
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from alerts.schedule import schedule_path
+
+    slot, schedule = slot_soon()
+    smtp = {"host": "127.0.0.1", "port": sink.port, "timeout": 10}
+    watchlist = scheduled_copy(tagged, tmp_path, smtp, schedule)
+    db_path = tmp_path / "radar.db"
+    with RadarRun(watchlist, tmp_path / "run1.log") as first:
+        first.wait_started()
+        assert first.stop() == 0, first.text()
+    time.sleep(max(0.0, (slot - datetime.now(LONDON)).total_seconds()) + 2)
+    jobs = SQLAlchemyJobStore(url=f"sqlite:///{schedule_path(load_watchlist(watchlist))}")
+    refused = BackgroundScheduler(jobstores={"default": jobs}, timezone=LONDON)
+    refused.start(paused=True)
+    refused.modify_job("digest", next_run_time=slot + timedelta(days=7))
+    refused.shutdown(wait=False)
+    assert sink.messages() == [] and digest_runs(db_path) == []
+
+    restart_until_digests_sent(watchlist, tmp_path / "run2.log", sink, db_path, "the refused run")
+    assert [run["outcome"] for run in digest_runs(db_path)] == ["ok"]
+
+
 def test_a_scheduler_running_across_the_slot_sends_once(tagged, tmp_path, sink):
     slot, schedule = slot_soon()
     smtp = {"host": "127.0.0.1", "port": sink.port, "timeout": 10}
