@@ -181,9 +181,6 @@ class FeedSpider(RadarSpider):
         if response.status == 304:
             self.succeeded(source, 304, 0)
             return
-        health = self.health[source.id]
-        health.etag = _header(response, b"ETag")
-        health.last_modified = _header(response, b"Last-Modified")
         try:
             feed = feedparser.parse(
                 # a file object, never bytes: feedparser opens bytes naming a path or URL
@@ -199,6 +196,13 @@ class FeedSpider(RadarSpider):
         if reason:
             self.record_error(source, response.status, f"{response.url}: {reason}")
             return
+        if not feed.bozo:
+            # Validators only for a feed read cleanly: kept for a feed cut off mid-document
+            # (or an error page the parser half-read), the next crawl's 304 would hide the
+            # entries this one never saw until the council published again.
+            health = self.health[source.id]
+            health.etag = _header(response, b"ETag")
+            health.last_modified = _header(response, b"Last-Modified")
         self.succeeded(source, response.status, len(feed.entries))
         for entry in feed.entries:
             request = self.entry_request(response, source, entry)
