@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import io
 import struct
-import threading
 import zipfile
 import zlib
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from faultweb import pdf_with_text, rss
+from loopback import LoopbackServer
 from pypdf import PdfWriter
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
@@ -311,7 +311,7 @@ def paragraph_bomb_docx(paragraphs: int = 7_500_000) -> bytes:
 # --- the web --------------------------------------------------------------------------------
 
 
-class DocWeb:
+class DocWeb(LoopbackServer):
     """Serves `documents` (path → (body, content type)) and one RSS feed per name in `feeds`
     (name → paths), each entry titled by its path and summarised "Summary of <title>."."""
 
@@ -320,20 +320,7 @@ class DocWeb:
     ) -> None:
         self.documents, self.feeds = documents, feeds
         self.hits: Counter[str] = Counter()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> DocWeb:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(self._handler())
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         web = self

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import io
 import struct
-import threading
 import time
 import zlib
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from xml.sax.saxutils import escape
 
+from loopback import LoopbackServer, reply
 from pypdf import PdfWriter
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
@@ -114,46 +114,21 @@ def bomb(encoding: str) -> bytes:
     return b"\x78\xda" + deflated + struct.pack(">I", adler)
 
 
-class FaultWeb:
+class FaultWeb(LoopbackServer):
     def __init__(self) -> None:
         self.hits: Counter[str] = Counter()
         # Faults a test sets up: path -> (body, content type); /go/<name> -> Location.
         self.documents: dict[str, tuple[bytes, str]] = {}
         self.redirects: dict[str, str] = {}
         self.dripped: dict[str, int] = {}  # slow-drip path -> bytes sent before the client left
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    @property
-    def crawl_allowance(self) -> str:
-        """The `crawl.allow_private` entry that opens this server (and nothing else on
-        loopback) to the crawler."""
-        return f"127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> FaultWeb:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(self._handler())
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         web = self
 
         class Handler(BaseHTTPRequestHandler):
             def send(self, status: int, body: bytes, ctype: str, **headers: str) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                for name, value in headers.items():
-                    self.send_header(name.replace("_", "-"), value)
-                self.end_headers()
-                self.wfile.write(body)
+                reply(self, status, body, ctype, **headers)
 
             def redirect(self, location: str) -> None:
                 self.send_response(302)

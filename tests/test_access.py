@@ -5,15 +5,15 @@ the watch list, and never appear in output, the store or the mail."""
 from __future__ import annotations
 
 import email
-import threading
 from datetime import UTC, datetime
 from email import policy
 from email.utils import format_datetime, getaddresses
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import yaml
 from conftest import run_radar
+from loopback import LoopbackServer, reply
 from test_digest import own_copy
 
 from alerts.sink import SmtpSink
@@ -51,37 +51,25 @@ def feed(base: str) -> bytes:
     ).encode()
 
 
-class HostileSite:
+class HostileSite(LoopbackServer):
     """A council news feed on loopback whose stories are full of email addresses."""
 
-    def __enter__(self) -> HostileSite:
+    def __init__(self) -> None:
         site = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802
                 if self.path == "/rss.xml":
-                    body, ctype = feed(site.base_url), "application/rss+xml"
+                    reply(self, 200, feed(site.base_url), "application/rss+xml")
                 elif self.path in ("/s114.html", "/gap.html"):
-                    body, ctype = ARTICLE.encode(), "text/html; charset=utf-8"
+                    reply(self, 200, ARTICLE.encode(), "text/html; charset=utf-8")
                 else:
-                    body, ctype = b"", "text/plain"
-                self.send_response(200 if body else 404)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                    reply(self, 404, b"", "text/plain")
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 def test_mail_goes_only_to_configured_advisers_never_to_scraped_addresses(tagged, tmp_path):

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 from conftest import RADAR, run_radar, write_watchlist
+from loopback import LoopbackServer
 
 # The SSRF guard refuses loopback unless the watch list allows it; politeness delays off.
 LOOPBACK = {"allow_private": ["127.0.0.0/8"], "autothrottle": False}
@@ -75,7 +76,7 @@ MINUTES = "/democracy/documents/g7/Printed%20minutes.html"
 REPORT = "/democracy/documents/s7/Budget%20report.html"
 
 
-class HeldWeb:
+class HeldWeb(LoopbackServer):
     """A council on loopback: a news feed with an ETag (304 while unchanged) and its article
     pages, and a ModernGov site with one meeting two months old (printed minutes and a
     report). `hold(path)` leaves that page unanswered until `release()`, so a test can kill
@@ -87,21 +88,11 @@ class HeldWeb:
         self.hits: Counter[str] = Counter()
         self.held: tuple[str, ...] = ()
         self.released = threading.Event()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def __enter__(self) -> HeldWeb:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
+        super().__init__(self._handler())
 
     def __exit__(self, *exc: object) -> None:
-        self.released.set()
-        self.server.shutdown()
-        self.server.server_close()
+        self.released.set()  # a held page answers, so the server can shut down
+        super().__exit__(*exc)
 
     def hold(self, prefix: str) -> None:
         """Leave every page whose path starts with `prefix` unanswered until `release()`."""

@@ -13,16 +13,16 @@ from __future__ import annotations
 import email
 import json
 import random
-import threading
 from datetime import UTC, datetime
 from email import policy
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 import yaml
 from conftest import rows, run_radar
+from loopback import LoopbackServer, reply
 from test_feed_corpus import (
     crawl_logging_errors,
     hidden_characters,
@@ -174,25 +174,12 @@ def broken_feed(base: str, now: datetime) -> bytes:
     return feed(base, entries, now).encode("utf-8")
 
 
-class HostileWeb:
+class HostileWeb(LoopbackServer):
     """A council site on loopback whose feeds and pages carry hostile text."""
 
     def __init__(self) -> None:
         self.now = datetime.now(UTC).replace(microsecond=0)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> HostileWeb:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(self._handler())
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         web = self
@@ -210,11 +197,7 @@ class HostileWeb:
                     body, ctype = PAGES[self.path], "text/html; charset=utf-8"
                 else:
                     status, body, ctype = 404, b"Not found", "text/plain"
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                reply(self, status, body, ctype)
 
             def log_message(self, format: str, *args: object) -> None:
                 return

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import yaml
 from conftest import rows, run_radar
 from faultweb import FaultWeb
+from loopback import LoopbackServer, reply
 
 
 def fault_watchlist(folder, feed_url: str):
@@ -56,57 +57,40 @@ def test_a_story_syndicated_with_changes_is_grouped_and_counted_once(tmp_path):
 def test_a_feed_cut_off_mid_document_keeps_no_etag_so_its_other_entries_arrive(tmp_path):
     """A feed cut off half-way answers 200 with an ETag: kept, the next crawl's 304 would hide
     the entries that were cut off until the council published again."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import BaseHTTPRequestHandler
 
     served = {"cut": True}
 
     class Feed(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802
             base = f"http://{self.headers['Host']}"
-            if self.path == "/rss.xml":
-                if self.headers.get("If-None-Match") == '"v1"':
-                    self.send_response(304)
-                    self.end_headers()
-                    return
-                items = "".join(
-                    f"<item><title>Story {n}</title><link>{base}/s{n}.html</link>"
-                    f"<description>Story number {n} of the week.</description></item>"
-                    for n in range(1, 5)
-                )
-                channel = f"<channel><title>News</title>{items}</channel>"
-                body = f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'.encode()
-                if served["cut"]:
-                    body = body[: body.index(b"<item><title>Story 3")] + b"<item><tit"
-                self.send_response(200)
-                self.send_header("ETag", '"v1"')
-                ctype = "application/rss+xml"
-            else:
-                body = b"<html><body><article><p>A story page.</p></article></body></html>"
-                self.send_response(200)
-                ctype = "text/html"
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            if self.path != "/rss.xml":
+                page = b"<html><body><article><p>A story page.</p></article></body></html>"
+                return reply(self, 200, page, "text/html")
+            if self.headers.get("If-None-Match") == '"v1"':
+                return reply(self, 304, b"", "application/rss+xml")
+            items = "".join(
+                f"<item><title>Story {n}</title><link>{base}/s{n}.html</link>"
+                f"<description>Story number {n} of the week.</description></item>"
+                for n in range(1, 5)
+            )
+            channel = f"<channel><title>News</title>{items}</channel>"
+            body = f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'.encode()
+            if served["cut"]:
+                body = body[: body.index(b"<item><title>Story 3")] + b"<item><tit"
+            reply(self, 200, body, "application/rss+xml", ETag='"v1"')
 
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Feed)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/rss.xml"
-        watchlist = fault_watchlist(tmp_path, url)
+    with LoopbackServer(Feed) as server:
+        watchlist = fault_watchlist(tmp_path, f"{server.base_url}/rss.xml")
         run_radar("crawl", "--watchlist", str(watchlist))
         titles = {r["title"] for r in rows(tmp_path / "radar.db", "select title from items")}
         assert titles == {"Story 1", "Story 2"}
         assert rows(tmp_path / "radar.db", "select etag from sources") == [{"etag": None}]
         served["cut"] = False  # the same feed (same ETag), whole this time
         run_radar("crawl", "--watchlist", str(watchlist))
-    finally:
-        server.shutdown()
-        server.server_close()
     titles = {r["title"] for r in rows(tmp_path / "radar.db", "select title from items")}
     assert titles == {"Story 1", "Story 2", "Story 3", "Story 4"}
     assert rows(tmp_path / "radar.db", "select etag from sources") == [{"etag": '"v1"'}]
