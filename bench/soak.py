@@ -466,6 +466,7 @@ class Report:
         self.print_runs()
         duplicates = self.print_items(mail, recipients)
         lost = self.print_articles() + self.print_minutes()
+        print(f"lost items (served intact to a crawl that finished, not in the store): {lost}")
         self.print_faults()
         self.print_memory()
         problems = []
