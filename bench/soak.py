@@ -156,6 +156,8 @@ def fault_of(text: str) -> str:
         return "timeout"
     if "not a readable feed" in lowered:
         return "broken feed"
+    if "not a readable web page" in lowered:
+        return "html garbage"
     if "pdf" in lowered or "eof" in lowered or "xref" in lowered:
         return "truncated pdf"
     return "other: " + re.sub(r"http://[^ ]+", "URL", text)[:70]
@@ -287,6 +289,7 @@ def write_watchlist(
                     "allow_private": ["127.0.0.0/8"],
                     "autothrottle": False,
                     "download_timeout": args.download_timeout,
+                    "refetch_after": args.refetch_after,
                     "contact": "soak@example.org",
                 },
                 "councils": councils,
@@ -578,8 +581,13 @@ class Report:
                         tagged_lag.append(max(0.0, tagged - published))
                 intact = any(a.outcome == "ok" for a in answers)
                 if not item["summary_only"]:
+                    mended = intact and answers[0].outcome != "ok"
                     outcome[
-                        "stored with text" if intact else "stored, text from a broken page"
+                        "stored with text, after a failed or garbled fetch"
+                        if mended
+                        else "stored with text"
+                        if intact
+                        else "stored, text from a broken page"
                     ] += 1
                     continue
                 faults = {a.outcome for a in answers}
@@ -621,8 +629,8 @@ class Report:
         summary_only = sum(n for w, n in outcome.items() if w.startswith("summary only"))
         if summary_only:
             print(
-                f"  of the {summary_only} summary-only articles, {not_retried} were never "
-                "requested again by a later crawl (a stored URL is not fetched again)"
+                f"  of the {summary_only} summary-only articles, {not_retried} were not "
+                "requested again by a later crawl (a final failure, or not yet due)"
             )
         hidden = sum(self.web.hidden_304.values())
         print(
@@ -656,7 +664,10 @@ class Report:
             if item:
                 meta = json.loads(item["meta"] or "{}")
                 if meta.get("extract_error"):
-                    outcome["stored without text: " + fault_of(meta["extract_error"])] += 1
+                    again = " (due another fetch)" if item["fetch_failures"] else ""
+                    outcome["stored without text: " + fault_of(meta["extract_error"]) + again] += 1
+                elif answers and answers[0].outcome != "ok":
+                    outcome["stored with text, after a failed or garbled fetch"] += 1
                 else:
                     outcome["stored with text"] += 1
                 continue
@@ -693,7 +704,7 @@ class Report:
             if "ok" in answers:
                 continue
             if answers[-1] == "html garbage":
-                return f"not reached: its {name} was garbage (no error recorded)"
+                return f"not reached: its {name} was garbage (an error is recorded)"
             return f"not reached: its {name} failed (an error is recorded)"
         return "LOST (on an intact meeting page, never fetched)"
 
@@ -795,6 +806,13 @@ def main() -> None:
     parser.add_argument("--timeout-rate", type=float, default=0.01)
     parser.add_argument("--malformed-rate", type=float, default=0.01)
     parser.add_argument("--download-timeout", type=int, default=5, help="crawl.download_timeout")
+    parser.add_argument(
+        "--refetch-after",
+        type=int,
+        default=60,
+        help="crawl.refetch_after: seconds before a page stored without its text is tried again "
+        "(an hour in production; the soak's clock runs faster)",
+    )
     parser.add_argument("--sample-seconds", type=float, default=3.0, help="RSS sampling")
     parser.add_argument(
         "--drain-minutes", type=float, default=15, help="wait this long for the last job"

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DownloadCancelledError
+from scrapy.exceptions import DontCloseSpider, DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -56,6 +58,39 @@ def describe_failure(failure: Failure) -> tuple[int | None, str]:
     return None, f"{url}: {failure.type.__name__}: {failure.getErrorMessage()}"
 
 
+def worth_refetching(failure: Failure) -> bool:
+    """Whether a later crawl may get what this fetch did not (the retries within this crawl
+    have been spent): a server error, a rate limit, a timeout, a dropped or refused
+    connection or a failed DNS lookup may pass; a page that is gone (404, 410) or forbidden,
+    one robots.txt or the SSRF guard keeps us from, a redirect loop or a body over the size
+    limit will be the same next time."""
+    if failure.check(HttpError):
+        status = failure.value.response.status
+        return status >= 500 or status in (408, 425, 429)
+    return not failure.check(IgnoreRequest, DownloadCancelledError)
+
+
+# Tags every HTML page has some of; random bytes or a bare error string have none.
+_MARKUP = re.compile(
+    rb"<(?:!doctype|html|head|body|title|meta|div|table|form|a|p|ul|li|span|h[1-6])[\s>/]",
+    re.IGNORECASE,
+)
+
+
+def unreadable_page(response: Response) -> str | None:
+    """Why a page that answered 200 cannot be a page of the site, or None if it can be: not
+    text (an image, a PDF) or text with no HTML in it (garbage, a bare error string). A site
+    mid-deploy or a broken proxy serves such pages with 200; read as pages they would list
+    nothing, and the meetings or articles behind them would be skipped without a word."""
+    url = shorten(response.url)
+    if not isinstance(response, TextResponse):
+        kind = response.headers.get("Content-Type", b"").decode("latin-1") or "no Content-Type"
+        return f"{url}: not a web page ({kind})"
+    if not _MARKUP.search(response.body[:262144]):
+        return f"{url}: not a readable web page (no HTML in its {len(response.body):,} bytes)"
+    return None
+
+
 # Sent once per source, when its feed or listing has answered (or failed): drives progress.
 source_checked = object()
 
@@ -64,18 +99,67 @@ class RadarSpider(scrapy.Spider):
     """Base spider: knows its watch-list sources and records how each one fared."""
 
     def __init__(
-        self, sources: list[Source], known_urls: dict[str, str] | None = None, **kwargs: Any
+        self,
+        sources: list[Source],
+        known_urls: dict[str, str] | None = None,
+        refetch: dict[str, list[dict[str, Any]]] | None = None,
+        **kwargs: Any,
     ):
         super().__init__(**kwargs)
         self.sources = sources
         self.known_urls = known_urls or {}  # canonical URL -> when it was fetched
+        self.refetch = refetch or {}  # source id -> stored items due another fetch (store.items)
+        self.refetched: set[str] = set()  # sources whose due items have been asked for
         self.health: dict[str, SourceHealth] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> RadarSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.callback_crashed, signal=signals.spider_error)
+        crawler.signals.connect(spider.refetch_stored, signal=signals.spider_idle)
         return spider
+
+    def refetch_stored(self, spider: Any) -> None:
+        """When the crawl has nothing else to do: fetch again the stored items due another
+        try (`store.items.refetch_due`), for each source that answered in this crawl. A
+        source that failed is left alone: its pages would fail too, and use up their tries."""
+        if spider is not self:
+            return
+        requests = []
+        for source in self.sources:
+            health = self.health.get(source.id)
+            if source.id in self.refetched or health is None or health.last_error is not None:
+                continue
+            self.refetched.add(source.id)
+            requests += [
+                self.refetch_request(source, row) for row in self.refetch.get(source.id, ())
+            ]
+        if requests:
+            for request in requests:
+                self.crawler.engine.crawl(request)
+            raise DontCloseSpider
+
+    def refetch_request(self, source: Source, row: dict[str, Any]) -> scrapy.Request:
+        """A stored item's page or document, asked for again; what it yields updates it."""
+        meta = json.loads(row["meta"] or "{}")
+        for stale in ("extract_error", "extract_note"):
+            meta.pop(stale, None)
+        item = self.base_item(
+            source,
+            url=row["url"],
+            kind=row["kind"],
+            title=row["title"] or "",
+            published=row["published"],
+            date_source=row["date_source"],
+            meta=meta,
+            update=True,
+        )
+        return scrapy.Request(
+            row["url"],
+            callback=self.parse_body,
+            errback=self.article_failed,
+            cb_kwargs={"item": item},
+        )
 
     def callback_crashed(self, failure: Failure, response: Response, spider: Any) -> None:
         """A bug or an input our code did not expect: recorded like any failure, not lost."""
@@ -116,9 +200,32 @@ class RadarSpider(scrapy.Spider):
         health.last_item_error = reason
         self.logger.warning("item failed: %s", reason)
 
-    def article_failed(self, failure: Failure) -> None:
-        """Errback for an article or document request (its item is in cb_kwargs)."""
-        self.item_failed(self.source_of(failure.request.cb_kwargs["item"]), failure)
+    def article_failed(self, failure: Failure) -> Iterator[dict[str, Any]]:
+        """Errback for an article or document request (its item is in cb_kwargs). A new one
+        is not stored, so the next crawl asks again; one already stored without its text
+        (fetched again) goes to the store to count the failure against its refetch limit."""
+        item = failure.request.cb_kwargs["item"]
+        self.item_failed(self.source_of(item), failure)
+        if item.get("update"):
+            yield self.fetch_failed(item, failure)
+
+    @staticmethod
+    def fetch_failed(item: dict[str, Any], failure: Failure) -> dict[str, Any]:
+        """`item` without its page: its summary (if it has one), marked to be fetched again
+        by a later crawl when that may help (`refetch`, counted by the store)."""
+        return {**item, "summary_only": True, "refetch": worth_refetching(failure)}
+
+    def readable(self, response: Response, source: Source, entry: bool = False) -> bool:
+        """Whether `response` is a page to read; if not, the reason is recorded: on the source
+        for its entry page (which makes it failing), as an item error for any other page."""
+        reason = unreadable_page(response)
+        if reason is None:
+            return True
+        if entry:
+            self.record_error(source, response.status, reason)
+        else:
+            self.record_item_error(source, reason)
+        return False
 
     def record_error(self, source: Source, status: int | None, reason: str) -> None:
         health = self.health[source.id]
@@ -133,7 +240,8 @@ class RadarSpider(scrapy.Spider):
     def needs_fetch(self, url: str, updated: str | None = None) -> tuple[bool, bool]:
         """(fetch it?, is it an update of a stored item?) for an article or document URL.
 
-        Stored URLs are not fetched again unless the source dates a change after the fetch.
+        Stored URLs are not fetched again unless the source dates a change after the fetch
+        (items stored without their text are fetched again from the store: `refetch_stored`).
         """
         fetched = self.known_urls.get(canonical_url(url))
         if fetched is None:

@@ -47,6 +47,8 @@ class CmisSpider(MeetingSpider):
             )
 
     def parse_committees(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
+        if not self.readable(response, source, entry=True):
+            return
         self.succeeded(source, response.status, 0)
         seen = set()
         for anchor in response.css(COMMITTEE_LINKS):
@@ -64,6 +66,8 @@ class CmisSpider(MeetingSpider):
     def parse_committee(
         self, response: Response, source: Source, committee: str
     ) -> Iterator[scrapy.Request]:
+        if not self.readable(response, source):
+            return
         for anchor in response.css(MEETING_LINKS):
             label = link_text(anchor)
             url = response.urljoin(anchor.attrib["href"])
@@ -84,6 +88,8 @@ class CmisSpider(MeetingSpider):
     def parse_meeting(
         self, response: Response, source: Source, meeting: dict[str, Any]
     ) -> Iterator[Any]:
+        if not self.readable(response, source):
+            return
         meeting = {**meeting, "meeting_url": response.url}
         if not meeting.get("meeting_date"):
             for holder in response.css("div.holder"):
@@ -112,6 +118,8 @@ class CmisSpider(MeetingSpider):
     def parse_minutes_page(
         self, response: Response, source: Source, meeting: dict[str, Any]
     ) -> Iterator[dict[str, Any]]:
+        if not self.readable(response, source):
+            return
         parts = []
         for minute in response.css("div.MinutesContent div.MinutesItem"):
             heading = clean_text(" ".join(minute.css(".AgendaItemTitle ::text").getall()))

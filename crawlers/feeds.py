@@ -260,7 +260,7 @@ class FeedSpider(RadarSpider):
             self.logger.info("keeping summary only for %s (%s)", item["url"], reason)
         else:
             self.record_item_error(self.source_of(item), reason)
-        yield {**item, "summary_only": True}
+        yield self.fetch_failed(item, failure)
 
     def feed_failed(self, failure: Failure) -> None:
         self.failed(failure.request.cb_kwargs["source"], failure)

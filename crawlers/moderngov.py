@@ -58,6 +58,8 @@ class ModernGovSpider(MeetingSpider):
 
     def parse_calendar(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
         """Calendar links: `a.mgCalendarCellTxt`, titled 'Cabinet, 26/11/2026 7.00 pm'."""
+        if not self.readable(response, source):
+            return
         for link in response.css("a.mgCalendarCellTxt, a[href*='ieListDocuments.aspx']"):
             title = link.attrib.get("title") or clean_text(" ".join(link.css("::text").getall()))
             title = _CALENDAR_STATUS.sub("", title)
@@ -126,6 +128,8 @@ class ModernGovSpider(MeetingSpider):
         )
 
     def parse_committees(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
+        if not self.readable(response, source, entry=True):
+            return
         links = response.css("a[href*='mgCommitteeDetails.aspx']")
         self.succeeded(source, response.status, 0)
         for link in links:
@@ -144,6 +148,8 @@ class ModernGovSpider(MeetingSpider):
     def parse_meetings(
         self, response: Response, source: Source, committee: str
     ) -> Iterator[scrapy.Request]:
+        if not self.readable(response, source):
+            return
         for link in response.css("a[href*='ieListDocuments.aspx']"):
             label = clean_text(" ".join(link.css("::text").getall()))
             url = response.urljoin(link.attrib["href"])
@@ -152,6 +158,8 @@ class ModernGovSpider(MeetingSpider):
     def parse_meeting(
         self, response: Response, source: Source, meeting: dict[str, Any]
     ) -> Iterator[Any]:
+        if not self.readable(response, source):
+            return
         title_date = meeting["meeting_date"] or meeting_date(
             " ".join(response.css("h2 ::text").getall())
         )

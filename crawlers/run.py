@@ -30,7 +30,7 @@ from store.councils import (
     sync_sources,
 )
 from store.db import raise_deferred_failure
-from store.items import count_items, known_urls, meetings_with_minutes
+from store.items import count_items, known_urls, meetings_with_minutes, refetch_due
 
 SPIDERS = {
     "feed": FeedSpider,
@@ -154,6 +154,7 @@ def run_crawl(
     sources = watchlist.all_sources()
     sync_sources(db, sources)
     before, seen, meetings = count_items(db), known_urls(db), meetings_with_minutes(db)
+    refetch = refetch_due(db, watchlist.crawl.refetch_after, watchlist.crawl.refetch_limit)
     validators = conditional_headers(db)
     suspended = suspended_sources(db, watchlist.crawl.max_failures)
     db.close()
@@ -177,7 +178,7 @@ def run_crawl(
             if on_progress:
                 progress.connect(crawler, on_progress)
             crawler.signals.connect(closed, signal=signals.spider_closed)
-            process.crawl(crawler, sources=chosen, known_urls=seen, **extra)
+            process.crawl(crawler, sources=chosen, known_urls=seen, refetch=refetch, **extra)
     if sources:
         process.start()
     raise_deferred_failure()  # the store could not be written: no success summary

@@ -45,7 +45,12 @@ class DedupePipeline(StoreBackedPipeline):
         return item
 
     def _check_update(self, item: dict[str, Any]) -> dict[str, Any]:
-        """A stored URL the source says has changed: keep it only if its text did change."""
+        """A stored URL the source says has changed (or one stored without its text, fetched
+        again): keep it only if its text did change. One whose fetch failed again goes on
+        to the store, which counts the failure."""
+        if "refetch" in item:
+            self.seen_urls.add(item["canonical_url"])
+            return item
         same_text = find_duplicate(self.db, "", item.get("content_hash"))
         if same_text is not None:
             mark_fetched(self.db, item["canonical_url"], item["fetched"])  # don't ask again

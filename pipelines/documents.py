@@ -60,6 +60,18 @@ class ExtractionError(Exception):
         self.url, self.reason = url, reason
 
 
+# Reasons a document may read on a later download: cut off in transit, or an error page served
+# under its name. Reasons not listed (encrypted, a scan, a bomb refused, over the time or
+# memory budget) will be the same next time, and some cost a minute or a gigabyte to meet.
+_DAMAGED = ("unreadable ", "damaged ", "PDF has no page tree", "PDF has no readable text")
+_COSTLY = ("took over", "MiB of memory")
+
+
+def damaged_download(reason: str) -> bool:
+    """Whether a document that gave no text for `reason` is worth downloading again."""
+    return reason.startswith(_DAMAGED) and not any(word in reason for word in _COSTLY)
+
+
 class OutOfTime(BaseException):
     """The worker's CPU budget for one document ran out. A BaseException, so the libraries'
     own `except Exception` (pypdf skips a bad font that way) cannot swallow it."""

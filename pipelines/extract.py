@@ -18,6 +18,7 @@ from pipelines.documents import (
     DocumentReader,
     DocumentText,
     ExtractionError,
+    damaged_download,
     extract_docx,
     extract_pdf,
 )
@@ -134,8 +135,8 @@ class ExtractPipeline:
                 if not item.get("published") and page.date:
                     item["published"] = f"{page.date[:10]}T00:00:00Z"
                     item["date_source"] = "page"
-                if not page.text:
-                    item["summary_only"] = True
+                if not page.text:  # an error page or garbage served as the page, often
+                    item["summary_only"] = item["refetch"] = True
             if document is not None and document.note:
                 # Read in part (a page cap, a time or memory limit): say what was left out.
                 item.setdefault("meta", {})["extract_note"] = document.note
@@ -144,5 +145,6 @@ class ExtractPipeline:
             logger.warning("extract failed: %s", exc)
             item["text"] = summary_text(item)
             item["summary_only"] = True
+            item["refetch"] = damaged_download(exc.reason)
             item.setdefault("meta", {})["extract_error"] = exc.reason
         return item

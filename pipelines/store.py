@@ -21,7 +21,7 @@ from twisted.python.failure import Failure
 from pipelines.database import StoreBackedPipeline, report_store_errors_once
 from store.councils import record_source_run
 from store.db import StoreError, defer_failure, describe_store_error
-from store.items import insert_item, update_item
+from store.items import insert_item, record_failed_fetch, update_item
 from store.times import now_iso
 
 ITEM_COLUMNS = (
@@ -104,10 +104,14 @@ class StorePipeline(StoreBackedPipeline):
         row["summary_only"] = int(bool(item.get("summary_only")))
         row["page_offsets"] = json.dumps(item["page_offsets"]) if item.get("page_offsets") else None
         row["meta"] = json.dumps(item.get("meta") or {})
+        if item.get("update") and "refetch" in item:  # fetched again, still without its text
+            record_failed_fetch(self.db, row["canonical_url"], row["fetched"], item["refetch"])
+            return item
+        row["fetch_failures"] = 1 if item.get("refetch") else None
+        sketch = item.get("story_sketch")
         if item.get("update"):
-            stored = update_item(self.db, row, item.get("councils"))
+            stored = update_item(self.db, row, item.get("councils"), sketch)
         else:
-            sketch = item.get("story_sketch")
             stored = insert_item(self.db, row, item.get("councils", []), sketch)
         health = self._health(spider).get(item["source_id"])
         if stored and health is not None:

@@ -185,6 +185,12 @@ class CrawlSettings(_Strict):
     retries: int = Field(default=2, ge=0)
     backoff_seconds: float = Field(default=1.0, ge=0)  # first retry's delay; doubles each time
     max_failures: int = Field(default=5, ge=1)  # crawls in a row before a source is suspended
+    # A page or document stored without its text after a failure a later fetch may mend (a
+    # server error, a timeout, a damaged download) is fetched again by later crawls: first
+    # this many seconds after the failure, then four times longer each time, at most
+    # `refetch_limit` fetches in all. 404s, robots.txt, scans and encrypted PDFs are final.
+    refetch_after: int = Field(default=3600, ge=0)
+    refetch_limit: int = Field(default=5, ge=1)
     # Private, loopback or link-local addresses the crawler may fetch from (the demo or a test
     # server): an IP, a network ("10.1.0.0/16") or "host:port". Everything else that is not a
     # public address is refused, however its name resolves (SSRF).

@@ -48,6 +48,9 @@ TABLES: dict[str, dict[str, Any]] = {
             "kind": str, "title": str, "text": str, "summary_only": int, "published": str,
             "date_source": str, "fetched": str, "content_hash": str, "page_offsets": str,
             "meta": str, "story_id": str, "first_seen": str, "radar_at": str,
+            # fetches in a row that left it without its text for a reason a later fetch may
+            # mend (a server error, a timeout, a damaged download); null when read or final
+            "fetch_failures": int,
         },
         "pk": "id",
     },
@@ -339,7 +342,9 @@ def ensure_schema(db: Database, path: Path | str | None = None) -> None:
 
 
 FTS_TRIGGERS = {"items_ai", "items_ad", "items_au"}
-INDEXES = ("canonical_url", "content_hash", "published", "story_id", "radar_at")
+INDEXES = (
+    "canonical_url", "content_hash", "published", "story_id", "radar_at", "fetch_failures",
+)  # fmt: skip
 
 
 def _schema_complete(db: Database) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -30,10 +31,66 @@ def known_urls(db: Database) -> dict[str, str]:
     return {row["canonical_url"]: row["fetched"] or "" for row in db.query(sql)}
 
 
-def mark_fetched(db: Database, canonical_url: str, fetched: str) -> None:
-    """Record that a stored URL was fetched again (and found unchanged)."""
+REFETCH_GROWTH = 4  # each failed refetch waits this many times longer than the one before
+REFETCH_COLUMNS = "url, source_id, kind, title, published, date_source, meta"
+
+
+def refetch_due(
+    db: Database, after_seconds: int, limit: int, now: datetime | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """Stored items to fetch again, by source id (url, kind, title, dates, meta).
+
+    An item stored without its text after a failure a later fetch may mend (a server error,
+    a timeout, a download cut off) is fetched again once its wait is over: `after_seconds`
+    after the first failure, four times that after the second, and so on (an hour, 4 h, 16 h,
+    64 h by default, so a site down for a day or two is read once it is back). After `limit`
+    fetches in all the item is left as it is. The store drives this, not the source's
+    listing: a feed answering 304, or one that no longer lists the entry, must not end it.
+    """
+    now = now or datetime.now(UTC)
+    rows = db.execute(
+        f"select fetched, fetch_failures, {REFETCH_COLUMNS} from items "
+        "where fetch_failures between 1 and ? order by fetched",
+        [limit - 1],
+    )
+    due: dict[str, list[dict[str, Any]]] = {}
+    names = REFETCH_COLUMNS.split(", ")
+    for fetched, failures, *values in rows:
+        wait = timedelta(seconds=after_seconds * REFETCH_GROWTH ** (failures - 1))
+        if not fetched or parse_iso(fetched) + wait <= now:
+            row = dict(zip(names, values, strict=True))
+            due.setdefault(row["source_id"], []).append(row)
+    return due
+
+
+def record_failed_fetch(db: Database, canonical_url: str, fetched: str, retry: bool) -> bool:
+    """A stored item fetched again, again without its text: what is stored stays (a summary
+    or an older text is better than nothing), and the failure is counted toward the refetch
+    limit, or ends the refetching when another try cannot mend it (gone, forbidden, a scan).
+    False if it is not stored."""
     with write_transaction(db):
-        db.execute("update items set fetched = ? where canonical_url = ?", [fetched, canonical_url])
+        found = db.execute(
+            "select id, fetch_failures from items where canonical_url = ?", [canonical_url]
+        ).fetchone()
+        if not found:
+            return False
+        failures = (found[1] or 0) + 1 if retry else None
+        db.execute(
+            "update items set fetched = ?, fetch_failures = ? where id = ?",
+            [fetched, failures, found[0]],
+        )
+    return True
+
+
+def mark_fetched(db: Database, canonical_url: str, fetched: str) -> None:
+    """Record that a stored URL was fetched again and read, its text found unchanged or
+    already stored under another URL: not to be fetched again until its source dates a
+    change (so a pending refetch is over)."""
+    with write_transaction(db):
+        db.execute(
+            "update items set fetched = ?, fetch_failures = null where canonical_url = ?",
+            [fetched, canonical_url],
+        )
 
 
 def stored_origin(db: Database, canonical_url: str) -> str | None:
@@ -44,11 +101,14 @@ def stored_origin(db: Database, canonical_url: str) -> str | None:
 
 
 def update_item(
-    db: Database, item: dict[str, Any], councils: list[tuple[str, str]] | None = None
+    db: Database,
+    item: dict[str, Any],
+    councils: list[tuple[str, str]] | None = None,
+    sketch: dict[str, Any] | None = None,
 ) -> bool:
-    """Replace a stored item's content (and, given `councils`, its council links) with a newer
-    version of the same URL; its old tags are dropped so `radar tag --store` classifies the
-    new text. False if it is not stored."""
+    """Replace a stored item's content (and, given `councils`, its council links; given
+    `sketch`, its story sketch) with a newer version of the same URL; its old tags are
+    dropped so `radar tag --store` classifies the new text. False if it is not stored."""
     with write_transaction(db):
         found = db.execute(
             "select id from items where canonical_url = ?", [item["canonical_url"]]
@@ -66,6 +126,9 @@ def update_item(
                 pk=("item_id", "gss_code"),
                 ignore=True,
             )
+        if sketch:  # a summary has no sketch; the text fetched later (or a new version) has
+            db.execute("delete from story_bands where item_id = ?", [found[0]])
+            save_sketch(db, found[0], item["story_id"], sketch)
     return True
 
 
