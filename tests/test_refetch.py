@@ -94,6 +94,11 @@ def watchlist(folder, web: ScriptedWeb, sources: list[dict], **crawl) -> str:
     return str(path)
 
 
+def news_watchlist(folder, web: ScriptedWeb, **crawl) -> str:
+    """A watch list with one source, the web's news feed at /news.atom."""
+    return watchlist(folder, web, [{"kind": "feed", "url": f"{web.base_url}/news.atom"}], **crawl)
+
+
 def crawl(watch: str) -> None:
     run_radar("crawl", "--watchlist", watch)
 
@@ -115,8 +120,7 @@ def test_a_page_that_failed_is_fetched_again_and_its_text_replaces_the_summary(t
         web.scripts["/flaky.html"] = [(503, b"busy", HTML), (200, article("Flaky story."), HTML)]
         web.scripts["/garbled.html"] = [(200, GARBAGE, HTML), (200, article("Garbled."), HTML)]
         web.scripts["/gone.html"] = [(404, b"gone", HTML)]
-        watch = watchlist(tmp_path, web, [{"kind": "feed", "url": f"{web.base_url}/news.atom"}],
-                          refetch_after=0)  # fmt: skip
+        watch = news_watchlist(tmp_path, web, refetch_after=0)
         crawl(watch)
         first = items_by_page(tmp_path)
         crawl(watch)
@@ -149,8 +153,7 @@ def test_refetching_stops_at_the_limit_and_an_updated_page_that_fails_keeps_its_
         )
         web.scripts["/down.html"] = [(500, b"error", HTML)]
         web.scripts["/kept.html"] = [(200, article("The first version."), HTML), (503, b"", HTML)]
-        watch = watchlist(tmp_path, web, [{"kind": "feed", "url": f"{web.base_url}/news.atom"}],
-                          refetch_after=0, refetch_limit=2)  # fmt: skip
+        watch = news_watchlist(tmp_path, web, refetch_after=0, refetch_limit=2)
         crawl(watch)
         # the council edits the story (the feed dates the change), but its server is failing
         edited = (datetime.now(UTC) + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
