@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -75,7 +76,11 @@ def write_watchlist(folder: Path, base_url: str, **overrides: Any) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_web():
-    with DemoWeb() as web:
+    """The demo web, its clock held at the hour the session started: its dates (and so its
+    pages' ETags) move on the hour, and a test that crawls twice must not see the web change
+    between the crawls because the suite crossed an hour."""
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    with DemoWeb(now=hour) as web:
         yield web
 
 
