@@ -581,14 +581,12 @@ class Report:
                         tagged_lag.append(max(0.0, tagged - published))
                 intact = any(a.outcome == "ok" for a in answers)
                 if not item["summary_only"]:
-                    mended = intact and answers[0].outcome != "ok"
-                    outcome[
-                        "stored with text, after a failed or garbled fetch"
-                        if mended
-                        else "stored with text"
-                        if intact
-                        else "stored, text from a broken page"
-                    ] += 1
+                    if not intact:
+                        outcome["stored, text from a broken page"] += 1
+                    elif answers[0].outcome != "ok":
+                        outcome["stored with text, after a failed or garbled fetch"] += 1
+                    else:
+                        outcome["stored with text"] += 1
                     continue
                 faults = {a.outcome for a in answers}
                 why = (

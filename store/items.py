@@ -32,7 +32,6 @@ def known_urls(db: Database) -> dict[str, str]:
 
 
 REFETCH_GROWTH = 4  # each failed refetch waits this many times longer than the one before
-REFETCH_COLUMNS = "url, source_id, kind, title, published, date_source, meta"
 
 
 def refetch_due(
@@ -48,17 +47,15 @@ def refetch_due(
     listing: a feed answering 304, or one that no longer lists the entry, must not end it.
     """
     now = now or datetime.now(UTC)
-    rows = db.execute(
-        f"select fetched, fetch_failures, {REFETCH_COLUMNS} from items "
-        "where fetch_failures between 1 and ? order by fetched",
-        [limit - 1],
-    )
+    sql = """
+        select url, source_id, kind, title, published, date_source, meta, fetched, fetch_failures
+        from items where fetch_failures between 1 and ? order by fetched
+    """
     due: dict[str, list[dict[str, Any]]] = {}
-    names = REFETCH_COLUMNS.split(", ")
-    for fetched, failures, *values in rows:
+    for row in db.query(sql, [limit - 1]):
+        fetched, failures = row.pop("fetched"), row.pop("fetch_failures")
         wait = timedelta(seconds=after_seconds * REFETCH_GROWTH ** (failures - 1))
         if not fetched or parse_iso(fetched) + wait <= now:
-            row = dict(zip(names, values, strict=True))
             due.setdefault(row["source_id"], []).append(row)
     return due
 
