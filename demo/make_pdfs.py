@@ -11,12 +11,15 @@ Output is deterministic (reportlab invariant mode) so re-running the script
 produces byte-identical files. Usage: .venv/bin/python demo/make_pdfs.py
 """
 
+import io
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen import canvas
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer
 
 DEMO = Path(__file__).resolve().parent
@@ -146,31 +149,120 @@ BODY = ParagraphStyle(
 )
 
 
-def parse(path):
-    lines = path.read_text(encoding="utf-8").splitlines()
-    title, body = lines[0].strip(), lines[1:]
-    story = [Paragraph(escape(title), TITLE), Spacer(1, 4 * mm)]
-    para = []
+PAGE_BREAK = "---page---"
+
+
+def blocks(text):
+    """(title, blocks) of a source text: each block a paragraph, a "## " heading or
+    PAGE_BREAK."""
+    lines = text.splitlines()
+    title, found, para = lines[0].strip(), [], []
 
     def flush():
         if para:
-            text = " ".join(s.strip() for s in para)
-            if text.startswith("## "):
-                story.append(Paragraph(escape(text[3:]), HEAD))
-            else:
-                story.append(Paragraph(escape(text), BODY))
+            found.append(" ".join(s.strip() for s in para))
             para.clear()
 
-    for line in body:
-        if line.strip() == "---page---":
+    for line in lines[1:]:
+        if line.strip() == PAGE_BREAK:
             flush()
-            story.append(PageBreak())
+            found.append(PAGE_BREAK)
         elif not line.strip():
             flush()
         else:
             para.append(line)
     flush()
+    return title, found
+
+
+def parse(path):
+    title, found = blocks(path.read_text(encoding="utf-8"))
+    story = [Paragraph(escape(title), TITLE), Spacer(1, 4 * mm)]
+    for block in found:
+        if block == PAGE_BREAK:
+            story.append(PageBreak())
+        elif block.startswith("## "):
+            story.append(Paragraph(escape(block[3:]), HEAD))
+        else:
+            story.append(Paragraph(escape(block), BODY))
     return title, story
+
+
+def word_style_pdf(text, council="Hollinsford Borough Council"):
+    """A PDF laid out the way Microsoft Word exports one: every word and every space is its
+    own text-showing operation at its own position (reportlab's drawString, which also moves
+    to a new text line after each). pypdf's default extraction reads such a file one word
+    per line, which is what many real council minutes and reports are. `text` is in the
+    pdf_src format (title line, blank-line paragraphs, "## " headings, ---page---)."""
+    title, found = blocks(text)
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
+    page.setTitle(title)
+    page.setAuthor(council)
+    page.setCreator("Microsoft Word (as the demo imitates it)")
+    left, right, top, bottom = 25 * mm, A4[0] - 25 * mm, A4[1] - 25 * mm, 25 * mm
+    number, y = 1, top
+
+    def footer():
+        page.setFont("Helvetica", 8)
+        for x, word in _words_at(council, left, "Helvetica", 8):
+            page.drawString(x, 12 * mm, word)
+        label = f"Page {number}"
+        x0 = right - stringWidth(label, "Helvetica", 8)
+        for x, word in _words_at(label, x0, "Helvetica", 8):
+            page.drawString(x, 12 * mm, word)
+
+    def new_page():
+        nonlocal number, y
+        footer()
+        page.showPage()
+        number, y = number + 1, top
+
+    def paragraph(words, font, size, leading, after):
+        nonlocal y
+        line, width = [], 0.0
+        lines = []
+        for word in words.split():
+            w = stringWidth(word, font, size)
+            space = stringWidth(" ", font, size) if line else 0.0
+            if line and width + space + w > right - left:
+                lines.append(" ".join(line))
+                line, width, space = [], 0.0, 0.0
+            line.append(word)
+            width += space + w
+        if line:
+            lines.append(" ".join(line))
+        for text_line in lines:
+            if y < bottom + leading:
+                new_page()
+            page.setFont(font, size)
+            for x, word in _words_at(text_line, left, font, size):
+                page.drawString(x, y, word)
+            y -= leading
+        y -= after
+
+    paragraph(title, "Helvetica-Bold", 15, 19, 10)
+    for block in found:
+        if block == PAGE_BREAK:
+            new_page()
+        elif block.startswith("## "):
+            paragraph(block[3:], "Helvetica-Bold", 11, 14, 4)
+        else:
+            paragraph(block, "Helvetica", 10, 13.5, 6)
+    footer()
+    page.showPage()
+    page.save()
+    return buffer.getvalue()
+
+
+def _words_at(line, x, font, size):
+    """(x, piece) for each word and each space of a line, as Word positions its runs."""
+    for index, word in enumerate(line.split(" ")):
+        if index:
+            yield x, " "
+            x += stringWidth(" ", font, size)
+        yield x, word
+        x += stringWidth(word, font, size)
 
 
 def build(slug, src_name, out_rel):

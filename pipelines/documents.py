@@ -1,18 +1,20 @@
 """Read PDF and Word documents without letting one hostile file take the crawl down.
 
-pypdf bounds each stream (a FlateDecode stream stops at 75 MB) but not a whole document: a
-1.4 MB PDF whose twenty pages each inflate to 70 MB keeps every decoded page and passed
-1.4 GB when measured; `reader.pages` reads every page object before the first (16 s and
-430 MB for 90,000 pages) and refuses a tree of over 100,000; and a page can take seconds of
-CPU. zipfile inflates a whole entry before cutting it to its declared size, so a .docx
-whose directory says 1 KB and whose data inflates to 1 GiB costs 2 GB.
+PDFs are read with PDFium (pypdfium2): Chrome's PDF engine, fuzzed for years, and the one
+that reads a PDF exported from Word (every word and space its own text-showing operation)
+as lines of words, which pypdf's default extraction does not; `bench/pdf_text.py` measures
+the candidates on the same files. PDFium lays out each page's text in reading order; lines
+whose spacing is wider than the page's usual line step start a new paragraph.
 
-So the crawl reads documents through a `DocumentReader`: one worker process, started on
-first use and reused (a 5–50 page minutes PDF pays one pipe round trip), whose address
-space is capped (RLIMIT_AS) and whose every document has a CPU-time budget, with a
-wall-clock backstop that kills a worker that stops answering. Only the first `max_pages`
-pages of a PDF are read, walking the page tree no further than that. A document stopped
-part-way keeps the text read so far, and the reason comes back as words for the admin.
+A hostile document can still ask for gigabytes (a 3 MB stream that inflates to 1 GiB) or
+minutes of CPU (millions of operators on a page), and zipfile inflates a whole entry before
+cutting it to its declared size, so a .docx whose directory says 1 KB and whose data inflates
+to 1 GiB costs 2 GB. So the crawl reads documents through a `DocumentReader`: one worker
+process, started on first use and reused (a 5–50 page minutes PDF pays one pipe round trip),
+whose address space is capped (RLIMIT_AS) and whose every document has a CPU-time budget,
+checked between pages, with a wall-clock backstop that kills a worker that stops answering.
+Only the first `max_pages` pages of a PDF are read. A document stopped part-way keeps the
+text read so far, and the reason comes back as words for the admin.
 
 Run as `python -m pipelines.documents MEMORY CPU_SECONDS MAX_PAGES`, this module is the
 worker: it reads requests on stdin and answers in JSON on stdout.
@@ -22,7 +24,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import os
 import resource
 import select
@@ -33,23 +34,22 @@ import sys
 import time
 import warnings
 import zipfile
-from collections.abc import Iterator
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from pypdf import PageObject, PdfReader
-from pypdf.errors import LimitReachedError
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+import pypdfium2 as pdfium
 
-MAX_PAGES = 2_000  # a 2,000-page agenda pack reads in about 20 s; the rest is noted as unread
+MAX_PAGES = 2_000  # a 2,000-page agenda pack reads in seconds; the rest is noted as unread
 MEMORY_LIMIT = 1 << 30  # bytes of address space for the worker; a normal read needs < 100 MB
 CPU_SECONDS = 60.0  # per document, in the worker
 MAX_DOCX_UNPACKED = 50 * 1024 * 1024  # all of a Word document's parts, inflated
 MAX_DOCX_PARTS = 5_000  # a real .docx has tens
 DOCX_CHUNK = 1 << 16
-_INHERITED = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")  # page attributes from /Pages
-_TREE_ENTRIES_PER_PAGE = 20  # give up on a page tree that is mostly empty branches
+# A line further below the one before than this many times the page's line spacing starts a
+# paragraph: Word's "6 pt after" on single-spaced 11 pt text is about 1.45 times.
+PARAGRAPH_STEP = 1.25
 
 
 class ExtractionError(Exception):
@@ -63,7 +63,7 @@ class ExtractionError(Exception):
 # Reasons a document may read on a later download: cut off in transit, or an error page served
 # under its name. Reasons not listed (encrypted, a scan, a bomb refused, over the time or
 # memory budget) will be the same next time, and some cost a minute or a gigabyte to meet.
-_DAMAGED = ("unreadable ", "damaged ", "PDF has no page tree", "PDF has no readable text")
+_DAMAGED = ("unreadable ", "damaged ", "PDF has no readable text")
 _COSTLY = ("took over", "MiB of memory")
 
 
@@ -74,7 +74,7 @@ def damaged_download(reason: str) -> bool:
 
 class OutOfTime(BaseException):
     """The worker's CPU budget for one document ran out. A BaseException, so the libraries'
-    own `except Exception` (pypdf skips a bad font that way) cannot swallow it."""
+    own `except Exception` cannot swallow it."""
 
 
 @dataclass
@@ -94,61 +94,43 @@ class ReadingLimits:
 # --- PDF ------------------------------------------------------------------------------------
 
 
-def first_pages(reader: PdfReader, limit: int) -> Iterator[PageObject]:
-    """The document's first `limit` pages in order, walking the page tree only as far as
-    that. Each /Pages node is entered once (a cycle or a shared branch is not followed
-    again) and at most 100 deep; a tree of mostly empty branches is given up on."""
-    root = reader.root_object.get("/Pages")
-    if root is None or not isinstance(root.get_object(), DictionaryObject):
-        raise ExtractionError("", "PDF has no page tree")
-    stack: list[tuple[Iterator[Any], dict[str, Any]]] = [(iter([root]), {})]
-    entered: set[int] = set()
-    found = entries = 0
-    while stack and found < limit:
-        kids, inherited = stack[-1]
-        kid = next(kids, None)
-        if kid is None:
-            stack.pop()
-            continue
-        entries += 1
-        if entries > _TREE_ENTRIES_PER_PAGE * limit + 1_000:
-            return
-        node = kid.get_object()
-        if not isinstance(node, DictionaryObject) or not node:
-            continue
-        if node.get("/Type") == "/Pages" or ("/Kids" in node and node.get("/Type") != "/Page"):
-            if id(node) in entered or len(stack) > 100:
-                continue
-            entered.add(id(node))
-            inherit = {**inherited, **{key: node[key] for key in _INHERITED if key in node}}
-            children = node.get("/Kids", ArrayObject()).get_object()
-            stack.append((iter(children if isinstance(children, ArrayObject) else ()), inherit))
-            continue
-        if isinstance(kid, IndirectObject):
-            page = PageObject(reader, kid)
-        else:
-            page = PageObject(reader)
-            page.update(node)
-        for key, value in inherited.items():
-            if key not in page:
-                page[NameObject(key)] = value
-        found += 1
-        yield page
-
-
-def declared_page_count(reader: PdfReader) -> int | None:
-    """The page count the document states (/Count), read without walking the page tree."""
+def page_text(page: pdfium.PdfPage) -> str:
+    """A page's text in PDFium's reading order, one line per line of print, with a blank line
+    where the gap above a line is wider than the page's line spacing (a new paragraph or a
+    heading) or the text jumps up (a new column)."""
+    textpage = page.get_textpage()
     try:
-        count = reader.root_object["/Pages"].get_object()["/Count"]
-    except Exception:  # noqa: BLE001 - a missing or damaged /Count is only not known
-        return None
-    return int(count) if isinstance(count, int) and count >= 0 else None
+        text = textpage.get_text_range()
+        lines, index = [], 0
+        for line in text.split("\r\n"):
+            if line.strip():
+                lines.append((line.rstrip(), textpage.get_charbox(index, loose=True)[1]))
+            index += len(line) + 2  # PDFium's generated "\r\n" are characters of the page
+    finally:
+        textpage.close()
+    steps = [above[1] - below[1] for above, below in zip(lines, lines[1:], strict=False)]
+    spacing = line_spacing(steps)
+    out = []
+    for number, (line, _) in enumerate(lines):
+        step = steps[number - 1] if number else 0.0
+        if number and spacing and (step > PARAGRAPH_STEP * spacing or step < 0):
+            out.append("")
+        out.append(line)
+    return "\n".join(out)
 
 
-def _problem(exc: BaseException) -> str:
-    if isinstance(exc, LimitReachedError):
-        return f"beyond pypdf's safety limits: {exc}"
-    return f"{type(exc).__name__}: {exc}"
+def line_spacing(steps: list[float]) -> float | None:
+    """The page's line spacing: the smallest baseline-to-baseline step (to the half point)
+    that recurs (at least twice, and in at least 15% of steps), so wrapped lines measure it
+    even on a page of short paragraphs; None when nothing recurs (every line its own)."""
+    rounded = Counter(round(step * 2) / 2 for step in steps if step > 0)
+    enough = max(2, 0.15 * len(steps))
+    recurring = [step for step, count in rounded.items() if count >= enough]
+    return min(recurring) if recurring else None
+
+
+def _pdfium_problem(exc: BaseException) -> str:
+    return str(exc).removeprefix("Failed to load document ").strip("().") or type(exc).__name__
 
 
 class PdfReading:
@@ -161,43 +143,34 @@ class PdfReading:
         self.problems: list[str] = []  # pages that could not be read, and why
         self.stopped: str | None = None
         try:
-            self.reader: PdfReader | None = PdfReader(io.BytesIO(data))
-            if self.reader.is_encrypted and not self.reader.decrypt(""):
-                # An empty user password is the common "protected from editing" kind, and
-                # readable; anything else needs a password we do not have.
-                raise ExtractionError(url, "PDF is encrypted (it needs a password to open)")
-            self.total = declared_page_count(self.reader)
-        except (ExtractionError, MemoryError):
-            raise
-        except Exception as exc:  # noqa: BLE001 - pypdf on hostile input raises anything
-            raise ExtractionError(url, f"unreadable PDF ({_problem(exc)})") from None
+            # An empty user password is the common "protected from editing" kind: PDFium
+            # opens those without one. Anything else needs a password we do not have.
+            self.document: pdfium.PdfDocument | None = pdfium.PdfDocument(data)
+            self.total = len(self.document)
+        except pdfium.PdfiumError as exc:
+            reason = f"unreadable PDF ({_pdfium_problem(exc)})"
+            if "password" in str(exc).lower():
+                reason = "PDF is encrypted (it needs a password to open)"
+            raise ExtractionError(url, reason) from None
 
     def read(self, max_pages: int) -> None:
-        assert self.reader is not None
-        try:
-            for number, page in enumerate(first_pages(self.reader, max_pages + 1), start=1):
-                if number > max_pages:
-                    more = self.total and self.total > max_pages
-                    total = f"{self.total:,}" if more else f"more than {max_pages:,}"
-                    self.stopped = f"PDF has {total} pages; read the first {max_pages:,}"
-                    return
+        assert self.document is not None
+        for number in range(1, min(self.total, max_pages) + 1):
+            try:
+                page = self.document[number - 1]
                 try:
-                    self.pages.append((page.extract_text() or "").strip())
-                except MemoryError:
-                    raise
-                except Exception as exc:  # noqa: BLE001 - one bad page is not the whole document
-                    self.pages.append("")
-                    self.problems.append(f"page {number}: {_problem(exc)}")
-        except ExtractionError as exc:
-            raise ExtractionError(self.url, exc.reason) from None
-        except MemoryError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a damaged page tree ends the reading there
-            self.stop(f"the page tree is damaged ({_problem(exc)})")
+                    self.pages.append(page_text(page).strip())
+                finally:
+                    page.close()
+            except pdfium.PdfiumError as exc:  # one bad page is not the whole document
+                self.pages.append("")
+                self.problems.append(f"page {number}: {_pdfium_problem(exc)}")
+        if self.total > max_pages:
+            self.stopped = f"PDF has {self.total:,} pages; read the first {max_pages:,}"
 
     def stop(self, why: str) -> None:
         """End the reading early (called when the time or memory ran out)."""
-        self.reader = None  # what pypdf holds is what ran out; let it go before answering
+        self.document = None  # what PDFium holds is what ran out; let it go before answering
         of = f" of {self.total:,}" if self.total else ""
         self.stopped = f"{why}; stopped at page {len(self.pages) + 1}{of}"
 
@@ -209,6 +182,8 @@ class PdfReading:
             details = "; ".join(filter(None, [self.stopped, *self.problems[:3]]))
             if details:
                 raise ExtractionError(self.url, f"PDF has no readable text ({details})")
+            if not self.pages:
+                raise ExtractionError(self.url, "unreadable PDF (it has no pages)")
             pages = f"{len(self.pages)} page{'s' if len(self.pages) != 1 else ''}"
             raise ExtractionError(self.url, f"PDF has no text layer ({pages}; a scan?)")
         notes = [self.stopped] if self.stopped else []
@@ -222,6 +197,12 @@ def extract_pdf(data: bytes, url: str, max_pages: int = MAX_PAGES) -> DocumentTe
     reading = PdfReading(data, url)
     reading.read(max_pages)
     return reading.result()
+
+
+def pdf_pages(data: bytes, max_pages: int = MAX_PAGES) -> tuple[list[str], str | None]:
+    """(page texts, note) of a trusted PDF, in this process: for benchmarks and tools."""
+    document = extract_pdf(data, "", max_pages)
+    return document.pages, document.note
 
 
 # --- Word -----------------------------------------------------------------------------------
@@ -362,7 +343,6 @@ def serve(limits: ReadingLimits) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the crawl; the crawl stops us
     signal.signal(signal.SIGPROF, _out_of_time)
-    logging.getLogger("pypdf").setLevel(logging.ERROR)  # hostile files warn by the thousand
     warnings.simplefilter("ignore")
     replies = sys.stdout.buffer
     sys.stdout = sys.stderr  # anything a library prints must not corrupt the replies
@@ -429,7 +409,11 @@ class DocumentReader:
             seconds = f"{self.limits.wall_seconds:g}"
             raise ExtractionError(url, f"reading took over {seconds} s; stopped") from None
         except (OSError, EOFError, ValueError):  # it died, or answered nonsense
-            code = self._stop()
+            code, peak = self._stop()
+            if peak > 0.8 * self.limits.memory:
+                # PDFium aborts when an allocation fails under the cap: say it was memory.
+                why = f"reading needs over {self.limits.memory >> 20:,} MiB of memory; stopped"
+                raise ExtractionError(url, why) from None
             why = f"killed by signal {-code}" if code and code < 0 else f"exit code {code}"
             raise ExtractionError(url, f"the document reader died reading it ({why})") from None
         if answer.get("restart"):
@@ -438,12 +422,12 @@ class DocumentReader:
             raise ExtractionError(url, answer["error"])
         return DocumentText(answer["pages"], answer.get("note"))
 
-    def _stop(self, kill: bool = False) -> int | None:
+    def _stop(self, kill: bool = False) -> tuple[int | None, int]:
         """End the worker (closing its pipe, then killing it if it does not go) and reap it,
-        so its peak memory counts in the crawl's own."""
+        so its peak memory counts in the crawl's own: (its exit code, its peak RSS in bytes)."""
         worker, self._worker = self._worker, None
         if worker is None:
-            return None
+            return None, 0
         if kill:
             worker.kill()
         for pipe in (worker.stdin, worker.stdout):
@@ -452,11 +436,19 @@ class DocumentReader:
                     pipe.close()
             except OSError:
                 pass
-        try:
-            return worker.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            return worker.wait()
+        deadline = time.monotonic() + 2
+        while True:
+            try:
+                pid, status, usage = os.wait4(worker.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped already (Popen.poll in _start)
+                return worker.returncode, 0
+            if pid:
+                worker.returncode = os.waitstatus_to_exitcode(status)
+                return worker.returncode, usage.ru_maxrss * 1024  # KiB on Linux
+            if time.monotonic() > deadline:
+                worker.kill()
+                deadline = float("inf")
+            time.sleep(0.01)
 
     def close(self) -> None:
         self._stop()
