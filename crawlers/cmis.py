@@ -1,132 +1,280 @@
-"""Crawl Civica CMIS ("CMIS ePortal", DotNetNuke) democracy sites.
+"""Crawl Civica CMIS democracy sites (DotNetNuke applications).
 
-Shapes (see demo/SHAPES.md): a committees page links `…/ctl/ViewCMIS_CommitteeDetails/…/id/<n>/`
-committee pages; those list meetings (`…/ctl/ViewMeetingPublic/…/Meeting/<m>/Committee/<n>/`,
-link text "9 Jul 2026 19:00 - Council"); a meeting page lists its documents as
-`li.DocumentListItem a.TitleLink` → `Document.ashx?<encrypted id>` (no file extension: the
-extractor sniffs `%PDF-`), and may link minutes published as a page (`…/SelectedTab/Minutes/`).
+A CMIS source's URL is the application folder (`https://cambridgeshire.cmis.uk.com/ccc_live/`,
+`https://democracy.derby.gov.uk/cmis5/`). The real sites (markup saved in tests/files/cmis/,
+from Democracy Club's LGSF) are read the way LGSF reads them:
+
+1. `Meetings.aspx` (some sites `MeetingsCalendar.aspx` or `CalendarofMeetings.aspx`) carries
+   the meetings calendar module, whose buttons name its module id: `dnn$ctr397$
+   MeetingCalendarPublic$btnButtonListView`.
+2. `Meetings.aspx?ctl=MeetingCalendarListView&mid=397` lists this month's meetings: rows of
+   `td.DateColumn a` reading "9 Jul 2026 11:00 - Planning Committee", linking meeting pages
+   `…/Meetings/tabid/70/ctl/ViewMeetingPublic/mid/397/Meeting/15042/Committee/4/SelectedTab/
+   Documents/Default.aspx`.
+3. Other months come from the plain month calendar, whose address is built from a meeting
+   link's `…/tabid/70/` and `mid/397`: `…/Meetings/tabid/70/ctl/MeetingCalendarPublicNoJava/
+   mid/397/Date/2026-06-01/Default.aspx`, a row per day (`td.SimpleCalendarDate` "Monday, 8
+   June", no year) with `p.Meeting a` "10:00 Licensing Sub-Committee A".
+4. A meeting page's "Meeting Details" (`div.holder`: "Committee:", "Date/Time:", "Status:")
+   and documents (`li.DocumentListItem a.TitleLink` → `Document.ashx?…`, no file extension:
+   the extractor sniffs `%PDF-`), typed by their titles.
+
+The page parsers are plain functions; the spider decides what to fetch.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
+from datetime import date, datetime, timedelta
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response
+from twisted.python.failure import Failure
 
-from crawlers.meetings import MeetingSpider, document_type, meeting_date
+from crawlers.meetings import Meeting, MeetingSpider, classify_document, meeting_date
 from pipelines.normalise import clean_text
-from pipelines.urls import canonical_url
 from radar.config import Source
 
-COMMITTEE_LINKS = "a[href*='ViewCMIS_CommitteeDetails'], ul.CommitteeList a[href]"
-MEETING_LINKS = "a[href*='/ctl/ViewMeetingPublic/'], a.MeetingLink[href]"
-DOCUMENT_LINKS = "li.DocumentListItem a.TitleLink[href]"
+MEETINGS_PAGES = ("Meetings.aspx", "MeetingsCalendar.aspx", "CalendarofMeetings.aspx")
+HISTORY_DAYS = 92  # months of calendar read back: the radar's 12-week baseline, and late minutes
+CALENDAR_TIMEOUT = 120  # seconds: a real month calendar has taken 40 s to render
+_MODULE = re.compile(r"dnn\$ctr(\d+)\$MeetingCalendarPublic")
+_CALENDAR_BASE = re.compile(r"^(.*/tabid/\d+)/ctl/\w+/(mid/\d+)/", re.IGNORECASE)
+_MEETING_ID = re.compile(r"/Meeting/(\d+)/", re.IGNORECASE)
+_LIST_LABEL = re.compile(r"^(.*?\d{4}(?:\s+\d{1,2}[:.]\d{2})?)\s+-\s+(.+)$")
+_CALENDAR_LABEL = re.compile(r"^\s*\d{1,2}[:.]\d{2}\s*(?:[ap]m)?\s+(.+)$", re.IGNORECASE)
+_DAY = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)")
+MEETING_LINKS = "a[href*='ViewMeetingPublic']"
 
 
 def link_text(anchor: Any) -> str:
     return clean_text(" ".join(anchor.css("::text").getall()))
 
 
+def meetings_module(response: Response) -> str | None:
+    """The meetings calendar module's id on a CMIS meetings page, or None."""
+    match = _MODULE.search(response.text)
+    return match[1] if match else None
+
+
+def list_view_url(meetings_page: str, module: str) -> str:
+    return f"{meetings_page.split('?')[0]}?ctl=MeetingCalendarListView&mid={module}"
+
+
+def list_view_meetings(response: Response) -> list[Meeting]:
+    """The list view's meetings: "9 Jul 2026 11:00 - Planning Committee" → date, committee."""
+    found = []
+    for anchor in response.css(MEETING_LINKS):
+        label = link_text(anchor)
+        match = _LIST_LABEL.match(label)
+        when, committee = (match[1], match[2]) if match else (label, "")
+        found.append(
+            Meeting(
+                url=response.urljoin(anchor.attrib["href"]),
+                committee=committee.strip(),
+                date=meeting_date(when),
+            )
+        )
+    return found
+
+
+def calendar_url(meeting_url: str, month: date) -> str | None:
+    """The plain month calendar for `month`, from any meeting page's address (it holds the
+    tab and module ids the calendar's address needs), or None."""
+    match = _CALENDAR_BASE.match(meeting_url)
+    if not match:
+        return None
+    start = month.replace(day=1).isoformat()
+    return f"{match[1]}/ctl/MeetingCalendarPublicNoJava/{match[2]}/Date/{start}/Default.aspx"
+
+
+def calendar_meetings(response: Response, month: date) -> list[Meeting]:
+    """A month calendar's meetings: a row per day ("Monday, 8 June": the year is the
+    month's) holding `p.Meeting a` links ("10:00 Licensing Sub-Committee A")."""
+    found = []
+    for row in response.css("tr"):
+        day = clean_text(" ".join(row.css("td.SimpleCalendarDate ::text").getall()))
+        when = _DAY.search(day)
+        meeting_day = None
+        if when:
+            meeting_day = meeting_date(f"{when[1]} {when[2]} {month.year}")
+        for anchor in row.css(f"p.Meeting {MEETING_LINKS}, {MEETING_LINKS}"):
+            label = link_text(anchor)
+            match = _CALENDAR_LABEL.match(label)
+            found.append(
+                Meeting(
+                    url=response.urljoin(anchor.attrib["href"]),
+                    committee=(match[1] if match else label).strip(),
+                    date=meeting_day,
+                )
+            )
+    return found
+
+
+def detail_value(response: Response, label: str) -> str | None:
+    """The value beside a "Meeting Details" label ("Committee:", "Date/Time:", "Status:").
+    The label's text is the key: real pages reuse the classes (Status is `div.Value.Venue`)."""
+    for holder in response.css("div.holder"):
+        names = clean_text(" ".join(holder.css(":scope > .DNNLabel ::text").getall()))
+        if names.rstrip(":").strip().lower() == label.lower():
+            return clean_text(" ".join(holder.css(":scope > .Value ::text").getall())) or None
+    return None
+
+
+def parse_meeting_page(response: Response) -> Meeting:
+    """A meeting page: committee, date and status from its details, and its documents."""
+    when = detail_value(response, "Date/Time") or detail_value(response, "Date")
+    meeting = Meeting(
+        url=response.url,
+        committee=detail_value(response, "Committee") or "",
+        date=meeting_date(when or ""),
+        status=detail_value(response, "Status"),
+    )
+    for anchor in response.css("li.DocumentListItem a.TitleLink, .CmisDocumentList a.TitleLink"):
+        href = response.urljoin(anchor.attrib.get("href", ""))
+        meeting.documents.append(classify_document(link_text(anchor), href))
+    return meeting
+
+
+def calendar_months(now: datetime, history_days: int = HISTORY_DAYS) -> list[date]:
+    """The first day of each month from `history_days` ago to next month, oldest first."""
+    month = (now - timedelta(days=history_days)).date().replace(day=1)
+    last = (now.date().replace(day=1) + timedelta(days=32)).replace(day=1)
+    months = []
+    while month <= last:
+        months.append(month)
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
+
+
 class CmisSpider(MeetingSpider):
     name = "cmis"
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.meetings_seen: dict[str, set[str]] = {}  # source id -> meeting ids asked for
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for source in self.sources:
             self.begin(source)
-            url = source.url if ".aspx" in source.url else urljoin(source.url, "Committees.aspx")
-            yield scrapy.Request(
-                url,
-                callback=self.parse_committees,
-                errback=self.site_failed,
-                cb_kwargs={"source": source},
-                meta={"entry": True},
-                dont_filter=True,
-            )
+            yield self.meetings_page_request(source, self.meetings_pages(source), tried=[])
 
-    def parse_committees(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
+    @staticmethod
+    def meetings_pages(source: Source) -> list[str]:
+        """Where the meetings calendar may be: the source's own page if it names one, else
+        the usual page names under the application folder."""
+        if urlsplit(source.url).path.lower().endswith(".aspx"):
+            return [source.url]
+        return [urljoin(source.url, name) for name in MEETINGS_PAGES]
+
+    def meetings_page_request(
+        self, source: Source, candidates: list[str], tried: list[str]
+    ) -> scrapy.Request:
+        return scrapy.Request(
+            candidates[0],
+            callback=self.parse_meetings_page,
+            errback=self.meetings_page_failed,
+            cb_kwargs={"source": source},
+            meta={"entry": True, "candidates": candidates[1:], "tried": tried},
+            dont_filter=True,
+        )
+
+    def meetings_page_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        """A 404 for one name of the meetings page: try the next; the last failure fails the
+        source, naming every page tried."""
+        request = failure.request
+        source, candidates = request.cb_kwargs["source"], request.meta["candidates"]
+        status = getattr(getattr(failure.value, "response", None), "status", None)
+        if status == 404 and candidates:
+            yield self.meetings_page_request(
+                source, candidates, [*request.meta["tried"], request.url]
+            )
+            return
+        self.failed(source, failure)
+
+    def parse_meetings_page(self, response: Response, source: Source) -> Iterator[Any]:
         if not self.readable(response, source, entry=True):
             return
+        module = meetings_module(response)
+        listed = list_view_meetings(response)
+        if module is None and not listed:
+            tried = ", ".join([*response.meta.get("tried", []), response.url])
+            reason = f"{tried}: no CMIS meetings calendar on the page (not a CMIS site?)"
+            self.record_error(source, response.status, reason)
+            return
         self.succeeded(source, response.status, 0)
-        seen = set()
-        for anchor in response.css(COMMITTEE_LINKS):
-            url = response.urljoin(anchor.attrib["href"])
-            if url in seen:
-                continue
-            seen.add(url)
+        yield from self.meeting_requests(source, listed)
+        if module is not None:
             yield scrapy.Request(
-                url,
-                callback=self.parse_committee,
+                list_view_url(response.url, module),
+                callback=self.parse_list_view,
                 errback=self.site_failed,
-                cb_kwargs={"source": source, "committee": link_text(anchor)},
+                cb_kwargs={"source": source},
             )
+        elif listed:
+            yield from self.calendar_requests(source, listed[0].url)
 
-    def parse_committee(
-        self, response: Response, source: Source, committee: str
-    ) -> Iterator[scrapy.Request]:
+    def parse_list_view(self, response: Response, source: Source) -> Iterator[Any]:
         if not self.readable(response, source):
             return
-        for anchor in response.css(MEETING_LINKS):
-            label = link_text(anchor)
-            url = response.urljoin(anchor.attrib["href"])
-            if self.meeting_done(url, meeting_date(label)):
-                continue
-            name = label.split(" - ", 1)[1] if " - " in label else committee
-            when = meeting_date(label)
+        listed = list_view_meetings(response)
+        yield from self.meeting_requests(source, listed)
+        if listed:
+            yield from self.calendar_requests(source, listed[0].url)
+        else:
+            self.record_item_error(
+                source,
+                f"{response.url}: no meetings listed this month, so the month calendars'"
+                " address is not known; only this month was read",
+            )
+
+    def calendar_requests(self, source: Source, meeting_url: str) -> Iterator[scrapy.Request]:
+        for month in calendar_months(self.now):
+            url = calendar_url(meeting_url, month)
+            if url is None:
+                return
             yield scrapy.Request(
                 url,
+                callback=self.parse_calendar,
+                errback=self.site_failed,
+                cb_kwargs={"source": source, "month": month},
+                meta={"download_timeout": self.calendar_timeout()},
+            )
+
+    def calendar_timeout(self) -> int:
+        """Seconds a month calendar may take: never less than the crawl's own timeout."""
+        return max(CALENDAR_TIMEOUT, self.crawler.settings.getint("DOWNLOAD_TIMEOUT"))
+
+    def parse_calendar(self, response: Response, source: Source, month: date) -> Iterator[Any]:
+        if not self.readable(response, source):
+            return
+        yield from self.meeting_requests(source, calendar_meetings(response, month))
+
+    def meeting_requests(self, source: Source, meetings: list[Meeting]) -> Iterator[Any]:
+        """A request for each meeting page not read already in this crawl (the list view and
+        the calendars show the same meetings) and not done (`meeting_done`)."""
+        seen = self.meetings_seen.setdefault(source.id, set())
+        for meeting in meetings:
+            key = _MEETING_ID.search(meeting.url)
+            identity = key[1] if key else meeting.url
+            if identity in seen or self.meeting_done(meeting.url, meeting.date):
+                continue
+            seen.add(identity)
+            yield scrapy.Request(
+                meeting.url,
                 callback=self.parse_meeting,
                 errback=self.site_failed,
-                cb_kwargs={
-                    "source": source,
-                    "meeting": {"committee": name or committee, "meeting_date": when},
-                },
+                cb_kwargs={"source": source, "listed": meeting},
             )
 
-    def parse_meeting(
-        self, response: Response, source: Source, meeting: dict[str, Any]
-    ) -> Iterator[Any]:
+    def parse_meeting(self, response: Response, source: Source, listed: Meeting) -> Iterator[Any]:
         if not self.readable(response, source):
             return
-        meeting = {**meeting, "meeting_url": response.url}
-        if not meeting.get("meeting_date"):
-            for holder in response.css("div.holder"):
-                if "date" in " ".join(holder.css(".DNNLabel ::text").getall()).lower():
-                    meeting = {**meeting, "meeting_date": meeting_date(link_text(holder))}
-        for anchor in response.css(DOCUMENT_LINKS):
-            url, label = response.urljoin(anchor.attrib["href"]), link_text(anchor)
-            if "/selectedtab/minutes/" in url.lower():
-                if canonical_url(url) in self.known_urls:
-                    self.health[source.id].items_found += 1
-                    continue
-                yield scrapy.Request(
-                    url,
-                    callback=self.parse_minutes_page,
-                    errback=self.site_failed,
-                    cb_kwargs={"source": source, "meeting": meeting},
-                )
-                continue
-            doc_type = document_type(label, url, default="report")
-            if doc_type is None:
-                continue
-            request = self.document_request(source, meeting, url, doc_type, label)
-            if request:
-                yield request
+        meeting = parse_meeting_page(response)
+        meeting.committee = meeting.committee or listed.committee
+        meeting.date = meeting.date or listed.date
+        yield from self.meeting_items(source, meeting)
 
-    def parse_minutes_page(
-        self, response: Response, source: Source, meeting: dict[str, Any]
-    ) -> Iterator[dict[str, Any]]:
-        if not self.readable(response, source):
-            return
-        parts = []
-        for minute in response.css("div.MinutesContent div.MinutesItem"):
-            heading = clean_text(" ".join(minute.css(".AgendaItemTitle ::text").getall()))
-            text = clean_text("\n".join(minute.css(".AgendaItemText ::text").getall()))
-            parts.append(f"{heading}\n{text}".strip())
-        if not parts:
-            parts = [clean_text("\n".join(response.css("div.MinutesContent ::text").getall()))]
-        text = "\n\n".join(p for p in parts if p)
-        if text and (item := self.minutes_item(source, meeting, response.url, text)):
-            yield item

@@ -3,11 +3,17 @@
 ModernGov (most English councils) has stable page names: `mgListCommittees.aspx` lists
 committees (`mgCommitteeDetails.aspx?ID=n`), `ieListMeetings.aspx?CommitteeId=n` lists their
 meetings, `ieListDocuments.aspx?CId=n&MId=m` is a meeting with its documents under
-`documents/…` (printed minutes, reports) and, on many sites, minutes published inline as HTML.
+`documents/…` (`g<n>/Printed minutes ….pdf`, `s<n>/<report>.pdf`) and, on many sites,
+minutes published inline ("Minutes:" under each agenda item). The month's calendar
+(`mgCalendarMonthView.aspx`) finds meetings of committees the list leaves out, and the web
+service (`mgWebService.asmx`: GetCommittees, GetMeetings, GetMeeting) does the same without
+pages, and gives a meeting's documents when its page cannot be had. The page parsers are
+plain functions, tested on pages saved from real sites (tests/files/moderngov/).
 """
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -15,8 +21,19 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Response
+from scrapy.selector import Selector
+from twisted.python.failure import Failure
 
-from crawlers.meetings import MeetingSpider, document_type, meeting_date
+from crawlers.meetings import (
+    MINUTES,
+    REPORT,
+    Document,
+    Meeting,
+    MeetingSpider,
+    classify_document,
+    meeting_date,
+    paragraphs_text,
+)
 from crawlers.xml import XmlRefused, parse_xml
 from pipelines.normalise import clean_text
 from radar.config import Source
@@ -25,6 +42,126 @@ _CALENDAR_STATUS = re.compile(r"^(NEW|MOVED|PROVISIONAL|RESCHEDULED)\s+-\s+", re
 # The web service wants both dates but real sites ignore them; a fixed range keeps the URL stable.
 SERVICE_DATES = "sFromDate=2000-01-01&sToDate=2099-12-31"
 _SIZE_SUFFIX = re.compile(r"\s*\b(PDF|DOCX?|HTML)\b\s*[\d.,]*\s*[KMG]?B\s*$", re.IGNORECASE)
+_ITEM_SUFFIX = re.compile(r"\s*,\s*item\s+[\d.]+\s*$", re.IGNORECASE)  # ", item 59." (mgHide)
+
+
+def link_text(anchor: Any) -> str:
+    return clean_text(" ".join(anchor.css("::text").getall()))
+
+
+def document_label(anchor: Any) -> str:
+    """A document link's words without ModernGov's size ("PDF 198 KB") and hidden item
+    number (", item 59.")."""
+    label = _SIZE_SUFFIX.sub("", " ".join(link_text(anchor).split()))
+    return _ITEM_SUFFIX.sub("", label).strip()
+
+
+def parse_meeting_page(response: Response) -> Meeting:
+    """A meeting page (`ieListDocuments.aspx`): its date (from the heading "Committee -
+    Thursday 15 January 2026 7:30 pm"), its documents, typed, and its inline minutes."""
+    heading = clean_text(" ".join(response.css("h2.mgSubTitleTxt ::text, h2 ::text").getall()))
+    meeting = Meeting(url=response.url, date=meeting_date(heading))
+    for anchor in response.css("a[href*='documents/']"):
+        href = response.urljoin(anchor.attrib["href"])
+        meeting.documents.append(classify_document(document_label(anchor), href))
+    meeting.minutes_text = inline_minutes(response)
+    return meeting
+
+
+def inline_minutes(response: Response) -> str | None:
+    """Minutes published on the meeting page itself: each agenda item's title ("56.
+    Apologies for Absence") with the text under its "Minutes:" subheading. Items are table
+    rows on real sites (`table.mgItemTable tr`) and list items on older templates."""
+    parts = []
+    for label in response.xpath(
+        "//p[contains(@class, 'mgSubItemTitleTxt')][starts-with(normalize-space(.), 'Minutes')]"
+    ):
+        item = label.xpath("ancestor::tr[1] | ancestor::li[1]")
+        heading = clean_text(" ".join(item.css("p.mgAiTitleTxt ::text").getall())) if item else ""
+        body = label.xpath("following-sibling::div[contains(@class, 'mgWordPara')][1]")
+        minute = paragraphs_text(body[0]) if body else ""
+        if minute:
+            parts.append(f"{heading}\n{minute}" if heading else minute)
+    return "\n\n".join(parts) or None
+
+
+def calendar_meetings(response: Response) -> list[Meeting]:
+    """Calendar links: `a.mgCalendarCellTxt`, titled 'Cabinet, 26/11/2026 7.00 pm' (possibly
+    'NEW - ' first); cancelled meetings left out."""
+    found = []
+    for link in response.css("a.mgCalendarCellTxt, a[href*='ieListDocuments.aspx']"):
+        title = link.attrib.get("title") or link_text(link)
+        title = _CALENDAR_STATUS.sub("", title)
+        if title.upper().startswith("CANCELLED"):
+            continue
+        found.append(
+            Meeting(
+                url=response.urljoin(link.attrib["href"]),
+                committee=title.split(",", 1)[0].strip(),
+                date=meeting_date(title),
+            )
+        )
+    return found
+
+
+def committee_meetings(response: Response, committee: str) -> list[Meeting]:
+    """A committee's meetings list (`ieListMeetings.aspx`): links whose text is the date
+    ("15 Jan 2026 7:30 pm"), followed by " - CANCELLED" for a cancelled one."""
+    found = []
+    for link in response.css("a[href*='ieListDocuments.aspx']"):
+        after = " ".join(link.xpath("following-sibling::text()[1]").getall()).upper()
+        found.append(
+            Meeting(
+                url=response.urljoin(link.attrib["href"]),
+                committee=committee,
+                date=meeting_date(link_text(link)),
+                status="Cancelled" if "CANCELLED" in after else None,
+            )
+        )
+    return found
+
+
+def service_text(element: Any, name: str) -> str:
+    """An element's text from the web service: whitespace-only means empty, and titles are
+    HTML-escaped twice ("Members&#39; Question Time" after XML parsing)."""
+    return html.unescape((element.findtext(name) or "").strip())
+
+
+def service_meeting(root: Any, base_url: str, page_url: str, committee: str) -> Meeting:
+    """GetMeeting's answer as a Meeting: each agenda item's linked documents (`linkeddoc`,
+    `mgConvert2PDF.aspx?ID=…` addresses; restricted ones and web links left out), and the
+    minutes of the items when the meeting's minutes are published. It does not list the
+    meeting-level PDFs (printed minutes, frontsheet, packs): those are only on the page."""
+    meeting = Meeting(
+        url=page_url, committee=committee, date=meeting_date(service_text(root, "meetingdate"))
+    )
+    published = service_text(root, "minutepublished").lower() == "true"
+    minutes = []
+    for item in root.iter("agendaitem"):
+        if service_text(item, "isrestricted").lower() == "true":
+            continue
+        title = service_text(item, "agendaitemtitle")
+        number = service_text(item, "fulldisplaynumberformat")
+        for doc in item.iter("linkeddoc"):
+            url = service_text(doc, "url")
+            if (
+                not url
+                or service_text(doc, "isurl").lower() == "true"
+                or service_text(doc, "isrestricted").lower() == "true"
+            ):
+                continue
+            label = service_text(doc, "title") or title
+            document = classify_document(label, urljoin(base_url, url))
+            if document.type != MINUTES:
+                document = Document(document.url, label, REPORT, document.previous)
+            meeting.documents.append(document)
+        body = service_text(item, "minutesnonemptyhtmlbody")
+        if published and body:
+            text = paragraphs_text(Selector(text=body))
+            heading = f"{number} {title}".strip()
+            minutes.append(f"{heading}\n{text}" if heading else text)
+    meeting.minutes_text = "\n\n".join(minutes) or None
+    return meeting
 
 
 class ModernGovSpider(MeetingSpider):
@@ -57,18 +194,10 @@ class ModernGovSpider(MeetingSpider):
                 )
 
     def parse_calendar(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
-        """Calendar links: `a.mgCalendarCellTxt`, titled 'Cabinet, 26/11/2026 7.00 pm'."""
         if not self.readable(response, source):
             return
-        for link in response.css("a.mgCalendarCellTxt, a[href*='ieListDocuments.aspx']"):
-            title = link.attrib.get("title") or clean_text(" ".join(link.css("::text").getall()))
-            title = _CALENDAR_STATUS.sub("", title)
-            committee = title.split(",", 1)[0].strip()
-            if title.upper().startswith("CANCELLED"):
-                continue
-            yield from self.meeting_request(
-                source, response.urljoin(link.attrib["href"]), committee, meeting_date(title)
-            )
+        for meeting in calendar_meetings(response):
+            yield from self.meeting_request(source, meeting)
 
     def service_answer(self, response: Response, source: Source) -> Any | None:
         """The web service's XML, or None. One the parser refuses (billion laughs) is an
@@ -86,9 +215,11 @@ class ModernGovSpider(MeetingSpider):
         root = self.service_answer(response, source)
         for committee in root.iter("committee") if root is not None else ():
             committee_id = committee.findtext("committeeid")
-            if committee_id and committee_id.isdigit():
+            if committee_id and committee_id.strip().isdigit():
                 yield scrapy.Request(
-                    response.urljoin(f"GetMeetings?lCommitteeId={committee_id}&{SERVICE_DATES}"),
+                    response.urljoin(
+                        f"GetMeetings?lCommitteeId={committee_id.strip()}&{SERVICE_DATES}"
+                    ),
                     callback=self.parse_service_meetings,
                     errback=self.site_failed,
                     cb_kwargs={"source": source},
@@ -98,33 +229,41 @@ class ModernGovSpider(MeetingSpider):
         self, response: Response, source: Source
     ) -> Iterator[scrapy.Request]:
         """GetMeetings: committee/committeemeetings/meeting/{meetingid, meetingdate}; the
-        service gives no links, so meeting pages are built as ModernGov names them."""
+        service gives no links, so meeting pages are built as ModernGov names them, and the
+        meeting's GetMeeting is kept to fall back on should its page fail."""
         root = self.service_answer(response, source)
+        service = response.url.split("mgWebService.asmx")[0]
         for committee in root.iter("committee") if root is not None else ():
-            committee_id = committee.findtext("committeeid") or ""
-            title = committee.findtext("committeetitle") or ""
-            for meeting in committee.iter("meeting"):
-                meeting_id = meeting.findtext("meetingid") or ""
+            committee_id = service_text(committee, "committeeid")
+            title = service_text(committee, "committeetitle")
+            for element in committee.iter("meeting"):
+                meeting_id = service_text(element, "meetingid")
                 if not (committee_id.isdigit() and meeting_id.isdigit()):
                     continue
-                url = urljoin(
-                    response.url.split("mgWebService.asmx")[0],
-                    f"ieListDocuments.aspx?CId={committee_id}&MId={meeting_id}&Ver=4",
+                if service_text(element, "meetingstatus").lower().startswith("cancel"):
+                    continue
+                page = f"ieListDocuments.aspx?CId={committee_id}&MId={meeting_id}&Ver=4"
+                meeting = Meeting(
+                    url=urljoin(service, page),
+                    committee=title,
+                    date=meeting_date(service_text(element, "meetingdate")),
                 )
-                when = meeting_date(meeting.findtext("meetingdate") or "")
-                yield from self.meeting_request(source, url, title, when)
+                detail = f"mgWebService.asmx/GetMeeting?lMeetingId={meeting_id}"
+                yield from self.meeting_request(source, meeting, urljoin(service, detail))
 
     def meeting_request(
-        self, source: Source, url: str, committee: str, when: str | None
+        self, source: Source, meeting: Meeting, fallback: str | None = None
     ) -> Iterator[scrapy.Request]:
-        """The meeting page, unless its minutes are stored and it is over a month old."""
-        if self.meeting_done(url, when):
+        """The meeting page, unless its minutes are stored and it is over a month old.
+        `fallback`: the meeting's GetMeeting, asked for if the page cannot be had."""
+        if self.meeting_done(meeting.url, meeting.date):
             return
         yield scrapy.Request(
-            url,
+            meeting.url,
             callback=self.parse_meeting,
-            errback=self.site_failed,
-            cb_kwargs={"source": source, "meeting": {"committee": committee, "meeting_date": when}},
+            errback=self.meeting_failed,
+            cb_kwargs={"source": source, "listed": meeting},
+            meta={"service_fallback": fallback},
         )
 
     def parse_committees(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
@@ -137,12 +276,11 @@ class ModernGovSpider(MeetingSpider):
             committee_id = (query.get("ID") or query.get("id") or [None])[0]
             if not committee_id:
                 continue
-            committee = clean_text(" ".join(link.css("::text").getall()))
             yield scrapy.Request(
                 response.urljoin(f"ieListMeetings.aspx?CommitteeId={committee_id}"),
                 callback=self.parse_meetings,
                 errback=self.site_failed,
-                cb_kwargs={"source": source, "committee": committee},
+                cb_kwargs={"source": source, "committee": link_text(link)},
             )
 
     def parse_meetings(
@@ -150,40 +288,49 @@ class ModernGovSpider(MeetingSpider):
     ) -> Iterator[scrapy.Request]:
         if not self.readable(response, source):
             return
-        for link in response.css("a[href*='ieListDocuments.aspx']"):
-            label = clean_text(" ".join(link.css("::text").getall()))
-            url = response.urljoin(link.attrib["href"])
-            yield from self.meeting_request(source, url, committee, meeting_date(label))
+        for meeting in committee_meetings(response, committee):
+            if meeting.status != "Cancelled":
+                yield from self.meeting_request(source, meeting)
 
     def parse_meeting(
-        self, response: Response, source: Source, meeting: dict[str, Any]
+        self, response: Response, source: Source, listed: Meeting
     ) -> Iterator[Any]:
         if not self.readable(response, source):
+            yield from self.service_fallback(response.request, source, listed)
             return
-        title_date = meeting["meeting_date"] or meeting_date(
-            " ".join(response.css("h2 ::text").getall())
-        )
-        meeting = {**meeting, "meeting_date": title_date, "meeting_url": response.url}
-        inline = self.inline_minutes(response)
-        if inline and (item := self.minutes_item(source, meeting, response.url, inline)):
-            yield item
-        for link in response.css("a[href*='documents/']"):
-            href = response.urljoin(link.attrib["href"])
-            label = _SIZE_SUFFIX.sub("", clean_text(" ".join(link.css("::text").getall())))
-            doc_type = document_type(label, href)
-            if doc_type is None:
-                continue
-            request = self.document_request(source, meeting, href, doc_type, label)
-            if request:
-                yield request
+        meeting = parse_meeting_page(response)
+        meeting.committee = listed.committee
+        meeting.date = listed.date or meeting.date
+        yield from self.meeting_items(source, meeting)
 
-    @staticmethod
-    def inline_minutes(response: Response) -> str | None:
-        """Minutes published on the meeting page itself: each agenda item with its minute."""
-        parts = []
-        for item in response.css("li:has(p.mgSubItemTitleTxt)"):
-            heading = clean_text(" ".join(item.css("p.mgAiTitleTxt ::text").getall()))
-            minute = clean_text("\n".join(item.css("div.mgWordPara ::text").getall()))
-            if minute:
-                parts.append(f"{heading}\n{minute}" if heading else minute)
-        return "\n\n".join(parts) or None
+    def meeting_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        """A meeting page that failed: its GetMeeting instead, when the web service found it;
+        otherwise an item error for the admin."""
+        request = failure.request
+        source, listed = request.cb_kwargs["source"], request.cb_kwargs["listed"]
+        self.item_failed(source, failure)
+        yield from self.service_fallback(request, source, listed)
+
+    def service_fallback(
+        self, request: scrapy.Request, source: Source, listed: Meeting
+    ) -> Iterator[scrapy.Request]:
+        fallback = request.meta.get("service_fallback")
+        if fallback:
+            yield scrapy.Request(
+                fallback,
+                callback=self.parse_service_meeting,
+                errback=self.site_failed,
+                cb_kwargs={"source": source, "listed": listed},
+            )
+
+    def parse_service_meeting(
+        self, response: Response, source: Source, listed: Meeting
+    ) -> Iterator[Any]:
+        """GetMeeting?lMeetingId=: the meeting's documents and minutes without its page."""
+        root = self.service_answer(response, source)
+        if root is None:
+            return
+        base = response.url.split("mgWebService.asmx")[0]
+        meeting = service_meeting(root, base, listed.url, listed.committee)
+        meeting.date = listed.date or meeting.date
+        yield from self.meeting_items(source, meeting)

@@ -98,7 +98,8 @@ MAPPING = [
     ("sallowmere", "g4004_minutes.txt", "democracy/documents/g4004/Printed minutes Council.pdf"),
     # Hollinsford (CMIS, not ModernGov): documents live at cmis5/Document.ashx@<query>.
     # Council 3: Meeting 5101 (this week), 5102 (old);
-    # Cabinet 4: Meeting 5103 (this week), 5104 (old, minutes as an HTML page, no PDF).
+    # Cabinet 4: Meeting 5103 (this week), 5104 (old). The report and 5104's minutes are
+    # laid out as Word exports them (WORD_STYLE).
     (
         "hollinsford",
         "m5101_agenda.txt",
@@ -129,7 +130,13 @@ MAPPING = [
         "m5103_minutes.txt",
         "cmis5/Document.ashx@czJKcaeAi5tUFL1DTL2UE4zNRBcoShgo=13il3C31U0lVvwvH70052LQmspJLc0DTFuvEVViv3FQdGLtPTT1VWe55",
     ),
+    (
+        "hollinsford",
+        "m5104_minutes.txt",
+        "cmis5/Document.ashx@czJKcaeAi5tUFL1DTL2UE4zNRBcoShgo=Wq7tHm2RkVd9NcYp3LsXb8ZfJe4GuAo6Pi1TnKw5MyQhDrE0vCzU",
+    ),
 ]
+WORD_STYLE = {("hollinsford", "r6001_report.txt"), ("hollinsford", "m5104_minutes.txt")}
 
 _styles = getSampleStyleSheet()
 TITLE = ParagraphStyle(
@@ -269,8 +276,11 @@ def build(slug, src_name, out_rel):
     src = SRC / slug / src_name
     out = SITE / slug / out_rel
     out.parent.mkdir(parents=True, exist_ok=True)
-    title, story = parse(src)
     council = COUNCILS[slug]
+    if (slug, src_name) in WORD_STYLE:
+        out.write_bytes(word_style_pdf(src.read_text(encoding="utf-8"), council))
+        return out
+    title, story = parse(src)
 
     def footer(canv, doc):
         canv.saveState()

@@ -6,12 +6,16 @@ runs, text files carry date placeholders that are filled in relative to the mome
 - `@BASE@` / `@BASE_Q@`: the server's base URL, plain or percent-encoded for a query parameter.
 - `@RECENT:N:FMT@`: about N hours ago, but never before this ISO week's Monday.
 - `@OLD:N:FMT@`: N days before this ISO week's Monday (09:00 UTC).
-- FMT: `rfc` (RSS), `iso` (Atom), `human` ("24 November 2026"), `mg` (ModernGov lists).
+- FMT: `rfc` (RSS), `iso` (Atom), `human` ("24 November 2026"), `mg` (ModernGov lists),
+  `short` ("24 Nov 2026", CMIS), `calday` ("Tuesday, 24 November": CMIS month calendars).
 
 URLs map to files: the path is percent-decoded; a URL with a query is served from the file
 `<path>@<query>` when it exists (how ModernGov's `ieListMeetings.aspx?CommitteeId=1` pages are
-recorded), else from `<path>`. `/alerts/url?...&url=<target>` is a redirect wrapper like an
-e-alert service's. Every request is logged so tests can check what a crawl fetched.
+recorded), else from `<path>`. A CMIS month calendar (`…/Date/2026-11-01/Default.aspx`) is
+served from `…/Date/any-month/Default.aspx`, keeping only the rows whose `data-demo-date`
+falls in the month asked for, so the placeholders' moving dates land in the right month.
+`/alerts/url?...&url=<target>` is a redirect wrapper like an e-alert service's. Every request
+is logged so tests can check what a crawl fetched.
 """
 
 from __future__ import annotations
@@ -38,7 +42,9 @@ CONTENT_TYPES = {
     ".asmx-xml": "text/xml; charset=utf-8",
 }
 TEXT_SUFFIXES = {".html", ".aspx", ".xml", ".rss", ".atom", ".txt", ".asmx-xml"}
-_PLACEHOLDER = re.compile(r"@(RECENT|OLD):(\d+):(rfc|iso|human|mg)@")
+_PLACEHOLDER = re.compile(r"@(RECENT|OLD):(\d+):(rfc|iso|human|mg|short|calday)@")
+_MONTH_IN_PATH = re.compile(r"/Date/(\d{4}-\d{2})-\d{2}/")
+_DATED_ROW = re.compile(r"<tr\b[^>]*\bdata-demo-date=\"(\d{4}-\d{2})[^\"]*\".*?</tr>\s*", re.DOTALL)
 
 
 def week_start(now: datetime) -> datetime:
@@ -62,6 +68,10 @@ def format_date(moment: datetime, fmt: str) -> str:
         return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
     if fmt == "human":
         return f"{moment.day} {moment:%B %Y}"
+    if fmt == "short":
+        return f"{moment.day} {moment:%b %Y}"
+    if fmt == "calday":
+        return f"{moment:%A}, {moment.day} {moment:%B}"
     hour = moment.hour % 12 or 12
     return f"{moment.day} {moment:%b %Y} {hour}.{moment:%M} {'pm' if moment.hour >= 12 else 'am'}"
 
@@ -72,6 +82,11 @@ def render(text: str, base_url: str, now: datetime) -> str:
     return _PLACEHOLDER.sub(
         lambda m: format_date(placeholder_date(m[1], int(m[2]), now), m[3]), text
     )
+
+
+def month_rows(text: str, month: str) -> str:
+    """A rendered month calendar with only the rows dated in `month` (YYYY-MM)."""
+    return _DATED_ROW.sub(lambda row: row[0] if row[1] == month else "", text)
 
 
 class DemoWeb:
@@ -125,7 +140,7 @@ class DemoWeb:
 
     def resolve(self, raw_path: str) -> Path | None:
         parts = urlsplit(raw_path)
-        path = unquote(parts.path).lstrip("/")
+        path = _MONTH_IN_PATH.sub("/Date/any-month/", unquote(parts.path)).lstrip("/")
         candidates = [f"{path}@{unquote(parts.query)}"] if parts.query else []
         candidates.append(path)
         for candidate in candidates:
@@ -160,7 +175,10 @@ class DemoWeb:
                     suffix = ".asmx-xml"  # ModernGov's web service answers GETs with XML
                 body = file.read_bytes()
                 if suffix in TEXT_SUFFIXES:
-                    body = render(body.decode("utf-8"), web.base_url, web.now()).encode("utf-8")
+                    text = render(body.decode("utf-8"), web.base_url, web.now())
+                    if month := _MONTH_IN_PATH.search(unquote(parts.path)):
+                        text = month_rows(text, month[1])
+                    body = text.encode("utf-8")
                 self.send_validated(body, CONTENT_TYPES.get(suffix, "application/octet-stream"))
 
             def send_validated(self, body: bytes, content_type: str) -> None:

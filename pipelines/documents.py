@@ -97,24 +97,29 @@ class ReadingLimits:
 def page_text(page: pdfium.PdfPage) -> str:
     """A page's text in PDFium's reading order, one line per line of print, with a blank line
     where the gap above a line is wider than the page's line spacing (a new paragraph or a
-    heading) or the text jumps up (a new column)."""
+    heading) or the text jumps up (a new column). Two lines both in a larger type (a title
+    over two lines) are allowed a proportionally larger step."""
     textpage = page.get_textpage()
     try:
         text = textpage.get_text_range()
         lines, index = [], 0
         for line in text.split("\r\n"):
             if line.strip():
-                lines.append((line.rstrip(), textpage.get_charbox(index, loose=True)[1]))
+                _, bottom, _, top = textpage.get_charbox(index, loose=True)
+                lines.append((line.rstrip(), bottom, top - bottom))
             index += len(line) + 2  # PDFium's generated "\r\n" are characters of the page
     finally:
         textpage.close()
     steps = [above[1] - below[1] for above, below in zip(lines, lines[1:], strict=False)]
     spacing = line_spacing(steps)
+    usual_height = sorted(height for _, _, height in lines)[len(lines) // 2] if lines else 0
     out = []
-    for number, (line, _) in enumerate(lines):
-        step = steps[number - 1] if number else 0.0
-        if number and spacing and (step > PARAGRAPH_STEP * spacing or step < 0):
-            out.append("")
+    for number, (line, _, height) in enumerate(lines):
+        if number and spacing:
+            step = steps[number - 1]
+            both = min(height, lines[number - 1][2]) / usual_height if usual_height else 1
+            if step > PARAGRAPH_STEP * spacing * max(1.0, both) or step < 0:
+                out.append("")
         out.append(line)
     return "\n".join(out)
 

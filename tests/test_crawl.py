@@ -114,12 +114,10 @@ def test_council_news_belongs_to_its_council(crawled):
 
 def is_listing(path: str) -> bool:
     """Feeds, sitemaps, listings and meeting navigation: what every crawl reads again."""
-    if "SelectedTab/Minutes" in path:  # a CMIS minutes page is a document, not a listing
-        return False
     marks = (
         "rss.xml", "news.rss", ".atom", "/robots.txt", "sitemap", "/news/index.html",
         "mgListCommittees", "ieListMeetings", "ieListDocuments",
-        "Committees.aspx", "ViewCMIS_CommitteeDetails", "ViewMeetingPublic",
+        "Meetings.aspx", "MeetingCalendarPublicNoJava", "ViewMeetingPublic",
         "mgCalendarMonthView", "mgWebService.asmx",
     )  # fmt: skip
     return any(mark in path for mark in marks)
@@ -182,17 +180,27 @@ def test_listing_council_news_follows_older_pages(crawled):
     assert {row["date_source"] for row in found} == {"page"}, "dates from the pages' metadata"
 
 
-def test_cmis_minutes_reports_and_html_minutes_are_stored(crawled):
+def test_cmis_meetings_from_the_list_view_and_month_calendars_have_their_documents_stored(
+    crawled,
+):
     found = rows(
         crawled["db_path"],
-        "select kind, title, page_offsets, meta from items where url like '%/hollinsford/cmis5/%'",
+        "select kind, title, text, page_offsets, meta from items "
+        "where url like '%/hollinsford/cmis5/%'",
     )
     kinds = sorted(row["kind"] for row in found)
     assert kinds == ["minutes", "minutes", "minutes", "minutes", "report"]
     assert not [row for row in found if "Agenda" in row["title"]]
     pdfs = [row for row in found if row["page_offsets"]]
-    assert len(pdfs) == 4, "Document.ashx links carry no .pdf: the PDF is recognised by content"
+    assert len(pdfs) == 5, "Document.ashx links carry no .pdf: the PDF is recognised by content"
     assert all(json.loads(row["meta"])["committee"] in ("Council", "Cabinet") for row in found)
+    # meeting 5102 (40 days back) is in no list view, only in its month's calendar
+    assert any("MeetingCalendarPublicNoJava" in path for path in crawled["requests"])
+    assert any("/Meeting/5102/" in json.loads(row["meta"])["meeting_url"] for row in found)
+    # the Word-style minutes (a text operation per word) read as lines and paragraphs
+    [cabinet] = [row for row in found if row["title"].startswith("Cabinet: Final Cabinet")]
+    assert "\n25. Town Centre Masterplan - adoption\n" in cabinet["text"]
+    assert len(json.loads(cabinet["page_offsets"])) == 2
 
 
 def test_moderngov_calendar_and_web_service_find_meetings_the_committee_list_misses(crawled):
