@@ -164,11 +164,13 @@ class CmisSpider(MeetingSpider):
 
     @staticmethod
     def meetings_pages(source: Source) -> list[str]:
-        """Where the meetings calendar may be: the source's own page if it names one, else
-        the usual page names under the application folder."""
-        if urlsplit(source.url).path.lower().endswith(".aspx"):
-            return [source.url]
-        return [urljoin(source.url, name) for name in MEETINGS_PAGES]
+        """Where the meetings calendar may be: the source's own page if it names one (an
+        older watch list may name `Committees.aspx`), then the usual page names in the
+        application folder."""
+        folder = urljoin(source.url, ".")
+        pages = [source.url] if urlsplit(source.url).path.lower().endswith(".aspx") else []
+        pages += [urljoin(folder, name) for name in MEETINGS_PAGES]
+        return list(dict.fromkeys(pages))
 
     def meetings_page_request(
         self, source: Source, candidates: list[str], tried: list[str]
@@ -184,7 +186,7 @@ class CmisSpider(MeetingSpider):
 
     def meetings_page_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         """A 404 for one name of the meetings page: try the next; the last failure fails the
-        source, naming every page tried."""
+        source."""
         request = failure.request
         source, candidates = request.cb_kwargs["source"], request.meta["candidates"]
         status = getattr(getattr(failure.value, "response", None), "status", None)
@@ -201,8 +203,11 @@ class CmisSpider(MeetingSpider):
         module = meetings_module(response)
         listed = list_view_meetings(response)
         if module is None and not listed:
-            tried = ", ".join([*response.meta.get("tried", []), response.url])
-            reason = f"{tried}: no CMIS meetings calendar on the page (not a CMIS site?)"
+            tried = [*response.meta.get("tried", []), response.url]
+            if candidates := response.meta.get("candidates"):
+                yield self.meetings_page_request(source, candidates, tried)
+                return
+            reason = f"{', '.join(tried)}: no CMIS meetings calendar on the page (not a CMIS site?)"
             self.record_error(source, response.status, reason)
             return
         self.succeeded(source, response.status, 0)

@@ -194,3 +194,20 @@ def test_a_stored_old_meeting_is_not_read_again(spider):
     spider.now = datetime(2026, 9, 1, tzinfo=UTC)  # the 9 July meeting is now over a month old
     requests, _ = split(spider.parse_list_view(response, source))
     assert [r.url for r in requests if "ViewMeetingPublic" in r.url] == [PAGE.format(15115, 38)]
+
+
+def test_a_source_naming_another_cmis_page_finds_the_meetings_page_in_its_folder():
+    source = Source(kind="cmis", url=ROOT + "Committees.aspx", council="E08000025")
+    spider = spider_for(CmisSpider, [source], now=NOW)
+    assert CmisSpider.meetings_pages(source) == [
+        ROOT + "Committees.aspx",
+        ROOT + "Meetings.aspx",
+        ROOT + "MeetingsCalendar.aspx",
+        ROOT + "CalendarofMeetings.aspx",
+    ]
+    first = spider.meetings_page_request(source, CmisSpider.meetings_pages(source), tried=[])
+    # Committees.aspx has no meetings calendar: the next name is tried, not given up on
+    page = saved_response("cmis/cmis_detail_no_minutes.html", first.url, meta=first.meta)
+    [following], _ = split(spider.parse_meetings_page(page, source))
+    assert following.url == ROOT + "Meetings.aspx" and following.meta["tried"] == [first.url]
+    assert spider.health[source.id].last_error is None
