@@ -97,6 +97,7 @@ class DemoWeb:
         self.fixed_now = now
         self.requests: list[str] = []
         self._lock = threading.Lock()
+        self._held: dict[str, threading.Event] = {}  # path -> released
         self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -138,6 +139,19 @@ class DemoWeb:
         with self._lock:
             self.requests.clear()
 
+    def hold(self, path: str) -> None:
+        """Leave requests for `path` unanswered until `release()`: a test then knows a crawl
+        cannot finish, and stops it at a point it chooses, not after a guessed delay."""
+        with self._lock:
+            self._held.setdefault(path, threading.Event())
+
+    def release(self) -> None:
+        """Answer every held request, and hold nothing more."""
+        with self._lock:
+            held, self._held = self._held, {}
+        for released in held.values():
+            released.set()
+
     def resolve(self, raw_path: str) -> Path | None:
         parts = urlsplit(raw_path)
         path = _MONTH_IN_PATH.sub("/Date/any-month/", unquote(parts.path)).lstrip("/")
@@ -158,6 +172,9 @@ class DemoWeb:
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 with web._lock:
                     web.requests.append(self.path)
+                    held = web._held.get(unquote(urlsplit(self.path).path))
+                if held is not None:
+                    held.wait()
                 parts = urlsplit(self.path)
                 if parts.path == "/alerts/url":
                     target = parse_qs(parts.query).get("url", [""])[0]
