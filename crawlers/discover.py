@@ -209,9 +209,12 @@ class DiscoverSpider(scrapy.Spider):
             return
         target.homepage = response.url
         target.candidates = []
-        target.title = clean_text(response.css("title::text").get() or "")
-        self.read_feeds(response, target)
-        self.read_links(response, target)
+        try:
+            target.title = clean_text(response.css("title::text").get() or "")
+            self.read_feeds(response, target)
+            self.read_links(response, target)
+        except Exception as exc:  # a page too odd to read is a finding, not a crash
+            target.errors.append(f"{response.url}: could not read the page ({exc})")
         split = urlsplit(response.url)
         yield scrapy.Request(
             urlunsplit((split.scheme, split.netloc, "/robots.txt", "", "")),

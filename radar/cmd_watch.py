@@ -216,7 +216,7 @@ def site_root_or_url(url: str, kind: str) -> str:
 
     root = site_url(url, kind)
     if root != url:
-        out.print(f"{escape(url)} is a page of a {kind} site: using its root {escape(root)}")
+        out.print(f"{escape(url)} → {escape(root)}: a {kind} site is read from its root")
     return root
 
 
