@@ -216,8 +216,19 @@ def site_root_or_url(url: str, kind: str) -> str:
 
     root = site_url(url, kind)
     if root != url:
-        out.print(f"{escape(url)} → {escape(root)}: a {kind} site is read from its root")
+        shown = [_without_password(u) for u in (url, root)]
+        out.print(f"{escape(shown[0])} → {escape(shown[1])}: a {kind} site is read from its root")
     return root
+
+
+def _without_password(url: str) -> str:
+    """A URL fit to print: a password in it (refused later, never echoed) is masked."""
+    from urllib.parse import urlsplit
+
+    split = urlsplit(url)
+    if split.password is None:
+        return url
+    return split._replace(netloc=split.netloc.replace(f":{split.password}@", ":***@")).geturl()
 
 
 def watch_add_all(watchlist: Path | None, with_sources: bool = True) -> None:

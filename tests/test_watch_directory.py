@@ -124,3 +124,16 @@ def test_watch_add_all_then_check_on_a_fresh_watch_list(tmp_path):
     assert "0 councils added" in again.stdout and "0 democracy sources added" in again.stdout
     refused = run_radar("watch", "add", "--all", "Adur", "-w", str(path), check=False)
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
+
+
+def test_a_democracy_page_becomes_its_root_and_a_password_is_never_echoed(capsys):
+    from radar.cmd_watch import site_root_or_url
+
+    page = "https://democracy.x.gov.uk/ieListMeetings.aspx?CommitteeId=5"
+    assert site_root_or_url(page, "moderngov") == "https://democracy.x.gov.uk/"
+    assert "a moderngov site is read from its root" in capsys.readouterr().out
+    secret = "https://u:Sekr1t@democracy.x.gov.uk/mgListCommittees.aspx"
+    assert site_root_or_url(secret, "moderngov") == "https://u:Sekr1t@democracy.x.gov.uk/"
+    assert "Sekr1t" not in capsys.readouterr().out
+    feed = "https://www.x.gov.uk/news/rss"
+    assert site_root_or_url(feed, "feed") == feed and capsys.readouterr().out == ""
