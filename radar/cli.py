@@ -15,6 +15,7 @@ from radar import (
     cmd_crawl,
     cmd_demo,
     cmd_digest,
+    cmd_discover,
     cmd_export,
     cmd_radar,
     cmd_report,
@@ -35,7 +36,7 @@ app = typer.Typer(
 app.command()(cmd_crawl.crawl)
 app.command()(cmd_crawl.sources)
 app.add_typer(cmd_crawl.source_app, name="source")
-app.command()(cmd_crawl.discover)
+app.command()(cmd_discover.discover)
 app.command()(cmd_tag.tag)
 app.command()(cmd_tag.retag)
 app.command()(cmd_digest.digest)

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from radar.config import SOURCE_KINDS, ConfigError, WatchList, load_watchlist
+from radar.config import SOURCE_KINDS, WatchList
 from radar.console import QuietOption, WatchListOption, err, load_or_exit, open_store, out
 
 
@@ -133,17 +133,11 @@ def source_reset(
 
 
 def guess_kind(url: str) -> str:
-    """A source kind from the shape of its URL, for `radar source test` without --kind."""
-    lowered = url.lower()
-    if "mglistcommittees" in lowered or "moderngov" in lowered or "/democracy" in lowered:
-        return "moderngov"
-    if "/cmis" in lowered:
-        return "cmis"
-    if lowered.endswith(("sitemap.xml", "robots.txt", ".xml.gz")) or "sitemap" in lowered:
-        return "sitemap"
-    if any(mark in lowered for mark in ("rss", "atom", "feed", ".xml")):
-        return "feed"
-    return "listing"
+    """A source kind from the shape of its URL, for `radar source test` without --kind (the
+    shapes live in crawlers/sites.py, shared with `radar watch add` and discovery)."""
+    from crawlers.sites import guess_kind as kind_of
+
+    return kind_of(url)
 
 
 @source_app.command("test")
@@ -164,10 +158,12 @@ def source_test(
     """
     import tempfile
 
+    from radar.cmd_watch import site_root_or_url
     from store.search import recent_items
 
     config = load_or_exit(watchlist, required=False)
     kind = kind or guess_kind(url)
+    url = site_root_or_url(url, kind)  # a democracy site's page: crawl the site from its root
     with tempfile.TemporaryDirectory() as folder:
         try:
             trial = WatchList.model_validate(
@@ -204,52 +200,3 @@ def source_test(
     out.print(table)
     if health["last_error"]:
         raise typer.Exit(1)
-
-
-def discover(
-    homepage: Annotated[str, typer.Argument(help="A council's homepage URL.")],
-    council: Annotated[
-        str | None,
-        typer.Option(help="GSS code of the council (default: guessed from the page title)."),
-    ] = None,
-    write: Annotated[
-        bool, typer.Option("--write", help="Add the proposed sources to the watch list file.")
-    ] = False,
-    watchlist: WatchListOption = None,
-) -> None:
-    """Find a council site's feeds, news section, sitemap and democracy site, and propose
-    them as watch-list sources; with --write, add them to the council's entry."""
-    from classifiers.attribution import CouncilMatcher
-    from crawlers.discover import discover as run_discovery
-    from crawlers.run import crawl_settings
-    from radar.config import default_watchlist_path
-    from radar.watchfile import add_sources
-
-    config = load_or_exit(watchlist, required=False)
-    with err.status(f"Looking at {homepage}…"):
-        found = run_discovery(homepage, crawl_settings(config))
-    for problem in found.errors:
-        err.print(f"[yellow]{escape(problem)}")
-    if council is None:
-        mentions = CouncilMatcher(config.council_register().values()).find(found.title)
-        council = mentions[0].gss_code if mentions else None
-    proposals = list(found.proposals.values())
-    table = Table(title=f"Proposed sources for {council or 'an unknown council'}")
-    for column in ("kind", "name", "url"):
-        table.add_column(column)
-    for proposal in proposals:
-        table.add_row(proposal["kind"], proposal["name"], escape(proposal["url"]))
-    out.print(table)
-    if not proposals:
-        raise typer.Exit(1)
-    if write:
-        if council is None:
-            err.print("Name the council with --council GSS_CODE to write these sources.")
-            raise typer.Exit(2)
-        path = watchlist or default_watchlist_path()
-        try:
-            added = add_sources(path, council, proposals, validate=load_watchlist)
-        except ConfigError as exc:
-            err.print(f"[red]Not written; the watch list would not load:[/red] {escape(str(exc))}")
-            raise typer.Exit(2) from None
-        out.print(f"Added {added} sources to {council} in {path}.")

@@ -67,21 +67,39 @@ def watch_list(
         out.print(f"  {name}: {escape(names) if advisers else names}")
 
 
+SHOWN_ONE_BY_ONE = 5  # more warnings of one kind than this are summarised in one line
+
+
 def problems(config: WatchList) -> tuple[list[str], list[str]]:
     """(errors, warnings) beyond what validation already refuses."""
     errors, warnings = [], []
     urls = Counter(s.url for s in config.all_sources_raw())
     errors += [f"source {url} is listed {n} times" for url, n in urls.items() if n > 1]
     watched = config.watched_councils()
-    for region in sorted({c.region for c in watched}):
-        if not config.advisers_for(region):
+    unadvised = [
+        r for r in REGIONS if r in {c.region for c in watched} and not config.advisers_for(r)
+    ]
+    if len(unadvised) <= SHOWN_ONE_BY_ONE:
+        for region in unadvised:
             warnings.append(f"{region} has watched councils but no advisers: no digest goes out")
-    for council in watched:
-        if not any(s.enabled for s in council.sources):
+    else:
+        warnings.append(
+            f"{len(unadvised)} regions have watched councils but no advisers, so no digest "
+            f"goes out for them: {', '.join(unadvised)}"
+        )
+    silent = [c for c in watched if not any(s.enabled for s in c.sources)]
+    if len(silent) <= SHOWN_ONE_BY_ONE:
+        for council in silent:
             warnings.append(
                 f"{council.name} ({council.gss_code}) is watched but has no enabled source: "
                 "only media and alert sources will mention it"
             )
+    else:  # after `watch add --all`, one line rather than twenty
+        names = ", ".join(f"{c.name} ({c.gss_code})" for c in silent)
+        warnings.append(
+            f"{len(silent)} watched councils have no enabled source, so only media and alert "
+            f"sources will mention them: {names}"
+        )
     return errors, warnings
 
 
@@ -115,6 +133,17 @@ def _target(config: WatchList, council: str | None, source: str | None) -> str |
 def watch_add(
     council: CouncilArgument = None,
     source: SourceOption = None,
+    everything: Annotated[
+        bool,
+        typer.Option("--all", help="Every council in the register, each with its democracy site."),
+    ] = False,
+    no_directory: Annotated[
+        bool,
+        typer.Option(
+            "--no-directory",
+            help="Do not add the council's democracy site from the directory.",
+        ),
+    ] = False,
     kind: Annotated[
         str | None,
         typer.Option(help="feed, moderngov, cmis, sitemap or listing (default: guessed)."),
@@ -128,19 +157,30 @@ def watch_add(
     selector: Annotated[str | None, typer.Option(help="listing: CSS for article links.")] = None,
     watchlist: WatchListOption = None,
 ) -> None:
-    """Watch a council, add a source to it (`COUNCIL --source URL`), or add a media, alert
-    or government source (`--source URL --origin media`)."""
-    from radar.cmd_crawl import guess_kind
-    from radar.watchfile import add_source, set_watched
+    """Watch a council, with its democracy site (ModernGov or CMIS, from the directory of
+    English councils' sites, unless --no-directory); add a source to it (`COUNCIL --source
+    URL`); add a media, alert or government source (`--source URL --origin media`); or, with
+    --all, list every council in the register with its democracy site."""
+    from crawlers.sites import guess_kind
+    from radar.watchfile import add_source
+
+    if everything:
+        if council or source:
+            err.print("--all lists every council: name no council and no --source with it.")
+            raise typer.Exit(2)
+        watch_add_all(watchlist, with_sources=not no_directory)
+        return
 
     def change(data: Any, config: WatchList) -> str:
         if source is None:
-            return set_watched(data, _target(config, council, None) or "", True)
+            code = _target(config, council, None) or ""
+            return _watch_with_site(data, config, code, with_site=not no_directory)
         code = council_code(config, council) if council else None
         if code is None and origin in (None, "council"):
             err.print("A source of no council needs --origin media, alert or government.")
             raise typer.Exit(2)
-        entry: dict[str, Any] = {"kind": kind or guess_kind(source), "url": source}
+        chosen = kind or guess_kind(source)
+        entry: dict[str, Any] = {"kind": chosen, "url": site_root_or_url(source, chosen)}
         if code is None:
             entry["origin"] = origin
         entry.update(
@@ -149,6 +189,95 @@ def watch_add(
         return add_source(data, code, entry)
 
     _edit(watchlist, change)
+
+
+def _watch_with_site(data: Any, config: WatchList, code: str, with_site: bool) -> str:
+    """Watch one council and add its democracy source from the directory; say what was done."""
+    from radar.directory import site_for
+    from radar.watchfile import add_democracy_source, list_council
+
+    name = config.council_register()[code].name
+    new = list_council(data, code, name, watch=True)
+    message = f"{code} ({name}) " + ("added to the watch list and watched" if new else "watched")
+    if not with_site:
+        return message
+    site = site_for(code, name)
+    if site.url is None:
+        return f"{message}; no democracy source ({site.reason}): add one with --source URL"
+    why_not = add_democracy_source(data, code, site.source())
+    if why_not:
+        return f"{message}; {why_not}"
+    return f"{message}, with its {site.kind} source {site.url} ({site.name} meetings)"
+
+
+def site_root_or_url(url: str, kind: str) -> str:
+    """A democracy site's root for a page of it (the spider starts there), saying so."""
+    from crawlers.sites import site_url
+
+    root = site_url(url, kind)
+    if root != url:
+        shown = [_without_password(u) for u in (url, root)]
+        out.print(f"{escape(shown[0])} → {escape(shown[1])}: a {kind} site is read from its root")
+    return root
+
+
+def _without_password(url: str) -> str:
+    """A URL fit to print: a password in it (refused later, never echoed) is masked."""
+    from urllib.parse import urlsplit
+
+    split = urlsplit(url)
+    if split.password is None:
+        return url
+    return split._replace(netloc=split.netloc.replace(f":{split.password}@", ":***@")).geturl()
+
+
+def watch_add_all(watchlist: Path | None, with_sources: bool = True) -> None:
+    """`radar watch add --all`: every current council in the register, with its democracy
+    site, kept comments and entries; then who has no democracy source and why."""
+    from radar.config import load_england_register
+    from radar.directory import site_for
+    from radar.watchfile import EditError, WatchAllResult, edit, watch_all
+
+    path = watchlist or default_watchlist_path()
+    config = load_or_exit(path) if path.exists() else WatchList()  # a new file is fine
+    ended = {c.gss_code for c in config.council_register().values() if c.ended}
+    register = [c for c in load_england_register() if c.gss_code not in ended]
+    sites = [site_for(c.gss_code, c.name) for c in register]
+    result = WatchAllResult()
+
+    def change(data: Any) -> str:
+        nonlocal result
+        result = watch_all(data, sites, with_sources)
+        return ""
+
+    try:
+        edit(path, change, validate=load_watchlist)
+    except (EditError, ConfigError) as exc:
+        err.print(f"[red]Not written; the watch list would not load:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    kinds = Counter(site.kind for site in result.added)
+    out.print(
+        f"{path}: {len(result.listed)} councils added ({len(sites)} in the register); "
+        f"{len(result.added)} democracy sources added"
+        + (f" ({', '.join(f'{n} {k}' for k, n in sorted(kinds.items()))})" if kinds else "")
+        + f", {result.kept} councils already had one."
+    )
+    if result.shared:
+        pairs = ", ".join(f"{site.name} (with {owner})" for site, owner in result.shared)
+        out.print(
+            f"{len(result.shared)} councils share a democracy site listed under another "
+            f"council, so it is listed once: {escape(pairs)}."
+        )
+    if result.missing:
+        table = Table(
+            title=f"{len(result.missing)} councils with no democracy source: add their "
+            "meetings by hand (radar watch add COUNCIL --source URL)"
+        )
+        for column in ("GSS code", "council", "why"):
+            table.add_column(column, overflow="fold")
+        for site in result.missing:
+            table.add_row(site.gss_code, escape(site.name), escape(site.reason or ""))
+        out.print(table)
 
 
 @watch_app.command("remove")

@@ -8,13 +8,18 @@ an edit can never leave the admin with a file the scheduler refuses.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+from radar.directory import DemocracySite
 
 
 class EditError(Exception):
@@ -114,7 +119,7 @@ def add_source(data: CommentedMap, gss_code: str | None, source: dict[str, Any])
     if gss_code is None:
         if data.get("sources") is None:
             data["sources"] = CommentedSeq()
-        data["sources"].append(CommentedMap(source))
+        data["sources"].append(one_line(source))
         return f"{source['kind']} source {source['url']} added"
     entry = _entry(data, gss_code)
     if entry is None:
@@ -122,8 +127,71 @@ def add_source(data: CommentedMap, gss_code: str | None, source: dict[str, Any])
         _councils(data).append(entry)
     if entry.get("sources") is None:
         entry["sources"] = CommentedSeq()
-    entry["sources"].append(CommentedMap(source))
+    entry["sources"].append(one_line(source))
     return f"{source['kind']} source {source['url']} added to {gss_code}"
+
+
+def one_line(values: dict[str, Any]) -> CommentedMap:
+    """A source as one flow-style line (`- {kind: feed, name: …, url: …}`), as the demo
+    watch list writes them: 300 councils' sources stay readable. Values plain YAML would
+    misread in a flow mapping (a `?` or `,` in a URL's query, a `#`, quotes) are quoted."""
+    line = CommentedMap(
+        (key, DoubleQuotedScalarString(value) if _needs_quotes(value) else value)
+        for key, value in values.items()
+    )
+    line.fa.set_flow_style()
+    return line
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9/.][^?,\[\]{}#\"'`]*")
+
+
+def _needs_quotes(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    return not _PLAIN.fullmatch(value) or ": " in value or value.endswith(":")
+
+
+DEMOCRACY_KINDS = ("moderngov", "cmis")
+
+
+def democracy_urls(data: CommentedMap, gss_code: str) -> list[str]:
+    """The council's democracy-site sources (moderngov, cmis) as the watch list has them."""
+    entry = _entry(data, gss_code)
+    sources = (entry.get("sources") or []) if entry is not None else []
+    return [_resolve(data, str(s.get("url"))) for s in sources if s.get("kind") in DEMOCRACY_KINDS]
+
+
+def list_council(data: CommentedMap, gss_code: str, name: str, watch: bool = True) -> bool:
+    """List a council (with its name as a comment, for the admin reading the file), or, if
+    `watch`, watch a listed one again; True if it was not listed before."""
+    entry = _entry(data, gss_code)
+    if entry is None:
+        entry = CommentedMap(gss_code=gss_code)
+        entry.yaml_add_eol_comment(name, "gss_code")
+        _councils(data).append(entry)
+        return True
+    if watch:
+        entry.pop("watched", None)
+    return False
+
+
+def add_democracy_source(data: CommentedMap, gss_code: str, source: dict[str, Any]) -> str | None:
+    """Add a council's democracy source from the directory unless the watch list already has
+    that URL or the council already has a democracy source (an admin's choice, or the site
+    moved); returns None if added, else why not, in words."""
+    wanted = _resolve(data, source["url"])
+    existing = democracy_urls(data, gss_code)
+    if wanted in existing:
+        return f"its democracy site {wanted} is already listed"
+    if existing:
+        return f"it already has {', '.join(existing)}, so the directory's {wanted} is not added"
+    try:
+        _find_source(data, wanted)
+    except EditError:
+        add_source(data, gss_code, source)
+        return None
+    return f"its democracy site {wanted} is already listed under another council (shared)"
 
 
 def remove_source(data: CommentedMap, url: str) -> str:
@@ -146,17 +214,87 @@ def add_sources(
 ) -> int:
     """Add the sources not already listed to a council's entry (`radar discover --write`);
     returns how many were new."""
+    return add_council_sources(path, {gss_code: sources}, validate)
+
+
+def add_council_sources(
+    path: Path, by_council: dict[str, list[dict[str, Any]]], validate: Callable[[Path], Any]
+) -> int:
+    """Add each council's sources not already listed, in one edit (`radar discover --all
+    --write`: one write and one validation for hundreds of councils); returns how many
+    were new."""
     added = 0
 
     def change(data: CommentedMap) -> str:
         nonlocal added
-        for source in sources:
-            try:
-                add_source(data, gss_code, {**source, "origin": "council"})
-                added += 1
-            except EditError:
-                pass  # already listed
+        for gss_code, sources in by_council.items():
+            for source in sources:
+                try:
+                    add_source(data, gss_code, dict(source))  # origin: council, the default
+                    added += 1
+                except EditError:
+                    pass  # already listed
         return f"{added} added"
 
     edit(path, change, validate)
     return added
+
+
+@dataclass
+class WatchAllResult:
+    """What `radar watch add --all` did, for its report."""
+
+    listed: list[str] = field(default_factory=list)  # councils new to the watch list
+    added: list[DemocracySite] = field(default_factory=list)  # democracy sources added
+    kept: int = 0  # councils that already had a democracy source
+    # councils whose democracy site is another's (a joint site, listed once): (site, owner)
+    shared: list[tuple[DemocracySite, str]] = field(default_factory=list)
+    missing: list[DemocracySite] = field(default_factory=list)  # none, and the reason
+
+
+def watch_all(
+    data: CommentedMap, sites: list[DemocracySite], with_sources: bool = True
+) -> WatchAllResult:
+    """List every council given (their directory sites, from `radar.directory`) with its
+    democracy source, keeping every entry and source already there: a council an admin has
+    stopped watching stays unwatched, one with a democracy source keeps it, and a second run
+    adds nothing. A site two councils share (Adur and Worthing) is listed once, under the
+    first; the other's entry says so in a comment."""
+    result = WatchAllResult()
+    names = {site.gss_code: site.name for site in sites}
+    owners = {
+        _resolve(data, str(s.get("url"))): str(owner) for owner, s in _sources_with_owner(data)
+    }
+    for site in sites:
+        if list_council(data, site.gss_code, site.name, watch=False):
+            result.listed.append(site.gss_code)
+        if not with_sources:
+            continue
+        url = _resolve(data, site.url) if site.url else None
+        if democracy_urls(data, site.gss_code):
+            result.kept += 1
+        elif url is None:
+            result.missing.append(site)
+        elif url in owners:
+            owner = names.get(owners[url], owners[url])
+            result.shared.append((site, owner))
+            entry = _entry(data, site.gss_code)
+            if entry is not None:
+                entry.yaml_add_eol_comment(
+                    f"{site.name}: its meetings are on {owner}'s site ({owners[url]})", "gss_code"
+                )
+        else:
+            add_source(data, site.gss_code, site.source())
+            owners[url] = site.gss_code
+            result.added.append(site)
+    return result
+
+
+def _sources_with_owner(data: CommentedMap) -> list[tuple[str, CommentedMap]]:
+    """(owner, source) for every source: a council's GSS code, or its origin."""
+    found = [
+        (str(c.get("gss_code")), s)
+        for c in data.get("councils") or []
+        for s in c.get("sources") or []
+    ]
+    return found + [(str(s.get("origin", "media")), s) for s in data.get("sources") or []]

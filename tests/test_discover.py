@@ -69,3 +69,14 @@ def test_source_reset_puts_a_suspended_source_back(crawled, tmp_path):
         "source", "reset", "http://nope/", "--watchlist", str(watchlist), check=False
     )
     assert missing.returncode == 2
+
+
+def test_source_test_crawls_a_democracy_page_from_its_site_root(demo_web, tmp_path):
+    watchlist = tmp_path / "watchlist.yaml"
+    watchlist.write_text(allow(demo_web))
+    page = f"{demo_web.base_url}/kelderby/democracy/ieListMeetings.aspx?CommitteeId=1"
+    result = run_radar("source", "test", page, "-w", str(watchlist), check=False)
+    output = " ".join(result.stdout.split())
+    root = f"{demo_web.base_url}/kelderby/democracy/"
+    assert f"→ {root}: a moderngov site is read from its root" in output
+    assert f"moderngov source {root}:" in output

@@ -77,7 +77,7 @@ def test_watch_edits_keep_comments_and_refuse_what_would_not_load(tmp_path):
     path.write_text(WATCHLIST.read_text(encoding="utf-8"), encoding="utf-8")
     watch = lambda *args, **kw: run_radar("watch", *args, "-w", str(path), **kw)  # noqa: E731
 
-    watch("add", "croydon")
+    watch("add", "croydon", "--no-directory")  # its democracy site: tests/test_watch_directory.py
     assert "E09000008" in run_radar("watch", "list", "-w", str(path)).stdout
     watch("add", "E09000008", "--source", "https://example.org/croydon/news.rss")
     council = next(
