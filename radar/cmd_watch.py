@@ -103,13 +103,16 @@ def problems(config: WatchList) -> tuple[list[str], list[str]]:
     return errors, warnings
 
 
-def _edit(watchlist: Path | None, change: Callable[[Any, WatchList], str]) -> None:
+def _edit(
+    watchlist: Path | None, change: Callable[[Any, WatchList], str], create: bool = False
+) -> None:
     """Apply one edit to the watch list file, keeping its comments; refuse (exit 2, nothing
-    written) an edit that does not apply or that would leave a watch list that fails to load."""
+    written) an edit that does not apply or that would leave a watch list that fails to load.
+    `create`: a missing file is a new, empty watch list (an admin's first `watch add`)."""
     from radar.watchfile import EditError, edit
 
     path = watchlist or default_watchlist_path()
-    config = load_or_exit(path)
+    config = WatchList() if create and not path.exists() else load_or_exit(path)
     try:
         message = edit(path, lambda data: change(data, config), validate=load_watchlist)
     except EditError as exc:
@@ -188,7 +191,7 @@ def watch_add(
         )
         return add_source(data, code, entry)
 
-    _edit(watchlist, change)
+    _edit(watchlist, change, create=True)
 
 
 def _watch_with_site(data: Any, config: WatchList, code: str, with_site: bool) -> str:

@@ -137,3 +137,13 @@ def test_a_democracy_page_becomes_its_root_and_a_password_is_never_echoed(capsys
     assert "Sekr1t" not in capsys.readouterr().out
     feed = "https://www.x.gov.uk/news/rss"
     assert site_root_or_url(feed, "feed") == feed and capsys.readouterr().out == ""
+
+
+def test_an_admins_first_watch_add_starts_the_watch_list(tmp_path):
+    path = tmp_path / "watchlist.yaml"
+    run_radar("watch", "add", "E10000003", "-w", str(path))
+    assert sources_of(path, "E10000003")[0]["kind"] == "cmis"
+    assert load_watchlist(path).watched_councils()[0].gss_code == "E10000003"
+    elsewhere = str(tmp_path / "no.yaml")
+    missing = run_radar("watch", "remove", "E10000003", "-w", elsewhere, check=False)
+    assert missing.returncode == 2 and "watch list not found" in missing.stderr
