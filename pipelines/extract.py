@@ -9,11 +9,14 @@ import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import trafilatura
+from trafilatura.utils import load_html
 from w3lib.html import remove_tags, replace_entities
 
+from pipelines.dates import CRAWL_DATES, PageDates, choose_date, page_dates
 from pipelines.documents import (
     DocumentReader,
     DocumentText,
@@ -33,7 +36,7 @@ logger = logging.getLogger(__name__)
 class Page:
     text: str | None
     title: str | None
-    date: str | None  # YYYY-MM-DD from the page's own metadata, when it has one
+    dates: PageDates  # near the headline, in the URL, in the metadata (pipelines.dates)
 
 
 _CONTROLS = re.compile(
@@ -42,20 +45,45 @@ _CONTROLS = re.compile(
 )
 
 
-def extract_html(html: str | bytes, url: str, encoding: str | None = None) -> Page:
-    """Main text, title and date of an HTML page, without navigation, banners and footers."""
+def readable_html(html: str | bytes, encoding: str | None = None) -> str:
+    """A page's HTML as text lxml will read whole."""
     if isinstance(html, bytes):
         html = html.decode(encoding or "utf-8", errors="replace")
     # lxml (under trafilatura) gives up on a whole page over one control character, raw or
     # as a reference (&#1;): none of them is text, so drop them first.
-    html = _CONTROLS.sub("", html)
-    text = trafilatura.extract(html, url=url, include_comments=False, favor_precision=True)
+    return _CONTROLS.sub("", html)
+
+
+def read_page_dates(html: str, url: str, today: date | None = None) -> tuple[PageDates, Any]:
+    """The dates a page offers (pipelines.dates), and trafilatura's metadata of it."""
     metadata = trafilatura.extract_metadata(html, default_url=url)
-    return Page(
-        text=text,
-        title=metadata.title if metadata else None,
-        date=metadata.date if metadata else None,
-    )
+    tree = load_html(html)
+    return page_dates(tree, url, metadata.date if metadata else None, today), metadata
+
+
+def extract_html(
+    html: str | bytes, url: str, encoding: str | None = None, today: date | None = None
+) -> Page:
+    """Main text, title and dates of an HTML page, without navigation, banners and footers.
+    `today` (default: today, UTC) is the last day a page's date may be."""
+    html = readable_html(html, encoding)
+    text = trafilatura.extract(html, url=url, include_comments=False, favor_precision=True)
+    dates, metadata = read_page_dates(html, url, today)
+    return Page(text=text, title=metadata.title if metadata else None, dates=dates)
+
+
+def date_item(item: dict[str, Any], dates: PageDates) -> None:
+    """Give an item its date from what its source gave with the link and what its page
+    shows (pipelines.dates.choose_date); when they disagree, `meta.dates` keeps them all."""
+    given = item.get("published") if item.get("date_source") in (*CRAWL_DATES, "lastmod") else None
+    choice = choose_date(given, item.get("date_source") if given else None, dates)
+    meta = item.setdefault("meta", {})
+    meta.pop("dates", None)  # from an earlier reading of the page (a refetch)
+    if choice.published is None:
+        return
+    item["published"], item["date_source"] = choice.published, choice.source
+    if choice.candidates:
+        meta["dates"] = choice.candidates
 
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -132,9 +160,7 @@ class ExtractPipeline:
                 item["text"] = page.text or summary_text(item)
                 if not item.get("title") and page.title:
                     item["title"] = page.title
-                if not item.get("published") and page.date:
-                    item["published"] = f"{page.date[:10]}T00:00:00Z"
-                    item["date_source"] = "page"
+                date_item(item, page.dates)
                 if not page.text:  # an error page or garbage served as the page, often
                     item["summary_only"] = item["refetch"] = True
             if document is not None and document.note:
