@@ -71,11 +71,11 @@ class Checkout:
         self.names: set[str] = set()
         if not self.tree:
             listing = subprocess.run(
-                ["git", "-C", str(path), "ls-tree", "-r", "--name-only", COMMIT, "tests/"],
+                ["git", "-C", str(path), "ls-tree", "-r", "-z", "--name-only", COMMIT, "tests/"],
                 capture_output=True,
                 check=True,
             )
-            self.names = set(listing.stdout.decode("utf-8").splitlines())
+            self.names = set(listing.stdout.decode("utf-8").split("\0"))
 
     def exists(self, name: str) -> bool:
         return (self.path / name).is_file() if self.tree else name in self.names
@@ -158,6 +158,8 @@ def report(results: list[Result], misses: bool) -> None:
         chosen = [r for r in results if r.source == source]
         right = sum(r.ours == r.truth for r in chosen)
         print(f"  {source:<10}{count:>5}  right {right:>4} ({right / count:.0%})")
+    uk = Counter(r.source for r in groups["UK (.uk hosts)"])
+    print("  UK pages: " + ", ".join(f"{source} {count}" for source, count in uk.most_common()))
     if misses:
         print("\nours wrong:")
         for r in results:

@@ -9,14 +9,14 @@ import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import trafilatura
 from trafilatura.utils import load_html
 from w3lib.html import remove_tags, replace_entities
 
-from pipelines.dates import CRAWL_DATES, PageDates, choose_date, page_dates
+from pipelines.dates import CRAWL_DATES, PageDates, choose_date, url_date
 from pipelines.documents import (
     DocumentReader,
     DocumentText,
@@ -26,6 +26,7 @@ from pipelines.documents import (
     extract_pdf,
 )
 from pipelines.normalise import clean_text
+from pipelines.shown_dates import headline_date
 
 __all__ = ["ExtractPipeline", "ExtractionError", "extract_docx", "extract_html", "extract_pdf"]
 
@@ -55,17 +56,28 @@ def readable_html(html: str | bytes, encoding: str | None = None) -> str:
 
 
 def read_page_dates(html: str, url: str, today: date | None = None) -> tuple[PageDates, Any]:
-    """The dates a page offers (pipelines.dates), and trafilatura's metadata of it."""
+    """The dates a page offers (near its headline, in its URL, in its metadata: see
+    pipelines.dates), and trafilatura's metadata of it. `today` (default: today, UTC) is the
+    last day a date may be."""
+    today = today or datetime.now(UTC).date()
     metadata = trafilatura.extract_metadata(html, default_url=url)
+    try:
+        described = date.fromisoformat(metadata.date[:10]) if metadata and metadata.date else None
+    except ValueError:
+        described = None
     tree = load_html(html)
-    return page_dates(tree, url, metadata.date if metadata else None, today), metadata
+    dates = PageDates(
+        shown=headline_date(tree, today) if tree is not None else None,
+        url=url_date(url, today),
+        metadata=described,
+    )
+    return dates, metadata
 
 
 def extract_html(
     html: str | bytes, url: str, encoding: str | None = None, today: date | None = None
 ) -> Page:
-    """Main text, title and dates of an HTML page, without navigation, banners and footers.
-    `today` (default: today, UTC) is the last day a page's date may be."""
+    """Main text, title and dates of an HTML page, without navigation, banners and footers."""
     html = readable_html(html, encoding)
     text = trafilatura.extract(html, url=url, include_comments=False, favor_precision=True)
     dates, metadata = read_page_dates(html, url, today)
