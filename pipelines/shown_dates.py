@@ -11,6 +11,7 @@ read by htmldate's parsers (`pipelines.dates.read_date`); only where to look is 
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -43,9 +44,6 @@ SKIPPED_CLASSES = re.compile(
     re.IGNORECASE,
 )
 PROSE_TAGS = frozenset({"p", "li", "dd", "td"})  # a long one of these is the article's text
-# Headings that end the search after the headline: none (tuned on dev: stopping at the next
-# h1 or h2 lost more standfirsts-as-h2 than the related-story dates it kept out).
-HEADINGS: frozenset[str] = frozenset()
 LINKED_TITLE = 40  # characters: link text this long is a title, even with a date in it
 BEFORE = 6  # text runs looked at before the headline (a date above it)
 AFTER = 30  # and after it (standfirst, byline, date, share buttons)
@@ -100,75 +98,96 @@ def find_headline(tree: HtmlElement) -> HtmlElement | None:
     return best if best_score >= 0.3 else None
 
 
-def _skipped(element: HtmlElement, around: set[HtmlElement]) -> bool:
-    """Whether an element is in a part of the page that holds no date of the article: a
-    script, a menu, a sidebar, related stories, comments. A part that holds the headline
-    (or the listing's card) itself is not one: ASP.NET pages put everything in a <form>,
+def _skipped_here(node: HtmlElement, around: set[HtmlElement]) -> bool:
+    """Whether an element itself starts a part of the page that holds no date of the
+    article: a script, a menu, a sidebar, related stories, comments. A part that holds the
+    headline (or the listing's card) is not one: ASP.NET pages put everything in a <form>,
     and themes call their whole content area "content-with-sidebar"."""
-    return any(
-        node.tag in SKIPPED_TAGS or SKIPPED_CLASSES.search(node.get("class") or "")
-        for node in (element, *element.iterancestors())
-        if isinstance(node.tag, str) and node not in around
-    )
+    if node in around:
+        return False
+    return node.tag in SKIPPED_TAGS or bool(SKIPPED_CLASSES.search(node.get("class") or ""))
 
 
-def _paragraph(element: HtmlElement) -> HtmlElement | None:
-    """The prose paragraph an element's text is part of, if that paragraph is long."""
-    for node in (element, *element.iterancestors()):
-        if node.tag in PROSE_TAGS:
-            return node if len(" ".join(node.text_content().split())) > LONG else None
-    return None
+class _Walk:
+    """The text under `root` in reading order, as runs, outside the parts of the page that
+    hold no date of the article at `anchor` (its headline, or its card in a listing);
+    `<time>` elements are one run each, with their machine-readable datetime. What each
+    element inherits (skipped, inside a <time>, its prose paragraph) is worked out once,
+    from its parent, so a 500 KB page is one pass."""
 
+    def __init__(self, root: HtmlElement, anchor: HtmlElement):
+        self.root, self.around = root, {anchor, *anchor.iterancestors()}
+        self.skipped: dict[HtmlElement, bool] = {}
+        self.in_time: dict[HtmlElement, bool] = {}
+        self.prose: dict[HtmlElement, HtmlElement | None] = {}
+        self.long: dict[HtmlElement, bool] = {}
 
-def _runs(root: HtmlElement, anchor: HtmlElement) -> Iterator[_Run]:
-    """The text under `root` in reading order, outside the parts of the page that hold no
-    date of the article at `anchor` (its headline, or its card in a listing); `<time>`
-    elements as one run each, with their machine-readable datetime."""
-    around = {anchor, *anchor.iterancestors()}
-    for element in root.iter():
-        if not isinstance(element.tag, str) or _skipped(element, around):
-            continue
-        if element.tag == "time" or element.get("datetime"):
-            text = " ".join(element.text_content().split())
-            yield _Run(text, element, element.get("datetime"), _paragraph(element))
-        elif element.text and element.text.strip() and not _inside_time(element):
-            yield _Run(element.text, element, None, _paragraph(element))
+    def _visit(self, element: HtmlElement) -> None:
         parent = element.getparent()
-        if element.tail and element.tail.strip() and parent is not None:
-            if not _skipped(parent, around) and not _inside_time(parent):
-                yield _Run(element.tail, parent, None, _paragraph(parent))
+        self.skipped[element] = self.skipped.get(parent, False) or _skipped_here(
+            element, self.around
+        )
+        self.in_time[element] = self.in_time.get(parent, False) or (
+            parent is not None and parent.tag == "time"
+        )
+        self.prose[element] = element if element.tag in PROSE_TAGS else self.prose.get(parent)
+
+    def paragraph(self, element: HtmlElement) -> HtmlElement | None:
+        """The prose paragraph an element's text is part of, if that paragraph is long."""
+        prose = self.prose.get(element)
+        if prose is None:
+            return None
+        if prose not in self.long:
+            self.long[prose] = len(" ".join(prose.text_content().split())) > LONG
+        return prose if self.long[prose] else None
+
+    def __iter__(self) -> Iterator[_Run]:
+        for element in self.root.iter():
+            if not isinstance(element.tag, str):
+                continue
+            self._visit(element)
+            if self.skipped[element]:
+                continue
+            if element.tag == "time" or element.get("datetime"):
+                text = " ".join(element.text_content().split())
+                yield _Run(text, element, element.get("datetime"), self.paragraph(element))
+            elif element.text and element.text.strip() and not self.in_time[element]:
+                yield _Run(element.text, element, None, self.paragraph(element))
+            parent = element.getparent()
+            if element.tail and element.tail.strip() and parent is not None:
+                if not self.skipped.get(parent, False) and not self.in_time.get(parent, False):
+                    yield _Run(element.tail, parent, None, self.paragraph(parent))
 
 
-def _inside_time(element: HtmlElement) -> bool:
-    return any(node.tag == "time" for node in element.iterancestors())
-
-
-def _near(runs: list[_Run], headline: HtmlElement) -> list[tuple[int, _Run]]:
+def _near(runs: Iterator[_Run], headline: HtmlElement) -> list[tuple[int, _Run]]:
     """The runs near the headline, with their distance from it (negative before it): a few
-    short ones before, and after it those up to the article's second paragraph or the next
-    heading."""
+    short ones before it, and after it those up to the article's second paragraph."""
     inside = set(headline.iter())
-    start = next((i for i, r in enumerate(runs) if r.element in inside), None)
-    if start is None:
+    before: deque[_Run] = deque(maxlen=BEFORE)
+    for run in runs:
+        if run.element in inside:
+            break
+        before.append(run)
+    else:
         return []
-    end = start
-    while end < len(runs) and runs[end].element in inside:
-        end += 1
     near: list[tuple[int, _Run]] = []
-    for distance, run in enumerate(reversed(runs[max(0, start - BEFORE) : start]), 1):
+    for distance, run in enumerate(reversed(before), 1):
         if run.paragraph is not None:
             break
         near.append((-distance, run))
     paragraphs: set[HtmlElement] = set()
-    for distance, run in enumerate(runs[end : end + AFTER], 1):
+    distance = 0
+    for run in runs:
+        if run.element in inside:
+            continue
+        distance += 1
+        if distance > AFTER:
+            break
         if run.paragraph is not None:
             paragraphs.add(run.paragraph)
             if len(paragraphs) >= BODY_STARTED:
                 break
             continue
-        heading = next((n for n in run.element.iterancestors() if n.tag in HEADINGS), None)
-        if run.element.tag in HEADINGS or heading is not None:
-            break
         near.append((distance, run))
     return near
 
@@ -222,7 +241,7 @@ def headline_date(tree: HtmlElement, today: date) -> ShownDate | None:
         return None
     found: list[tuple[tuple[int, int, int], ShownDate]] = []
     previous = ""
-    runs = list(_runs(body if body is not None else tree, headline))
+    runs = iter(_Walk(body if body is not None else tree, headline))
     around = {headline, *headline.iterancestors()}
     joined: set[HtmlElement] = set()
     for distance, run in sorted(_near(runs, headline), key=lambda pair: pair[0]):
@@ -245,12 +264,12 @@ def card_date(card: HtmlElement, today: date) -> ShownDate | None:
     link and nothing else's): its published or unlabelled date, else its updated date."""
     found: list[ShownDate] = []
     previous = ""
-    for run in _runs(card, card):
+    for run in _Walk(card, card):
         found += run_dates(run, previous, today)
         previous = " ".join(run.text.split())
     if not found:  # <span>30</span> <span>Jun</span> <span>2026</span>: one block's words
         for element in card.iter():
             whole = " ".join(element.text_content().split()) if isinstance(element.tag, str) else ""
-            if len(whole) <= SHORT_TEXT and not _skipped(element, {card}):
+            if len(whole) <= SHORT_TEXT and not _skipped_here(element, {card}):
                 found += run_dates(_Run(whole, element), "", today)
     return min(found, key=lambda shown: shown.label == "updated") if found else None
