@@ -40,6 +40,7 @@ EARLIEST = datetime(1995, 1, 1)  # htmldate's own floor
 DAY = "%Y-%m-%d"
 
 CRAWL_DATES = ("feed", "sitemap", "listing")  # found by the crawl beside the link
+PAGE_DATES = ("headline", "url", "page", "updated")  # read from the page itself
 # Every `date_source`, most trusted first ("meeting": a democracy document's meeting date).
 DATE_SOURCES = ("headline", *CRAWL_DATES, "url", "page", "updated", "lastmod", "meeting", "none")
 

@@ -16,7 +16,7 @@ import trafilatura
 from trafilatura.utils import load_html
 from w3lib.html import remove_tags, replace_entities
 
-from pipelines.dates import CRAWL_DATES, PageDates, choose_date, url_date
+from pipelines.dates import CRAWL_DATES, PAGE_DATES, PageDates, choose_date, url_date
 from pipelines.documents import (
     DocumentReader,
     DocumentText,
@@ -86,13 +86,18 @@ def extract_html(
 
 def date_item(item: dict[str, Any], dates: PageDates) -> None:
     """Give an item its date from what its source gave with the link and what its page
-    shows (pipelines.dates.choose_date); when they disagree, `meta.dates` keeps them all."""
-    given = item.get("published") if item.get("date_source") in (*CRAWL_DATES, "lastmod") else None
-    choice = choose_date(given, item.get("date_source") if given else None, dates)
+    shows (pipelines.dates.choose_date); when they disagree, `meta.dates` keeps them all.
+    A date from elsewhere (a democracy document's meeting) is kept as it is; one read from
+    the page before (an item fetched again) is read again."""
+    source = item.get("date_source")
+    if item.get("published") and source not in (*CRAWL_DATES, "lastmod", *PAGE_DATES):
+        return
+    given = item.get("published") if source in (*CRAWL_DATES, "lastmod") else None
+    choice = choose_date(given, source if given else None, dates)
     meta = item.setdefault("meta", {})
-    meta.pop("dates", None)  # from an earlier reading of the page (a refetch)
     if choice.published is None:
         return
+    meta.pop("dates", None)  # from an earlier reading of the page
     item["published"], item["date_source"] = choice.published, choice.source
     if choice.candidates:
         meta["dates"] = choice.candidates
@@ -149,7 +154,11 @@ def joined_pages(pages: list[str]) -> tuple[str, list[int]]:
 
 
 class ExtractPipeline:
-    """Fill `text` (and `page_offsets` for PDFs) from the fetched `body`."""
+    """Fill `text` (and `page_offsets` for PDFs) from the fetched `body`, and an HTML page's
+    date (`date_item`). `today` (default: the day it runs) is the last day a date may be."""
+
+    def __init__(self, today: date | None = None):
+        self.today = today
 
     async def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
         body: bytes | None = item.pop("body", None)
@@ -168,7 +177,7 @@ class ExtractPipeline:
                 item["text"] = document.pages[0]
             else:
                 document = None
-                page = extract_html(body, item["url"], encoding)
+                page = extract_html(body, item["url"], encoding, self.today)
                 item["text"] = page.text or summary_text(item)
                 if not item.get("title") and page.title:
                     item["title"] = page.title

@@ -61,6 +61,12 @@ class _Run:
     paragraph: HtmlElement | None = None  # the long paragraph it is part of, if it is
 
 
+def words(element: HtmlElement) -> str:
+    """An element's text with a space between its pieces: <span>30</span><span>June</span>
+    reads "30 June", where lxml's text_content() runs them together."""
+    return " ".join(" ".join(piece.split()) for piece in element.itertext() if piece.strip())
+
+
 def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[^\W_]+", text.lower()) if len(w) > 2}
 
@@ -154,6 +160,8 @@ class _Walk:
             elif element.text and element.text.strip() and not self.in_time[element]:
                 yield _Run(element.text, element, None, self.paragraph(element))
             parent = element.getparent()
+            if element is self.root:
+                continue  # its tail is outside it
             if element.tail and element.tail.strip() and parent is not None:
                 if not self.skipped.get(parent, False) and not self.in_time.get(parent, False):
                     yield _Run(element.tail, parent, None, self.paragraph(parent))
@@ -197,10 +205,10 @@ def _label(text: str) -> str | None:
     label saying it is another kind of date (an event's, a deadline)."""
     if UPDATED_WORDS.search(text):
         return "updated"
-    if PUBLISHED_WORDS.search(text):
-        return "published"
     if OTHER_WORDS.search(text):
         return None
+    if PUBLISHED_WORDS.search(text):
+        return "published"
     return ""
 
 
@@ -250,7 +258,7 @@ def headline_date(tree: HtmlElement, today: date) -> ShownDate | None:
         if not shown_here and container is not None and container not in around | joined:
             # <span>30</span> <span>June</span> <span>2026</span>: the date is their block's
             joined.add(container)
-            whole = " ".join(container.text_content().split())
+            whole = words(container)
             shown_here = list(run_dates(_Run(whole, container), previous, today))
         for shown in shown_here:
             rank = 1 if shown.label == "updated" else 0
@@ -269,7 +277,7 @@ def card_date(card: HtmlElement, today: date) -> ShownDate | None:
         previous = " ".join(run.text.split())
     if not found:  # <span>30</span> <span>Jun</span> <span>2026</span>: one block's words
         for element in card.iter():
-            whole = " ".join(element.text_content().split()) if isinstance(element.tag, str) else ""
+            whole = words(element) if isinstance(element.tag, str) else ""
             if len(whole) <= SHORT_TEXT and not _skipped_here(element, {card}):
                 found += run_dates(_Run(whole, element), "", today)
     return min(found, key=lambda shown: shown.label == "updated") if found else None
