@@ -20,6 +20,7 @@ def flag_rows(
                items.url, coalesce(items.story_id, items.id) as story_id, items.kind,
                items.origin, items.radar_at,
                coalesce(items.published, items.first_seen) as published,
+               items.first_seen, json_extract(items.meta, '$.date_note') as date_note,
                coalesce(nullif(sources.name, ''), items.source_id) as source_name,
                flags.factor, flags.score, flags.evidence, flags.page, flags.rule, tags.sentiment
         from items
