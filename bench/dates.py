@@ -99,6 +99,7 @@ class Result:
     source: str
     metadata: str | None
     htmldate: str | None
+    shown: str | None  # the date near the headline, whether chosen or not
 
 
 def evaluate(checkout: Checkout, only: str | None) -> list[Result]:
@@ -126,6 +127,7 @@ def evaluate(checkout: Checkout, only: str | None) -> list[Result]:
                 source=choice.source,
                 metadata=metadata.date[:10] if metadata and metadata.date else None,
                 htmldate=find_date(html, original_date=True, url=url),
+                shown=dates.shown.day.isoformat() if dates.shown else None,
             )
         )
     return results
@@ -158,6 +160,12 @@ def report(results: list[Result], misses: bool) -> None:
         chosen = [r for r in results if r.source == source]
         right = sum(r.ours == r.truth for r in chosen)
         print(f"  {source:<10}{count:>5}  right {right:>4} ({right / count:.0%})")
+    split = [r for r in results if r.shown and r.metadata and r.shown != r.metadata]
+    print(
+        f"  the date near the headline and the metadata disagree on {len(split)} pages: "
+        f"headline right {sum(r.shown == r.truth for r in split)}, "
+        f"metadata right {sum(r.metadata == r.truth for r in split)}"
+    )
     uk = Counter(r.source for r in groups["UK (.uk hosts)"])
     print("  UK pages: " + ", ".join(f"{source} {count}" for source, count in uk.most_common()))
     if misses:

@@ -18,8 +18,8 @@ one the council and its readers mean. In order of trust, named in the item's `da
 
 A headline date and a date from the crawl on the same calendar day (in UTC or UK time) are one
 date: the crawl's is kept for its time of day. When they differ the headline's wins: a
-feed's pubDate is sometimes an event's date (Jadu events feeds) and a sitemap's is often a
-modification date. Whenever the candidates disagree, all of them are kept (`meta.dates`), so
+feed's pubDate is sometimes an event's date (Jadu events feeds), and a sitemap's <lastmod>
+says only when the page last changed. Whenever the candidates disagree, all of them are kept (`meta.dates`), so
 the item shows why it has the date it has.
 
 htmldate's own parsers read the date strings; this module and `shown_dates` only decide

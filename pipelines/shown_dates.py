@@ -24,7 +24,7 @@ UPDATED_WORDS = re.compile(r"updat|modif|revis|review|amend|edited|changed", re.
 PUBLISHED_WORDS = re.compile(r"publish|posted|released|issued|created|\bdate\b", re.IGNORECASE)
 # A labelled date that is not the article's: an event's, a deadline, a member's joining.
 OTHER_WORDS = re.compile(
-    r"event|meeting|termin|deadline|clos(?:e|es|ing)\b|opens|until|expir|starts|ends\b|"
+    r"event|meeting|\btermin\b|deadline|clos(?:e|es|ing)\b|opens|until|expir|starts|ends\b|"
     r"regist|joined|member since|born|died|takes place|held on",
     re.IGNORECASE,
 )
@@ -39,7 +39,7 @@ SKIPPED_TAGS = frozenset(
 )  # fmt: skip
 # Blocks near a headline holding other articles' dates, or readers' comments.
 SKIPPED_CLASSES = re.compile(
-    r"related|raleted|comment|sidebar|promo|teaser|trending|popular|recommend|newsletter|"
+    r"related|comment|sidebar|promo|teaser|trending|popular|recommend|newsletter|"
     r"breadcrumb|more-from|read-next|readnext|most-read",
     re.IGNORECASE,
 )
@@ -67,7 +67,7 @@ def words(element: HtmlElement) -> str:
     return " ".join(" ".join(piece.split()) for piece in element.itertext() if piece.strip())
 
 
-def _words(text: str) -> set[str]:
+def _word_set(text: str) -> set[str]:
     return {w for w in re.findall(r"[^\W_]+", text.lower()) if len(w) > 2}
 
 
@@ -87,13 +87,13 @@ def find_headline(tree: HtmlElement) -> HtmlElement | None:
     """The article's headline: the h1, or failing that the h2, whose words best match the
     page's title (a blog's h1 may be "Comments form", a news site's the site's name); the
     first h1 when the page has no title."""
-    title = _words(page_title(tree))
+    title = _word_set(page_title(tree))
     headings = [h for h in tree.iter("h1", "h2") if h.text_content().strip()]
     if not title:
         return next((h for h in headings if h.tag == "h1"), None)
     best, best_score = None, 0.0
     for heading in headings:
-        words = _words(heading.text_content())
+        words = _word_set(heading.text_content())
         if not words:
             continue
         score = len(words & title) / len(words | title)
