@@ -19,8 +19,10 @@ one the council and its readers mean. In order of trust, named in the item's `da
 A headline date and a date from the crawl on the same calendar day (in UTC or UK time) are one
 date: the crawl's is kept for its time of day. When they differ the headline's wins: a
 feed's pubDate is sometimes an event's date (Jadu events feeds), and a sitemap's <lastmod>
-says only when the page last changed. Whenever the candidates disagree, all of them are kept (`meta.dates`), so
-the item shows why it has the date it has.
+says only when the page last changed. Whenever the candidates disagree, all of them are kept
+(`meta.dates`), so the item shows why it has the date it has; `meta.date_shown` says where a
+reader sees the chosen day (its page near the headline, or the listing), and such a day is
+believed however old (store.items: an old date nobody sees is suspect).
 
 htmldate's own parsers read the date strings; this module and `shown_dates` only decide
 where to look and whom to believe.
@@ -103,12 +105,15 @@ class PageDates:
 
 @dataclass
 class DateChoice:
-    """The date chosen for an item (a stored stamp), where it came from, and, when the
-    candidates disagree, every candidate by source (for `meta.dates`)."""
+    """The date chosen for an item (a stored stamp), where it came from, where a reader
+    sees that day (`shown`: "headline" or "listing", for `meta.date_shown`; empty when no
+    page or listing shows it), and, when the candidates disagree, every candidate by source
+    (for `meta.dates`)."""
 
     published: str | None
     source: str
     candidates: dict[str, str] = field(default_factory=dict)
+    shown: str = ""
 
 
 def midnight(day: date) -> str:
@@ -158,11 +163,12 @@ def choose_date(given: str | None, given_source: str | None, found: PageDates) -
         if value
     }
     if published and crawl and same_day(crawl, published):
-        choice = DateChoice(crawl, str(given_source))
+        choice = DateChoice(crawl, str(given_source), shown="headline")
     elif published:
-        choice = DateChoice(midnight(published), "headline")
+        choice = DateChoice(midnight(published), "headline", shown="headline")
     elif crawl:
-        choice = DateChoice(crawl, str(given_source))
+        shown_in = "listing" if given_source == "listing" else ""
+        choice = DateChoice(crawl, str(given_source), shown=shown_in)
     elif found.url:
         choice = DateChoice(midnight(found.url), "url")
     elif found.metadata:

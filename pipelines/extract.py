@@ -86,7 +86,8 @@ def extract_html(
 
 def date_item(item: dict[str, Any], dates: PageDates) -> None:
     """Give an item its date from what its source gave with the link and what its page
-    shows (pipelines.dates.choose_date); when they disagree, `meta.dates` keeps them all.
+    shows (pipelines.dates.choose_date); when they disagree, `meta.dates` keeps them all,
+    and `meta.date_shown` says where a reader sees the chosen day (headline, listing).
     A date from elsewhere (a democracy document's meeting) is kept as it is; one read from
     the page before (an item fetched again) is read again."""
     source = item.get("date_source")
@@ -97,10 +98,13 @@ def date_item(item: dict[str, Any], dates: PageDates) -> None:
     meta = item.setdefault("meta", {})
     if choice.published is None:
         return
-    meta.pop("dates", None)  # from an earlier reading of the page
+    for earlier in ("dates", "date_shown"):  # from an earlier reading of the page
+        meta.pop(earlier, None)
     item["published"], item["date_source"] = choice.published, choice.source
     if choice.candidates:
         meta["dates"] = choice.candidates
+    if choice.shown:
+        meta["date_shown"] = choice.shown
 
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

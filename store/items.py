@@ -169,8 +169,9 @@ def record_alias(db: Database, canonical_url: str, item_id: str, seen_at: str) -
 
 LATE_DAYS = 90  # a later crawl finding something older than this: a site reorganised, not news
 # A news item (from a feed, listing or sitemap) dated more than this many days before a later
-# crawl first found it: its date is suspect (issue #14: page metadata copied with a template
-# says 2022-12-01 on an article published this week), so it counts when it was found.
+# crawl first found it, by a date no reader sees on its page or listing: its date is suspect
+# (issue #14: page metadata copied with a template says 2022-12-01 on an article published
+# this week), so it counts when it was found.
 SUSPECT_DAYS = 90
 NEWS_SOURCE_KINDS = ("feed", "listing", "sitemap")
 NEWS_DATE_SOURCES = ("headline", "feed", "sitemap", "listing", "url", "page", "updated", "lastmod")
@@ -253,11 +254,9 @@ def radar_time(
     return first_seen if sent and sent <= first_seen else published
 
 
-def _with_note(meta: Any, note: str) -> str:
-    """The item's meta (JSON or a dict) with `date_note` set, as JSON."""
-    data = json.loads(meta) if isinstance(meta, str) and meta else dict(meta or {})
-    data["date_note"] = note
-    return json.dumps(data)
+def _meta(meta: Any) -> dict[str, Any]:
+    """An item's meta as a dict, from the JSON the pipelines store (or a dict)."""
+    return json.loads(meta) if isinstance(meta, str) and meta else dict(meta or {})
 
 
 def insert_item(
@@ -269,7 +268,10 @@ def insert_item(
     """Store one item with its council links and story sketch in one transaction (a crash
     leaves all of them or none); False if it already exists. A news item a later crawl
     finds with a suspect date counts when found and says why (`meta.date_note`), and its
-    source counts it (`sources.suspect_dates`)."""
+    source counts it (`sources.suspect_dates`). A date its page shows near the headline, or
+    its listing beside the link (`meta.date_shown`), is believed however old: an old article
+    newly reached (a site's archive moved to new addresses, a search feed's old story) is
+    history, as it always was; only a date nobody sees is suspect."""
     with write_transaction(db):
         if db.execute("select 1 from items where id = ?", [item["id"]]).fetchone():
             return False
@@ -278,7 +280,8 @@ def insert_item(
         source_id = item.get("source_id")
         source = source_state(db, source_id)
         first_crawl = bool(source_id) and not source["crawled"]
-        news = dated_news(source["kind"], item.get("date_source"))
+        meta = _meta(item.get("meta"))
+        news = dated_news(source["kind"], item.get("date_source")) and not meta.get("date_shown")
         note = None
         if news and not first_crawl:
             note = suspect_date_note(
@@ -288,7 +291,7 @@ def insert_item(
             db, item.get("published"), item["first_seen"], first_crawl, news
         )
         if note:
-            item["meta"] = _with_note(item.get("meta"), note)
+            item["meta"] = json.dumps({**meta, "date_note": note})
             if source["kind"]:
                 title = item.get("title") or item["url"]
                 count_suspect_date(db, str(source_id), f"{title}: {note}")

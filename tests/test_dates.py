@@ -99,7 +99,10 @@ def test_misleading_metadata_loses_to_the_date_under_the_headline():
     item = extracted(body, f"{NEWS}/{ARTICLE}")
     assert item["published"] == "2026-11-25T00:00:00Z"
     assert item["date_source"] == "headline"
-    assert item["meta"]["dates"] == {"headline": "2026-11-25", "page": "2022-12-01"}
+    assert item["meta"] == {
+        "dates": {"headline": "2026-11-25", "page": "2022-12-01"},
+        "date_shown": "headline",
+    }
 
 
 def test_a_listing_crawl_dates_the_article_by_its_card_and_keeps_the_metadata_as_evidence():
@@ -114,6 +117,7 @@ def test_a_listing_crawl_dates_the_article_by_its_card_and_keeps_the_metadata_as
     item = extracted(demo_page(f"ashworth-vale/news/{ARTICLE}"), **listed)
     assert (item["published"], item["date_source"]) == ("2026-11-25T00:00:00Z", "listing")
     assert item["meta"]["dates"]["page"] == "2022-12-01"
+    assert item["meta"]["date_shown"] == "headline", "the page shows the listing's day"
     # every article on the page has the date its card shows
     assert len(listing_dates(listing, source, TODAY)) == len(article_links(listing, source)) == 6
 
@@ -199,6 +203,8 @@ HEADLINE = PageDates(shown=ShownDate(date(2026, 6, 30), "published"), metadata=d
 def test_a_feed_date_on_the_same_day_keeps_its_time_of_day():
     choice = choose_date("2026-06-30T08:15:00Z", "feed", HEADLINE)
     assert (choice.published, choice.source) == ("2026-06-30T08:15:00Z", "feed")
+    assert choice.shown == "headline", "a reader sees that day on the page"
+    assert choose_date("2026-06-30T08:15:00Z", "feed", PageDates()).shown == ""
     # 23:30 UTC on the 29th is the 30th in London (BST): the same day
     late = choose_date("2026-06-29T23:30:00Z", "feed", HEADLINE)
     assert (late.published, late.source) == ("2026-06-29T23:30:00Z", "feed")

@@ -6,15 +6,17 @@ is the items' own stamps."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 import yaml
 from conftest import jsonl, run_radar
 
+from alerts.acute import check_acute
 from alerts.digest import build_digest
 from alerts.render import render_digest
 from alerts.scoring import compute_radar
-from radar.config import RadarSettings
+from radar.config import RadarSettings, WatchList
 from store import open_db
 from store.items import SUSPECT_DAYS, insert_item, radar_time, suspect_date_note
 
@@ -55,7 +57,7 @@ def store_item(db, item_id: str, source: str, published: str, date_source: str, 
     item = {
         "id": item_id, "url": url, "canonical_url": url, "source_id": source,
         "origin": "council", "kind": extra.get("kind", "news"), "title": extra.get("title", TITLE),
-        "text": "The chief finance officer has left.", "published": published,
+        "text": extra.get("text", "The chief finance officer has left."), "published": published,
         "date_source": date_source, "fetched": FOUND, "story_id": item_id,
         "meta": json.dumps(extra.get("meta", {})),
     }  # fmt: skip
@@ -96,6 +98,27 @@ def test_the_item_reaches_that_weeks_digest_saying_its_date_looks_wrong(store):
     for part in (html, text):
         assert "chief finance officer leaves" in part
         assert "2022-12-01 (found 2026-11-25: its date looks wrong)" in part
+
+
+def test_an_old_date_a_reader_sees_is_believed(store):
+    # a site's archive moved to new addresses, or a search feed's old story: the page shows
+    # 2022-12-01 under its headline, so the article is old, and history
+    shown = {"date_shown": "headline"}
+    row = store_item(store, "moved", LISTING, "2022-12-01T00:00:00Z", "feed", meta=shown)
+    assert row["radar_at"] == "2022-12-01T00:00:00Z"
+    assert json.loads(row["meta"]) == shown
+    assert not compute_radar(store, SETTINGS, THIS).councils
+
+
+def test_a_suspect_date_raises_no_acute_alert_but_reaches_the_digest(store, tmp_path):
+    text = "The chief finance officer issued a section 114 notice today."
+    store_item(store, "s114", LISTING, "2022-12-01T00:00:00Z", "page", text=text)
+    config = WatchList(database=tmp_path / "radar.db", include_england=False)
+    now = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
+    assert check_acute(store, config, now) == [], "the notice may be years old"
+    assert [c.name for c in compute_radar(store, SETTINGS, THIS).councils] == ["Ashworth Vale"]
+    store_item(store, "s114-new", LISTING, "2026-11-25T09:00:00Z", "headline", text=text)
+    assert [a["item_id"] for a in check_acute(store, config, now)] == ["s114-new"]
 
 
 def test_a_sources_first_crawl_is_history(store):
