@@ -34,6 +34,8 @@ class Evidence:
     sentence: str
     page: int | None
     kind: str
+    found: str = ""  # the day it was first found
+    date_note: str | None = None  # its date was suspect: it counts in the week it was found
 
 
 @dataclass
@@ -116,6 +118,8 @@ def _choose_evidence(rows: list[dict[str, Any]]) -> list[Evidence]:
             sentence=best["evidence"] or "",
             page=best["page"],
             kind=best["kind"],
+            found=(best.get("first_seen") or "")[:10],
+            date_note=best.get("date_note"),
         )
     return list(chosen.values())
 

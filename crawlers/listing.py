@@ -4,19 +4,29 @@ Article links come from the source's `selector` (CSS) when given; otherwise from
 fallback: links on the same host under the listing's own folder (`/news/…`), which keeps the
 site's navigation and footer out. Older pages are followed through `rel="next"` (or the
 source's `next_selector`) until a page brings nothing new, at most MAX_PAGES a crawl.
+
+The date a listing shows beside an article (in the list item or card holding its link and no
+other article's) goes with the link, as `date_source` "listing": it is what the site's reader
+sees, and it is there even when the article page's own date is only in misleading metadata
+(see pipelines.dates for how it meets the date the article shows under its headline).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
+from lxml.html import HtmlElement
+from parsel import Selector
 from scrapy.http import Response
 
 from crawlers.base import RadarSpider
+from pipelines.dates import midnight
 from pipelines.normalise import clean_text
+from pipelines.shown_dates import card_date
 from pipelines.urls import canonical_url
 from radar.config import Source
 
@@ -31,6 +41,11 @@ def listing_folder(url: str) -> str:
 
 def article_links(response: Response, source: Source) -> list[tuple[str, str]]:
     """(url, link text) of the articles a listing page links to, in page order, once each."""
+    return [(url, title) for url, (title, _) in _article_anchors(response, source).items()]
+
+
+def _article_anchors(response: Response, source: Source) -> dict[str, tuple[str, list[Selector]]]:
+    """Each article's URL, in page order, with its link text and every anchor linking to it."""
     if source.selector:
         anchors = response.css(source.selector)
     else:
@@ -39,7 +54,7 @@ def article_links(response: Response, source: Source) -> list[tuple[str, str]]:
         )
     folder, host = listing_folder(response.url), urlsplit(response.url).netloc
     listing = canonical_url(response.url).split("?")[0]
-    found: dict[str, str] = {}
+    found: dict[str, tuple[str, list[Selector]]] = {}
     for anchor in anchors:
         url = response.urljoin(anchor.attrib.get("href", ""))
         parts = urlsplit(url)
@@ -51,12 +66,48 @@ def article_links(response: Response, source: Source) -> list[tuple[str, str]]:
         is_pager = anchor.attrib.get("rel") in ("next", "prev")
         if is_pager or canonical_url(url).split("?")[0] == listing:
             continue
-        found.setdefault(url, clean_text(" ".join(anchor.css("::text").getall())))
-    return list(found.items())
+        title = clean_text(" ".join(anchor.css("::text").getall()))
+        found.setdefault(url, (title, []))[1].append(anchor)
+    return found
+
+
+CARD_STOPS = frozenset({"body", "html", "main", "ul", "ol", "table", "tbody", "dl"})
+CARD_DEPTH = 6  # ancestors of a link looked at for its card
+
+
+def _card(anchor: HtmlElement, url: str, urls: dict[HtmlElement, str]) -> HtmlElement:
+    """The largest block around an article's link that links to no other article: the list
+    item or card it sits in (a bare link in a run of links is its own card)."""
+    card = anchor
+    for parent in list(anchor.iterancestors())[:CARD_DEPTH]:
+        if parent.tag in CARD_STOPS:
+            break
+        if any(urls.get(a, url) != url for a in parent.iter("a")):
+            break
+        card = parent
+    return card
+
+
+def listing_dates(response: Response, source: Source, today: date | None = None) -> dict[str, str]:
+    """The date the listing page shows in each article's card, as a stored stamp, by URL
+    (articles whose card shows none are left out). `today` (default: today, UTC) is the
+    last day a date may be: a later one is an event's."""
+    today = today or datetime.now(UTC).date()
+    found = _article_anchors(response, source)
+    urls = {anchor.root: url for url, (_, anchors) in found.items() for anchor in anchors}
+    dates = {}
+    for url, (_, anchors) in found.items():
+        for anchor in anchors:
+            shown = card_date(_card(anchor.root, url, urls), today)
+            if shown is not None:
+                dates[url] = midnight(shown.day)
+                break
+    return dates
 
 
 class ListingSpider(RadarSpider):
     name = "listings"
+    today: date | None = None  # the last day a listed date may be (default: today); tests pin it
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for source in self.sources:
@@ -75,8 +126,16 @@ class ListingSpider(RadarSpider):
             self.succeeded(source, response.status, 0)
         self.health[source.id].items_found += len(links)
         new = [(url, title) for url, title in links if canonical_url(url) not in self.known_urls]
+        dates = listing_dates(response, source, self.today) if new else {}
         for url, title in new:
-            item = self.base_item(source, url=url, kind="news", title=title)
+            item = self.base_item(
+                source,
+                url=url,
+                kind="news",
+                title=title,
+                published=dates.get(url),
+                date_source="listing" if url in dates else None,
+            )
             yield scrapy.Request(
                 url, callback=self.parse_body, errback=self.article_failed, cb_kwargs={"item": item}
             )

@@ -60,6 +60,18 @@ def w3c_date(value: str | None) -> str | None:
     return moment.astimezone(UTC).strftime(DATE_FORMAT)
 
 
+def sitemap_date(entry: dict[str, str]) -> tuple[str | None, str | None]:
+    """An entry's date and its `date_source`: a news sitemap's publication date
+    ("sitemap"), else its <lastmod> ("lastmod"), which is when the page last changed: the
+    article's own page, or a date shown under its headline, is believed before it
+    (pipelines.dates)."""
+    published = w3c_date(entry.get("publication_date"))
+    if published:
+        return published, "sitemap"
+    modified = w3c_date(entry.get("lastmod"))
+    return modified, "lastmod" if modified else None
+
+
 class SitemapSpider(RadarSpider):
     name = "sitemaps"
 
@@ -125,14 +137,14 @@ class SitemapSpider(RadarSpider):
             fetch, is_update = self.needs_fetch(url, w3c_date(entry.get("lastmod")))
             if not fetch:
                 continue
-            published = w3c_date(entry.get("publication_date") or entry.get("lastmod"))
+            published, date_source = sitemap_date(entry)
             item = self.base_item(
                 source,
                 url=url,
                 kind="news",
                 title=entry.get("title", ""),
                 published=published,
-                date_source="sitemap" if published else None,
+                date_source=date_source,
                 update=is_update,
             )
             yield scrapy.Request(

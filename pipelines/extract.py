@@ -9,11 +9,14 @@ import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 import trafilatura
+from trafilatura.utils import load_html
 from w3lib.html import remove_tags, replace_entities
 
+from pipelines.dates import CRAWL_DATES, PAGE_DATES, PageDates, choose_date, url_date
 from pipelines.documents import (
     DocumentReader,
     DocumentText,
@@ -23,6 +26,7 @@ from pipelines.documents import (
     extract_pdf,
 )
 from pipelines.normalise import clean_text
+from pipelines.shown_dates import headline_date
 
 __all__ = ["ExtractPipeline", "ExtractionError", "extract_docx", "extract_html", "extract_pdf"]
 
@@ -33,7 +37,7 @@ logger = logging.getLogger(__name__)
 class Page:
     text: str | None
     title: str | None
-    date: str | None  # YYYY-MM-DD from the page's own metadata, when it has one
+    dates: PageDates  # near the headline, in the URL, in the metadata (pipelines.dates)
 
 
 _CONTROLS = re.compile(
@@ -42,20 +46,65 @@ _CONTROLS = re.compile(
 )
 
 
-def extract_html(html: str | bytes, url: str, encoding: str | None = None) -> Page:
-    """Main text, title and date of an HTML page, without navigation, banners and footers."""
+def readable_html(html: str | bytes, encoding: str | None = None) -> str:
+    """A page's HTML as text lxml will read whole."""
     if isinstance(html, bytes):
         html = html.decode(encoding or "utf-8", errors="replace")
     # lxml (under trafilatura) gives up on a whole page over one control character, raw or
     # as a reference (&#1;): none of them is text, so drop them first.
-    html = _CONTROLS.sub("", html)
-    text = trafilatura.extract(html, url=url, include_comments=False, favor_precision=True)
+    return _CONTROLS.sub("", html)
+
+
+def read_page_dates(html: str, url: str, today: date | None = None) -> tuple[PageDates, Any]:
+    """The dates a page offers (near its headline, in its URL, in its metadata: see
+    pipelines.dates), and trafilatura's metadata of it. `today` (default: today, UTC) is the
+    last day a date may be."""
+    today = today or datetime.now(UTC).date()
     metadata = trafilatura.extract_metadata(html, default_url=url)
-    return Page(
-        text=text,
-        title=metadata.title if metadata else None,
-        date=metadata.date if metadata else None,
+    try:
+        described = date.fromisoformat(metadata.date[:10]) if metadata and metadata.date else None
+    except ValueError:
+        described = None
+    tree = load_html(html)
+    dates = PageDates(
+        shown=headline_date(tree, today) if tree is not None else None,
+        url=url_date(url, today),
+        metadata=described,
     )
+    return dates, metadata
+
+
+def extract_html(
+    html: str | bytes, url: str, encoding: str | None = None, today: date | None = None
+) -> Page:
+    """Main text, title and dates of an HTML page, without navigation, banners and footers."""
+    html = readable_html(html, encoding)
+    text = trafilatura.extract(html, url=url, include_comments=False, favor_precision=True)
+    dates, metadata = read_page_dates(html, url, today)
+    return Page(text=text, title=metadata.title if metadata else None, dates=dates)
+
+
+def date_item(item: dict[str, Any], dates: PageDates) -> None:
+    """Give an item its date from what its source gave with the link and what its page
+    shows (pipelines.dates.choose_date); when they disagree, `meta.dates` keeps them all,
+    and `meta.date_shown` says where a reader sees the chosen day (headline, listing).
+    A date from elsewhere (a democracy document's meeting) is kept as it is; one read from
+    the page before (an item fetched again) is read again."""
+    source = item.get("date_source")
+    if item.get("published") and source not in (*CRAWL_DATES, "lastmod", *PAGE_DATES):
+        return
+    given = item.get("published") if source in (*CRAWL_DATES, "lastmod") else None
+    choice = choose_date(given, source if given else None, dates)
+    meta = item.setdefault("meta", {})
+    if choice.published is None:
+        return
+    for earlier in ("dates", "date_shown"):  # from an earlier reading of the page
+        meta.pop(earlier, None)
+    item["published"], item["date_source"] = choice.published, choice.source
+    if choice.candidates:
+        meta["dates"] = choice.candidates
+    if choice.shown:
+        meta["date_shown"] = choice.shown
 
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -109,7 +158,11 @@ def joined_pages(pages: list[str]) -> tuple[str, list[int]]:
 
 
 class ExtractPipeline:
-    """Fill `text` (and `page_offsets` for PDFs) from the fetched `body`."""
+    """Fill `text` (and `page_offsets` for PDFs) from the fetched `body`, and an HTML page's
+    date (`date_item`). `today` (default: the day it runs) is the last day a date may be."""
+
+    def __init__(self, today: date | None = None):
+        self.today = today
 
     async def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
         body: bytes | None = item.pop("body", None)
@@ -128,13 +181,11 @@ class ExtractPipeline:
                 item["text"] = document.pages[0]
             else:
                 document = None
-                page = extract_html(body, item["url"], encoding)
+                page = extract_html(body, item["url"], encoding, self.today)
                 item["text"] = page.text or summary_text(item)
                 if not item.get("title") and page.title:
                     item["title"] = page.title
-                if not item.get("published") and page.date:
-                    item["published"] = f"{page.date[:10]}T00:00:00Z"
-                    item["date_source"] = "page"
+                date_item(item, page.dates)
                 if not page.text:  # an error page or garbage served as the page, often
                     item["summary_only"] = item["refetch"] = True
             if document is not None and document.note:

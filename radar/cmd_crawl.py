@@ -55,11 +55,15 @@ def crawl(
 
 
 def sources_table(sources: list[dict[str, Any]]) -> Table:
+    """Each source's health as a table; "suspect dates" counts the news items whose date was
+    suspect (dated long before a later crawl found them: see store.items.SUSPECT_DAYS)."""
     table = Table(title="Sources (trouble first)", show_lines=False)
-    for column in ("source", "kind", "status", "fails", "found", "new", "last success", "error"):
+    columns = ("source", "kind", "status", "fails", "found", "new", "suspect dates", "last success")
+    for column in (*columns, "error"):
         table.add_column(column)
     for source in sources:
         failures = source.get("consecutive_failures") or 0
+        suspect = source.get("suspect_dates") or 0
         table.add_row(
             escape(source["name"] or source["url"]),
             source["kind"],
@@ -67,10 +71,28 @@ def sources_table(sources: list[dict[str, Any]]) -> Table:
             f"[red]{failures}[/red]" if failures else "0",
             str(source["items_found"] or 0),
             str(source["items_new"] or 0),
+            f"[yellow]{suspect}[/yellow]" if suspect else "0",
             (source["last_success"] or "never")[:16].replace("T", " "),
             escape(source["last_error"] or ""),
         )
     return table
+
+
+def suspect_date_notes(sources: list[dict[str, Any]]) -> list[str]:
+    """Under the table, for each source with suspect dates: how many, and the latest one's
+    note, so an admin can see whether the site's dates (or the crawl's reading of them) are
+    wrong."""
+    notes = []
+    for source in sources:
+        count = source.get("suspect_dates") or 0
+        if count:
+            items = "1 item" if count == 1 else f"{count} items"
+            was = "it was" if count == 1 else "they were"
+            notes.append(
+                f"{source['name'] or source['url']}: {items} dated long before {was} found, "
+                f"counted in the week found; latest: {source['last_date_note']}"
+            )
+    return notes
 
 
 def crawl_with_progress(
@@ -106,10 +128,14 @@ def crawl_with_progress(
 
 def sources(watchlist: WatchListOption = None) -> None:
     """Show every source's health, troubled sources first: last attempt and success, HTTP
-    status, failures in a row, items found and the last error in words."""
+    status, failures in a row, items found, news items with suspect dates (a count,
+    with the latest one's note under the table) and the last error in words."""
     from store.councils import source_health
 
-    out.print(sources_table(source_health(open_store(load_or_exit(watchlist)))))
+    health = source_health(open_store(load_or_exit(watchlist)))
+    out.print(sources_table(health))
+    for note in suspect_date_notes(health):
+        out.print(f"[yellow]suspect dates:[/yellow] {escape(note)}")
 
 
 source_app = typer.Typer(

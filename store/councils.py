@@ -74,12 +74,36 @@ def record_source_run(db: Database, source_id: str, **health: Any) -> None:
         health["consecutive_failures"] = (
             (previous.get("consecutive_failures") or 0) + 1 if failed else 0
         )
+        if not previous.get("first_success") and health.get("last_success"):
+            health["first_success"] = health["last_success"]
         # validators survive a failed, 304 or interrupted fetch; completion an interrupted one
         keep_previous = ("etag", "last_modified", "last_complete")
         db["sources"].update(
             source_id,
             {k: v for k, v in health.items() if v is not None or k not in keep_previous},
         )
+
+
+def count_suspect_date(db: Database, source_id: str, note: str) -> None:
+    """One more item of this source whose date was suspect (store.items.suspect_date_note),
+    with its note, for `radar sources`. Called inside the item's own write transaction."""
+    db.execute(
+        "update sources set suspect_dates = coalesce(suspect_dates, 0) + 1, last_date_note = ?"
+        " where id = ?",
+        [note, source_id],
+    )
+
+
+def source_state(db: Database, source_id: str | None) -> dict[str, Any]:
+    """A source's kind, whether it has ever been crawled successfully (its success is
+    recorded at the end of a crawl, so during its first crawl it still shows none) and
+    since when."""
+    row = db.execute(
+        "select kind, last_success, first_success from sources where id = ?", [source_id]
+    ).fetchone()
+    if not row:
+        return {"kind": None, "crawled": False, "since": None}
+    return {"kind": row[0], "crawled": bool(row[1]), "since": row[2]}
 
 
 def suspended_sources(db: Database, max_failures: int) -> set[str]:

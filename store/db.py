@@ -39,6 +39,9 @@ TABLES: dict[str, dict[str, Any]] = {
             "items_found": int, "items_new": int, "consecutive_failures": int,
             "etag": str, "last_modified": str, "items_failed": int, "last_item_error": str,
             "last_complete": str,
+            # the first crawl that succeeded; news items dated long before it, found since,
+            # have suspect dates: how many so far, and the last one's note (store.items)
+            "first_success": str, "suspect_dates": int, "last_date_note": str,
         },
         "pk": "id",
     },

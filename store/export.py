@@ -11,7 +11,8 @@ from sqlite_utils import Database
 from store.times import date_range
 
 COLUMNS = (
-    "id", "published", "first_seen", "title", "url", "kind", "origin", "source_id",
+    "id", "published", "date_source", "first_seen", "radar_at", "date_note", "title", "url",
+    "kind", "origin", "source_id",
     "councils", "gss_codes", "regions", "factors", "scores", "evidence", "sentiment",
     "service", "classifier_version", "text",
 )  # fmt: skip
@@ -24,7 +25,8 @@ def export_rows(
     flags and tags, oldest first; read in batches, so a million items never sit in memory."""
     where, params = date_range("coalesce(i.published, i.first_seen)", since, until)
     sql = f"""
-        select i.id, coalesce(i.published, '') as published, i.first_seen, i.title, i.url,
+        select i.id, coalesce(i.published, '') as published, i.date_source, i.first_seen,
+               i.radar_at, json_extract(i.meta, '$.date_note') as date_note, i.title, i.url,
                i.kind, i.origin, i.source_id, i.text, t.sentiment, t.service,
                t.classifier_version, t.scores,
                (select json_group_array(json_object('gss_code', c.gss_code, 'name', c.name,
@@ -47,7 +49,10 @@ def export_rows(
             yield {
                 "id": row["id"],
                 "published": row["published"],
+                "date_source": row["date_source"],
                 "first_seen": row["first_seen"],
+                "radar_at": row["radar_at"],  # the week it counts in on the radar
+                "date_note": row["date_note"],  # why that is not its date's week, if it is not
                 "title": row["title"],
                 "url": row["url"],
                 "kind": row["kind"],

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from store.councils import count_suspect_date, source_state
 from store.db import write_transaction
 from store.stories import save_sketch
 from store.times import now_iso, parse_iso
@@ -167,24 +168,85 @@ def record_alias(db: Database, canonical_url: str, item_id: str, seen_at: str) -
 
 
 LATE_DAYS = 90  # a later crawl finding something older than this: a site reorganised, not news
+# A news item (from a feed, listing or sitemap) dated more than this many days before a later
+# crawl first found it, by a date no reader sees on its page or listing: its date is suspect
+# (issue #14: page metadata copied with a template says 2022-12-01 on an article published
+# this week), so it counts when it was found.
+SUSPECT_DAYS = 90
+NEWS_SOURCE_KINDS = ("feed", "listing", "sitemap")
+NEWS_DATE_SOURCES = ("headline", "feed", "sitemap", "listing", "url", "page", "updated", "lastmod")
+SAYS = {
+    "headline": "the page (near its headline)",
+    "feed": "the feed",
+    "sitemap": "the sitemap",
+    "listing": "the listing",
+    "url": "the URL",
+    "page": "the page's metadata",
+    "updated": "the page's last-updated date",
+    "lastmod": "the sitemap's lastmod",
+}
+
+
+def dated_news(kind: str | None, date_source: str | None) -> bool:
+    """Whether an item is news dated by its source or page (the suspect-date rule applies),
+    not a democracy document dated by its meeting (minutes posted late for an old meeting
+    follow `radar_time`'s rule). Without a source, its `date_source` decides."""
+    if date_source == "meeting":
+        return False
+    return kind in NEWS_SOURCE_KINDS if kind else date_source in NEWS_DATE_SOURCES
+
+
+def suspect_date_note(
+    published: str | None,
+    first_seen: str,
+    date_source: str | None,
+    crawled_since: str | None = None,
+) -> str | None:
+    """Why a news item found by a later crawl does not count in the week its date says, or
+    None when its date is believable: a date more than SUSPECT_DAYS before the item was
+    first found is more likely wrong (template metadata, an event's date in a feed) than an
+    old article newly published, and counted by it the item would miss every digest. The
+    item keeps its stated `published`; the note says what it says and why it counts when
+    found."""
+    if not published or published > first_seen:
+        return None
+    days = (parse_iso(first_seen) - parse_iso(published)).days
+    if days <= SUSPECT_DAYS:
+        return None
+    crawled = f"crawled since {crawled_since[:10]}" if crawled_since else "crawled before"
+    return (
+        f"{SAYS.get(date_source or '', 'its source')} says {published[:10]}, {days:,} days "
+        f"before it was first found ({first_seen[:10]}) on a source {crawled}; "
+        "counted in the week it was found"
+    )
 
 
 def radar_time(
-    db: Database, published: str | None, first_seen: str, first_crawl: bool = False
+    db: Database,
+    published: str | None,
+    first_seen: str,
+    first_crawl: bool = False,
+    news: bool = False,
 ) -> str:
     """When an item counts on the radar: when it was published, so history fills the
     baseline; but an item a later crawl finds only after its week's digest went out counts in
     the week it was found: a Sunday-night story crawled on Monday morning, or minutes posted
     weeks after the meeting they are dated by, must not miss every digest. What a source's
     first crawl finds is history. Items with no date, or a date in the future, count when
-    found."""
+    found. A later crawl finding `news` dated over SUSPECT_DAYS before counts it when found
+    (its date is suspect: `suspect_date_note`); other items that old are history (a
+    democracy site reorganised)."""
     if not published or published > first_seen:
         return first_seen
     when, found = parse_iso(published), parse_iso(first_seen)
     week = "{}-W{:02d}".format(*when.isocalendar()[:2])
     if week == "{}-W{:02d}".format(*found.isocalendar()[:2]):
         return published
-    if first_crawl or (found - when).days > LATE_DAYS:
+    if first_crawl:
+        return published
+    if news and (found - when).days > SUSPECT_DAYS:
+        return first_seen
+    if (found - when).days > LATE_DAYS:
         return published
     sent = db.execute(
         "select min(sent_at) from digests where week = ? and sent_at is not null", [week]
@@ -192,13 +254,9 @@ def radar_time(
     return first_seen if sent and sent <= first_seen else published
 
 
-def _first_crawl(db: Database, source_id: str | None) -> bool:
-    """Whether this is the source's first successful crawl (its success is recorded at the
-    end of the crawl, so during the crawl it still shows the previous one)."""
-    if not source_id:
-        return False
-    row = db.execute("select last_success from sources where id = ?", [source_id]).fetchone()
-    return not (row and row[0])
+def _meta(meta: Any) -> dict[str, Any]:
+    """An item's meta as a dict, from the JSON the pipelines store (or a dict)."""
+    return json.loads(meta) if isinstance(meta, str) and meta else dict(meta or {})
 
 
 def insert_item(
@@ -208,18 +266,35 @@ def insert_item(
     sketch: dict[str, Any] | None = None,
 ) -> bool:
     """Store one item with its council links and story sketch in one transaction (a crash
-    leaves all of them or none); False if it already exists."""
+    leaves all of them or none); False if it already exists. A news item a later crawl
+    finds with a suspect date counts when found and says why (`meta.date_note`), and its
+    source counts it (`sources.suspect_dates`). A date its page shows near the headline, or
+    its listing beside the link (`meta.date_shown`), is believed however old: an old article
+    newly reached (a site's archive moved to new addresses, a search feed's old story) is
+    history, as it always was; only a date nobody sees is suspect."""
     with write_transaction(db):
         if db.execute("select 1 from items where id = ?", [item["id"]]).fetchone():
             return False
         item = dict(item)
         item["first_seen"] = item.get("first_seen") or item.get("fetched") or now_iso()
+        source_id = item.get("source_id")
+        source = source_state(db, source_id)
+        first_crawl = bool(source_id) and not source["crawled"]
+        meta = _meta(item.get("meta"))
+        news = dated_news(source["kind"], item.get("date_source")) and not meta.get("date_shown")
+        note = None
+        if news and not first_crawl:
+            note = suspect_date_note(
+                item.get("published"), item["first_seen"], item.get("date_source"), source["since"]
+            )
         item["radar_at"] = radar_time(
-            db,
-            item.get("published"),
-            item["first_seen"],
-            _first_crawl(db, item.get("source_id")),
+            db, item.get("published"), item["first_seen"], first_crawl, news
         )
+        if note:
+            item["meta"] = json.dumps({**meta, "date_note": note})
+            if source["kind"]:
+                title = item.get("title") or item["url"]
+                count_suspect_date(db, str(source_id), f"{title}: {note}")
         db["items"].insert(item)
         db["item_councils"].insert_all(
             (

@@ -20,6 +20,7 @@ def flag_rows(
                items.url, coalesce(items.story_id, items.id) as story_id, items.kind,
                items.origin, items.radar_at,
                coalesce(items.published, items.first_seen) as published,
+               items.first_seen, json_extract(items.meta, '$.date_note') as date_note,
                coalesce(nullif(sources.name, ''), items.source_id) as source_name,
                flags.factor, flags.score, flags.evidence, flags.page, flags.rule, tags.sentiment
         from items
@@ -35,7 +36,9 @@ def flag_rows(
 
 def fresh_flagged_items(db: Database, since: str) -> list[dict[str, Any]]:
     """Flagged items that count on the radar since `since`, with their factors and councils
-    (and each council's names), for the acute-signal check."""
+    (and each council's names), for the acute-signal check. Items counted when found
+    because their date was suspect (`meta.date_note`) are left out: the event may be years
+    old, so it goes to the week's digest with its note, not to an adviser's inbox at once."""
     sql = """
         select items.id, items.title, items.text, items.source_id,
                (select group_concat(factor) from flags where flags.item_id = items.id) as factors,
@@ -46,6 +49,7 @@ def fresh_flagged_items(db: Database, since: str) -> list[dict[str, Any]]:
                 where ic.item_id = items.id) as councils
         from items
         where items.radar_at >= ? and exists (select 1 from flags where item_id = items.id)
+        and json_extract(items.meta, '$.date_note') is null
         order by items.radar_at
     """
     rows = list(db.query(sql, [since]))

@@ -78,7 +78,9 @@ def search(
     councils, flagged factors and sentiment."""
     extra, params = (filters or Filters()).sql()
     sql = f"""
-        select items.id, items.title, items.url, items.published, items.origin, items.kind,
+        select items.id, items.title, items.url, items.published, items.date_source,
+               items.radar_at, json_extract(items.meta, '$.date_note') as date_note,
+               items.origin, items.kind,
                snippet(items_fts, 1, :open, :close, ' … ', 20) as snippet,
                bm25(items_fts, 5.0, 1.0) as rank,
                tags.sentiment as sentiment,

@@ -74,9 +74,10 @@ where f.factor = :factor order by published desc, f.score desc limit 500""",
     },
     "source_health": {
         "title": "Source health",
-        "description": "Every source, troubled first: failures in a row, last success, error.",
+        "description": "Every source, troubled first: failures in a row, last success, error, "
+        "news items with suspect dates (counted in the week found) and the latest one's note.",
         "sql": """select name, kind, url, consecutive_failures, last_status, last_attempt,
-       last_success, items_found, items_new, last_error
+       last_success, items_found, items_new, last_error, suspect_dates, last_date_note
 from sources order by coalesce(consecutive_failures, 0) desc,
        coalesce(last_error, '') = '', name""",
     },

@@ -6,6 +6,8 @@ import json
 
 from conftest import rows, run_radar, write_watchlist
 
+from demo.server import week_start
+
 
 def test_crawl_stores_items_from_every_demo_source(crawled):
     sources = rows(crawled["db_path"], "select * from sources")
@@ -171,13 +173,19 @@ def test_sitemap_council_news_is_found_and_ordinary_pages_are_not(crawled):
     assert {row["date_source"] for row in found if "/news/" in row["url"]} == {"sitemap"}
 
 
-def test_listing_council_news_follows_older_pages(crawled):
+def test_listing_council_news_follows_older_pages(crawled, demo_web):
     found = rows(
-        crawled["db_path"], "select url, date_source from items where url like '%/ashworth-vale/%'"
+        crawled["db_path"],
+        "select url, date_source, published, meta from items where url like '%/ashworth-vale/%'",
     )
-    assert len(found) == 9, "5 on the first listing page, 4 on the second"
+    assert len(found) == 10, "6 on the first listing page, 4 on the second"
     assert "/ashworth-vale/news/index.html?page=2" in crawled["requests"]
-    assert {row["date_source"] for row in found} == {"page"}, "dates from the pages' metadata"
+    assert {row["date_source"] for row in found} == {"listing"}, "dates shown beside the links"
+    # its metadata (copied with a template) says 2022-12-01; the listing and the page's
+    # headline say this week, and that is its date
+    [moorside] = [row for row in found if "moorside-residents-parking" in row["url"]]
+    assert moorside["published"] >= week_start(demo_web.now()).strftime("%Y-%m-%d")
+    assert json.loads(moorside["meta"])["dates"]["page"] == "2022-12-01"
 
 
 def test_cmis_meetings_from_the_list_view_and_month_calendars_have_their_documents_stored(
