@@ -20,7 +20,8 @@ Each page is given only its HTML and URL (no feed, sitemap or listing date) to:
 A page counts as right when the day is exactly the hand-checked one. The pages are split in
 two halves by a hash of their URL (`half`), fixed before any tuning: the "near the headline"
 heuristics were tuned on `dev` only, and `test` is reported as it came out. The UK subset is
-the pages on `.uk` hosts. `--half dev` runs one half; `--misses` lists ours' wrong answers.
+the pages on `.uk` hosts. `--half dev` runs one half; `--misses` lists ours' wrong answers
+on the dev half (the test half's are not shown: they are not for tuning on).
 """
 
 from __future__ import annotations
@@ -168,9 +169,9 @@ def report(results: list[Result], misses: bool) -> None:
     )
     uk = Counter(r.source for r in groups["UK (.uk hosts)"])
     print("  UK pages: " + ", ".join(f"{source} {count}" for source, count in uk.most_common()))
-    if misses:
-        print("\nours wrong:")
-        for r in results:
+    if misses:  # the dev half only: the test half's misses are not for tuning on
+        print("\nours wrong (dev half):")
+        for r in groups["dev"]:
             if r.ours != r.truth:
                 print(f"  {half(r.url)} {r.truth} ours {r.ours} ({r.source}) "
                       f"metadata {r.metadata} htmldate {r.htmldate}  {r.url}")  # fmt: skip

@@ -14,7 +14,7 @@ sees, and it is there even when the article page's own date is only in misleadin
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,7 +24,7 @@ from parsel import Selector
 from scrapy.http import Response
 
 from crawlers.base import RadarSpider
-from pipelines.dates import midnight
+from pipelines.dates import UK, midnight
 from pipelines.normalise import clean_text
 from pipelines.shown_dates import card_date
 from pipelines.urls import canonical_url
@@ -92,7 +92,7 @@ def listing_dates(response: Response, source: Source, today: date | None = None)
     """The date the listing page shows in each article's card, as a stored stamp, by URL
     (articles whose card shows none are left out). `today` (default: today, UTC) is the
     last day a date may be: a later one is an event's."""
-    today = today or datetime.now(UTC).date()
+    today = today or datetime.now(UK).date()  # a UK page's today
     found = _article_anchors(response, source)
     urls = {anchor.root: url for url, (_, anchors) in found.items() for anchor in anchors}
     dates = {}

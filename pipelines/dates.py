@@ -123,17 +123,23 @@ def midnight(day: date) -> str:
 def same_day(value: str, day: date) -> bool:
     """Whether a date (YYYY-MM-DD) or a stored stamp (UTC) falls on `day` as a UK or a UTC
     calendar shows it: "30 June" on a council page may be 23:30 on 29 June UTC in its feed."""
-    if len(value) == 10:
-        return date.fromisoformat(value) == day
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return day in crawl_days(value)
+
+
+def crawl_days(stamp: str) -> tuple[date, ...]:
+    """The calendar days a stored stamp falls on, as UTC and UK calendars show it."""
+    if len(stamp) == 10:
+        return (date.fromisoformat(stamp),)
+    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return day in (moment.astimezone(UTC).date(), moment.astimezone(UK).date())
+    return moment.astimezone(UTC).date(), moment.astimezone(UK).date()
 
 
 def shown_day(shown: ShownDate, others: list[date | None]) -> date:
     """A numeric date that reads both ways (05/06/2026) is read day first, as UK pages write
-    it, unless only the month-first reading agrees with the page's other dates."""
+    it, unless only the month-first reading agrees with the page's other dates (its URL's,
+    its metadata's, or the day its feed or listing gives)."""
     if shown.swapped and shown.swapped in others and shown.day not in others:
         return shown.swapped
     return shown.day
@@ -146,7 +152,8 @@ def choose_date(given: str | None, given_source: str | None, found: PageDates) -
     crawl = given if given and given_source in CRAWL_DATES else None
     lastmod = given if given and given_source == "lastmod" else None
     shown = found.shown
-    day = shown_day(shown, [found.url, found.metadata]) if shown else None
+    others = [found.url, found.metadata, *(crawl_days(crawl) if crawl else ())]
+    day = shown_day(shown, others) if shown else None
     published = day if shown and shown.label != "updated" else None
     updated = day if shown and shown.label == "updated" else None
 

@@ -9,14 +9,14 @@ import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import trafilatura
 from trafilatura.utils import load_html
 from w3lib.html import remove_tags, replace_entities
 
-from pipelines.dates import CRAWL_DATES, PAGE_DATES, PageDates, choose_date, url_date
+from pipelines.dates import CRAWL_DATES, PAGE_DATES, UK, PageDates, choose_date, url_date
 from pipelines.documents import (
     DocumentReader,
     DocumentText,
@@ -59,7 +59,7 @@ def read_page_dates(html: str, url: str, today: date | None = None) -> tuple[Pag
     """The dates a page offers (near its headline, in its URL, in its metadata: see
     pipelines.dates), and trafilatura's metadata of it. `today` (default: today, UTC) is the
     last day a date may be."""
-    today = today or datetime.now(UTC).date()
+    today = today or datetime.now(UK).date()  # a UK page's today
     metadata = trafilatura.extract_metadata(html, default_url=url)
     try:
         described = date.fromisoformat(metadata.date[:10]) if metadata and metadata.date else None

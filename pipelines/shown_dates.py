@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from pipelines.dates import SHORT_TEXT, ShownDate, read_date
@@ -65,6 +66,33 @@ def words(element: HtmlElement) -> str:
     """An element's text with a space between its pieces: <span>30</span><span>June</span>
     reads "30 June", where lxml's text_content() runs them together."""
     return " ".join(" ".join(piece.split()) for piece in element.itertext() if piece.strip())
+
+
+def short_words(
+    element: HtmlElement, skipped: dict[HtmlElement, bool] | None = None
+) -> str | None:
+    """`words(element)` if it is no longer than a date line, else None, reading no further
+    than that, and leaving out the text of `skipped` parts (a card's comments): asked of
+    every block of a card, reading each block whole would be quadratic on a deeply nested
+    (hostile) page."""
+    pieces, size = [], 0
+    for looked, (event, node) in enumerate(etree.iterwalk(element, events=("start", "end"))):
+        if looked > 8 * SHORT_TEXT:  # thousands of empty nodes hold no date line either
+            return None
+        if event == "start":
+            text = node.text if isinstance(node.tag, str) else None
+            hidden = skipped is not None and skipped.get(node, False)
+        else:  # a node's tail is its parent's text
+            parent = node.getparent()
+            text = node.tail if node is not element else None
+            hidden = skipped is not None and parent is not None and skipped.get(parent, False)
+        piece = " ".join(text.split()) if text and not hidden else ""
+        if piece:
+            size += len(piece) + 1
+            if size > SHORT_TEXT + 1:
+                return None
+            pieces.append(piece)
+    return " ".join(pieces)
 
 
 def _word_set(text: str) -> set[str]:
@@ -249,7 +277,8 @@ def headline_date(tree: HtmlElement, today: date) -> ShownDate | None:
         return None
     found: list[tuple[tuple[int, int, int], ShownDate]] = []
     previous = ""
-    runs = iter(_Walk(body if body is not None else tree, headline))
+    walk = _Walk(body if body is not None else tree, headline)
+    runs = iter(walk)
     around = {headline, *headline.iterancestors()}
     joined: set[HtmlElement] = set()
     for distance, run in sorted(_near(runs, headline), key=lambda pair: pair[0]):
@@ -258,8 +287,9 @@ def headline_date(tree: HtmlElement, today: date) -> ShownDate | None:
         if not shown_here and container is not None and container not in around | joined:
             # <span>30</span> <span>June</span> <span>2026</span>: the date is their block's
             joined.add(container)
-            whole = words(container)
-            shown_here = list(run_dates(_Run(whole, container), previous, today))
+            whole = short_words(container, walk.skipped)
+            if whole:
+                shown_here = list(run_dates(_Run(whole, container), previous, today))
         for shown in shown_here:
             rank = 1 if shown.label == "updated" else 0
             found.append(((rank, int(distance < 0), abs(distance)), shown))
@@ -272,12 +302,15 @@ def card_date(card: HtmlElement, today: date) -> ShownDate | None:
     link and nothing else's): its published or unlabelled date, else its updated date."""
     found: list[ShownDate] = []
     previous = ""
-    for run in _Walk(card, card):
+    walk = _Walk(card, card)
+    for run in walk:
         found += run_dates(run, previous, today)
         previous = " ".join(run.text.split())
     if not found:  # <span>30</span> <span>Jun</span> <span>2026</span>: one block's words
         for element in card.iter():
-            whole = words(element) if isinstance(element.tag, str) else ""
-            if len(whole) <= SHORT_TEXT and not _skipped_here(element, {card}):
+            if not isinstance(element.tag, str) or walk.skipped.get(element, True):
+                continue  # a comment, or inside the card's comments or related stories
+            whole = short_words(element, walk.skipped)
+            if whole:
                 found += run_dates(_Run(whole, element), "", today)
     return min(found, key=lambda shown: shown.label == "updated") if found else None

@@ -84,9 +84,17 @@ def record_source_run(db: Database, source_id: str, **health: Any) -> None:
         )
 
 
-def count_suspect_date(db: Database, source_id: str, note: str) -> None:
-    """One more item of this source whose date was suspect (store.items.suspect_date_note),
-    with its note, for `radar sources`. Called inside the item's own write transaction."""
+def count_suspect_date(db: Database, source_id: str, note: str | None) -> None:
+    """One more item of this source whose date is suspect (store.items.suspect_date_note),
+    with its note, for `radar sources`; `note` None: one fewer (a page read since showed a
+    date to believe). Called inside the item's own write transaction."""
+    if note is None:
+        db.execute(
+            "update sources set suspect_dates = max(coalesce(suspect_dates, 0) - 1, 0)"
+            " where id = ?",
+            [source_id],
+        )
+        return
     db.execute(
         "update sources set suspect_dates = coalesce(suspect_dates, 0) + 1, last_date_note = ?"
         " where id = ?",

@@ -51,6 +51,9 @@ TABLES: dict[str, dict[str, Any]] = {
             "kind": str, "title": str, "text": str, "summary_only": int, "published": str,
             "date_source": str, "fetched": str, "content_hash": str, "page_offsets": str,
             "meta": str, "story_id": str, "first_seen": str, "radar_at": str,
+            # found by its source's first crawl (history: store.items.radar_time); null in
+            # stores older than the column, read as not
+            "first_crawl": int,
             # fetches in a row that left it without its text for a reason a later fetch may
             # mend (a server error, a timeout, a damaged download); null when read or final
             "fetch_failures": int,

@@ -106,27 +106,37 @@ def update_item(
 ) -> bool:
     """Replace a stored item's content (and, given `councils`, its council links; given
     `sketch`, its story sketch) with a newer version of the same URL; its old tags are
-    dropped so `radar tag --store` classifies the new text. False if it is not stored."""
+    dropped so `radar tag --store` classifies the new text. Its date may have changed (a
+    page read at last shows one under its headline), so the week it counts in and its
+    suspect-date note are decided again, as when it was first found. False if it is not
+    stored."""
     with write_transaction(db):
         found = db.execute(
-            "select id from items where canonical_url = ?", [item["canonical_url"]]
+            "select id, first_seen, first_crawl, meta from items where canonical_url = ?",
+            [item["canonical_url"]],
         ).fetchone()
         if not found:
             return False
+        item_id, first_seen, first_crawl, stored_meta = found
         changes = {k: v for k, v in item.items() if k not in ("id", "canonical_url")}
-        db["items"].update(found[0], changes)
-        db.execute("delete from flags where item_id = ?", [found[0]])
-        db.execute("delete from tags where item_id = ?", [found[0]])
+        if "published" in changes or "date_source" in changes:
+            merged = {**item, "first_seen": first_seen or item.get("fetched") or now_iso()}
+            before = _meta(stored_meta).get("date_note")
+            radar_at, meta = _date_decision(db, merged, bool(first_crawl), before)
+            changes.update(radar_at=radar_at, meta=meta)
+        db["items"].update(item_id, changes)
+        db.execute("delete from flags where item_id = ?", [item_id])
+        db.execute("delete from tags where item_id = ?", [item_id])
         if councils is not None:
-            db.execute("delete from item_councils where item_id = ?", [found[0]])
+            db.execute("delete from item_councils where item_id = ?", [item_id])
             db["item_councils"].insert_all(
-                ({"item_id": found[0], "gss_code": code, "method": how} for code, how in councils),
+                ({"item_id": item_id, "gss_code": code, "method": how} for code, how in councils),
                 pk=("item_id", "gss_code"),
                 ignore=True,
             )
         if sketch:  # a summary has no sketch; the text fetched later (or a new version) has
-            db.execute("delete from story_bands where item_id = ?", [found[0]])
-            save_sketch(db, found[0], item["story_id"], sketch)
+            db.execute("delete from story_bands where item_id = ?", [item_id])
+            save_sketch(db, item_id, item["story_id"], sketch)
     return True
 
 
@@ -259,6 +269,31 @@ def _meta(meta: Any) -> dict[str, Any]:
     return json.loads(meta) if isinstance(meta, str) and meta else dict(meta or {})
 
 
+def _date_decision(
+    db: Database, item: dict[str, Any], first_crawl: bool, noted: str | None = None
+) -> tuple[str, str]:
+    """When an item counts (`radar_time`) and its meta with the suspect-date note it now
+    needs, or without one it no longer needs. `noted`: the note it had before (an update),
+    so its source's count of suspect dates changes only when the verdict does."""
+    source_id = item.get("source_id")
+    source = source_state(db, source_id)
+    meta = _meta(item.get("meta"))
+    meta.pop("date_note", None)
+    news = dated_news(source["kind"], item.get("date_source")) and not meta.get("date_shown")
+    note = None
+    if news and not first_crawl:
+        note = suspect_date_note(
+            item.get("published"), item["first_seen"], item.get("date_source"), source["since"]
+        )
+    radar_at = radar_time(db, item.get("published"), item["first_seen"], first_crawl, news)
+    if note:
+        meta["date_note"] = note
+    if source["kind"] and bool(note) != bool(noted):
+        title = item.get("title") or item["url"]
+        count_suspect_date(db, str(source_id), f"{title}: {note}" if note else None)
+    return radar_at, json.dumps(meta)
+
+
 def insert_item(
     db: Database,
     item: dict[str, Any],
@@ -278,23 +313,9 @@ def insert_item(
         item = dict(item)
         item["first_seen"] = item.get("first_seen") or item.get("fetched") or now_iso()
         source_id = item.get("source_id")
-        source = source_state(db, source_id)
-        first_crawl = bool(source_id) and not source["crawled"]
-        meta = _meta(item.get("meta"))
-        news = dated_news(source["kind"], item.get("date_source")) and not meta.get("date_shown")
-        note = None
-        if news and not first_crawl:
-            note = suspect_date_note(
-                item.get("published"), item["first_seen"], item.get("date_source"), source["since"]
-            )
-        item["radar_at"] = radar_time(
-            db, item.get("published"), item["first_seen"], first_crawl, news
-        )
-        if note:
-            item["meta"] = json.dumps({**meta, "date_note": note})
-            if source["kind"]:
-                title = item.get("title") or item["url"]
-                count_suspect_date(db, str(source_id), f"{title}: {note}")
+        first_crawl = bool(source_id) and not source_state(db, source_id)["crawled"]
+        item["first_crawl"] = int(first_crawl)
+        item["radar_at"], item["meta"] = _date_decision(db, item, first_crawl)
         db["items"].insert(item)
         db["item_councils"].insert_all(
             (

@@ -193,6 +193,9 @@ def test_a_numeric_date_is_read_month_first_only_when_the_page_agrees():
     assert agreeing.published == "2026-06-01T00:00:00Z"
     alone = choose_date(None, None, PageDates(shown=us))
     assert alone.published == "2026-01-06T00:00:00Z", "day first, as UK pages write it"
+    # the feed gave 1 June with the link: that reading agrees, so it is the page's date too
+    fed = choose_date("2026-06-01T09:00:00Z", "feed", PageDates(shown=us))
+    assert (fed.published, fed.source) == ("2026-06-01T09:00:00Z", "feed")
 
 
 # --- how the dates combine ----------------------------------------------------------------
@@ -269,3 +272,28 @@ def test_listing_cards_carry_their_own_dates_only():
         "https://c.example.org/news/a.html": "2026-06-30T00:00:00Z",
         "https://c.example.org/news/b.html": "2026-06-29T00:00:00Z",
     }
+
+
+def test_a_dated_comment_in_a_listing_card_is_not_the_articles_date():
+    html = b"""<html><body><main><ul class="news">
+      <li><a href="/news/bins.html">Bins</a>
+          <div class="comments"><p>Comment posted <span>1</span> <span>June</span>
+          <span>2020</span></p></div></li>
+    </ul></main></body></html>"""
+    response = HtmlResponse("https://c.example.org/news/index.html", body=html)
+    assert listing_dates(response, Source(kind="listing", url=response.url), TODAY) == {}
+
+
+def test_a_deeply_nested_card_is_read_without_reading_every_block_whole():
+    from lxml.html import fromstring
+
+    from pipelines.shown_dates import card_date, short_words
+
+    deep = "<div>" * 200 + "text " * 2000 + "</div>" * 200
+    card = fromstring(f"<li><a href='/x'>X</a>{deep}</li>")
+    assert short_words(card) is None, "a block longer than a date line is not one"
+    many = fromstring("<li>" + "<i></i>" * 5000 + "30 June 2026</li>")
+    assert short_words(many) is None, "nor one of thousands of empty nodes"
+    spans = fromstring("<p><b><i>30</i> June</b> 2026</p>")
+    assert short_words(spans) == "30 June 2026", "in reading order"
+    assert card_date(card, TODAY) is None

@@ -18,7 +18,7 @@ from alerts.render import render_digest
 from alerts.scoring import compute_radar
 from radar.config import RadarSettings, WatchList
 from store import open_db
-from store.items import SUSPECT_DAYS, insert_item, radar_time, suspect_date_note
+from store.items import SUSPECT_DAYS, insert_item, radar_time, suspect_date_note, update_item
 
 SETTINGS = RadarSettings()
 THIS = "2026-W48"  # Monday 23 November 2026
@@ -183,3 +183,53 @@ def test_radar_sources_and_the_items_json_say_so(store, tmp_path):
             row["date_source"] == "page"
             and "counted in the week it was found" in (row["date_note"])
         )
+
+
+def stored(db, item_id: str) -> dict:
+    return next(db.query("select * from items where id = ?", [item_id]))
+
+
+def source_row(db, source_id: str) -> dict:
+    return next(db.query("select * from sources where id = ?", [source_id]))
+
+
+def test_a_page_read_at_last_that_shows_its_old_date_takes_back_the_suspicion(store):
+    # first stored from the listing without its page (a timeout): only the metadata's date
+    row = store_item(store, "late", LISTING, "2022-12-01T00:00:00Z", "page")
+    assert row["radar_at"] == FOUND and source_row(store, LISTING)["suspect_dates"] == 1
+    # a later crawl reads the page: it shows 2022-12-01 under its headline, an old article
+    update = {**row, "fetched": "2026-11-26T10:00:00Z", "date_source": "headline",
+              "meta": json.dumps({"date_shown": "headline", "date_note": "stale"})}  # fmt: skip
+    assert update_item(store, update)
+    after = stored(store, "late")
+    assert after["radar_at"] == "2022-12-01T00:00:00Z", "history, as an article it shows"
+    assert json.loads(after["meta"]) == {"date_shown": "headline"}, "the old note is gone"
+    assert source_row(store, LISTING)["suspect_dates"] == 0
+
+
+def test_an_update_that_brings_an_old_date_nobody_sees_makes_it_suspect(store):
+    row = store_item(store, "fresh", LISTING, "2026-11-25T00:00:00Z", "headline",
+                     meta={"date_shown": "headline"})  # fmt: skip
+    assert row["radar_at"] == "2026-11-25T00:00:00Z" and "date_note" not in row["meta"]
+    update = {**row, "published": "2022-12-01T00:00:00Z", "date_source": "page", "meta": "{}"}
+    assert update_item(store, update)
+    after = stored(store, "fresh")
+    assert after["radar_at"] == FOUND, "counted when found, as a new suspect item would be"
+    assert "2022-12-01, 1,455 days before" in json.loads(after["meta"])["date_note"]
+    assert source_row(store, LISTING)["suspect_dates"] == 1
+    assert update_item(store, {**update, "title": "Newer title"})
+    assert source_row(store, LISTING)["suspect_dates"] == 1, "the same verdict counts once"
+
+
+def test_what_a_sources_first_crawl_found_stays_history_when_updated(store):
+    first = {"id": "first", "url": "https://av.example.org/f", "canonical_url":
+             "https://av.example.org/f", "source_id": NEW_FEED, "origin": "council",
+             "kind": "news", "title": TITLE, "text": "Old news.", "published":
+             "2022-12-01T00:00:00Z", "date_source": "feed", "fetched": FOUND,
+             "story_id": "first", "meta": "{}"}  # fmt: skip
+    assert insert_item(store, first, [("X9", "source")])
+    store["sources"].update(NEW_FEED, {"last_success": FOUND, "first_success": FOUND})
+    assert update_item(store, {**first, "published": "2022-11-30T00:00:00Z", "date_source": "page"})
+    after = stored(store, "first")
+    assert after["first_crawl"] == 1 and after["radar_at"] == "2022-11-30T00:00:00Z"
+    assert "date_note" not in json.loads(after["meta"])
