@@ -161,6 +161,12 @@ BACKFILL = {
         update sources set last_complete =
         (select max(first_seen) from items where items.source_id = sources.id)
     """,
+    # crawled since its first item was found, for the suspect-date notes of older stores
+    ("sources", "first_success"): """
+        update sources set first_success = coalesce(
+            (select min(first_seen) from items where items.source_id = sources.id),
+            last_success)
+    """,
 }
 
 
