@@ -121,6 +121,9 @@ def _edit(
     except ConfigError as exc:
         err.print(f"[red]Not written; the watch list would not load:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
+    except OSError as exc:  # its folder is missing or read-only, the disk is full
+        err.print(f"[red]Not written:[/red] {escape(str(path))}: {escape(str(exc.strerror))}")
+        raise typer.Exit(2) from None
     out.print(f"{escape(message)} ({path}).")
 
 
@@ -257,6 +260,9 @@ def watch_add_all(watchlist: Path | None, with_sources: bool = True) -> None:
         edit(path, change, validate=load_watchlist)
     except (EditError, ConfigError) as exc:
         err.print(f"[red]Not written; the watch list would not load:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    except OSError as exc:  # its folder is missing or read-only, the disk is full
+        err.print(f"[red]Not written:[/red] {escape(str(path))}: {escape(str(exc.strerror))}")
         raise typer.Exit(2) from None
     kinds = Counter(site.kind for site in result.added)
     out.print(

@@ -449,6 +449,10 @@ def load_watchlist(
         raise ConfigError(
             f"{path}: watch list not found (pass --watchlist PATH or set {ENV_WATCHLIST})"
         ) from None
+    except OSError as exc:  # a folder, no permission
+        raise ConfigError(f"{path}: cannot read the watch list ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start:,})") from None
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:

@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
+import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
+from radar.config import ConfigError
 from radar.directory import DemocracySite
 
 
@@ -46,6 +48,9 @@ def edit(path: Path, change: Callable[[CommentedMap], str], validate: Callable[[
         yaml.dump(data, handle)
     try:
         validate(trial)  # a watch list that would not load is never written over the old one
+    except ConfigError as exc:  # its message names the trial file: name the watch list
+        trial.unlink(missing_ok=True)
+        raise ConfigError(str(exc).replace(str(trial), str(path))) from None
     except Exception:
         trial.unlink(missing_ok=True)
         raise
@@ -93,6 +98,14 @@ def _resolve(data: CommentedMap, url: str) -> str:
     if "://" in url or not base:
         return url
     return urljoin(str(base).rstrip("/") + "/", url.lstrip("/"))
+
+
+def site_key(url: str) -> str:
+    """A site's address without its scheme, host case or trailing slash: the directory
+    lists Lewes's and Eastbourne's shared site once as http and once as https."""
+    rest = url.split("://", 1)[-1]
+    host, _, path = rest.partition("/")
+    return f"{host.lower()}/{path}".rstrip("/")
 
 
 def _find_source(data: CommentedMap, url: str) -> tuple[CommentedSeq, CommentedMap]:
@@ -147,9 +160,17 @@ _PLAIN = re.compile(r"[A-Za-z0-9/.][^?,\[\]{}#\"'`]*")
 
 
 def _needs_quotes(value: Any) -> bool:
+    """Whether a string must be quoted to be read back as itself: by a flow mapping (a `,`
+    or `?` in a URL) and by PyYAML, which reads YAML 1.1 (a feed titled "No" or "On" would
+    load as a boolean, "2026" as a number), while ruamel writes YAML 1.2."""
     if not isinstance(value, str):
         return False
-    return not _PLAIN.fullmatch(value) or ": " in value or value.endswith(":")
+    if not _PLAIN.fullmatch(value) or ": " in value or value.endswith(":"):
+        return True
+    try:
+        return yaml.safe_load(value) != value
+    except yaml.YAMLError:
+        return True
 
 
 DEMOCRACY_KINDS = ("moderngov", "cmis")
@@ -182,16 +203,15 @@ def add_democracy_source(data: CommentedMap, gss_code: str, source: dict[str, An
     moved); returns None if added, else why not, in words."""
     wanted = _resolve(data, source["url"])
     existing = democracy_urls(data, gss_code)
-    if wanted in existing:
+    if site_key(wanted) in {site_key(url) for url in existing}:
         return f"its democracy site {wanted} is already listed"
     if existing:
         return f"it already has {', '.join(existing)}, so the directory's {wanted} is not added"
-    try:
-        _find_source(data, wanted)
-    except EditError:
-        add_source(data, gss_code, source)
-        return None
-    return f"its democracy site {wanted} is already listed under another council (shared)"
+    listed = {site_key(_resolve(data, str(s.get("url")))) for _, s in _sources_with_owner(data)}
+    if site_key(wanted) in listed:
+        return f"its democracy site {wanted} is already listed under another council (shared)"
+    add_source(data, gss_code, source)
+    return None
 
 
 def remove_source(data: CommentedMap, url: str) -> str:
@@ -263,29 +283,31 @@ def watch_all(
     result = WatchAllResult()
     names = {site.gss_code: site.name for site in sites}
     owners = {
-        _resolve(data, str(s.get("url"))): str(owner) for owner, s in _sources_with_owner(data)
+        site_key(_resolve(data, str(s.get("url")))): str(owner)
+        for owner, s in _sources_with_owner(data)
     }
     for site in sites:
-        if list_council(data, site.gss_code, site.name, watch=False):
+        new = list_council(data, site.gss_code, site.name, watch=False)
+        if new:
             result.listed.append(site.gss_code)
         if not with_sources:
             continue
-        url = _resolve(data, site.url) if site.url else None
+        key = site_key(_resolve(data, site.url)) if site.url else None
         if democracy_urls(data, site.gss_code):
             result.kept += 1
-        elif url is None:
+        elif key is None:
             result.missing.append(site)
-        elif url in owners:
-            owner = names.get(owners[url], owners[url])
+        elif key in owners:
+            owner = names.get(owners[key], owners[key])
             result.shared.append((site, owner))
             entry = _entry(data, site.gss_code)
-            if entry is not None:
+            if entry is not None and new:  # an entry of the admin's keeps the admin's comment
                 entry.yaml_add_eol_comment(
-                    f"{site.name}: its meetings are on {owner}'s site ({owners[url]})", "gss_code"
+                    f"{site.name}: its meetings are on {owner}'s site ({owners[key]})", "gss_code"
                 )
         else:
             add_source(data, site.gss_code, site.source())
-            owners[url] = site.gss_code
+            owners[key] = site.gss_code
             result.added.append(site)
     return result
 
