@@ -158,14 +158,6 @@ def source_reset(
     out.print(f"{url}: failure count cleared; the next crawl will try it again.")
 
 
-def guess_kind(url: str) -> str:
-    """A source kind from the shape of its URL, for `radar source test` without --kind (the
-    shapes live in crawlers/sites.py, shared with `radar watch add` and discovery)."""
-    from crawlers.sites import guess_kind as kind_of
-
-    return kind_of(url)
-
-
 @source_app.command("test")
 def source_test(
     url: Annotated[str, typer.Argument(help="The feed, site, sitemap or listing to try.")],
@@ -184,6 +176,7 @@ def source_test(
     """
     import tempfile
 
+    from crawlers.sites import guess_kind
     from radar.cmd_watch import site_root_or_url
     from store.search import recent_items
 
