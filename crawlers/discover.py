@@ -2,10 +2,16 @@
 (`radar discover`), for one homepage or for every watched council at once.
 
 A polite Scrapy crawl (robots.txt obeyed, one request at a time and at most one a second per
-host) of each homepage and its robots.txt. What it finds is proposed for an admin to accept,
-never added silently, and ranked the way an admin would: the council's news feed first;
-feeds an admin would not want (comments, social media, jobs, events, podcasts, planning
-applications) listed as skipped with the reason; one democracy source per site, at its root.
+host) of each homepage; the robots.txt that Scrapy reads before it is also where the sitemaps
+come from. What it finds is proposed for an admin to accept, never added silently, and ranked
+the way an admin would: the council's news feed first; feeds an admin would not want
+(comments, social media, jobs, events, podcasts, planning applications, another site's)
+listed as skipped with the reason; one democracy source per site, at its root.
+
+Feeds, the news page and sitemaps are taken only from the homepage's own domain (a link to
+the BBC's news or a neighbouring council's feed is not this council's news); a democracy site
+may be elsewhere (`*.moderngov.co.uk`, `*.cmis.uk.com`, a meetings site on its own domain),
+but not on another council's gov.uk domain.
 """
 
 from __future__ import annotations
@@ -18,14 +24,22 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Response, TextResponse
+from scrapy import signals
+from scrapy.exceptions import CannotResolveHostError, CloseSpider, IgnoreRequest
+from scrapy.http import Request, Response, TextResponse
 from scrapy.settings import Settings
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
 from crawlers.base import describe_failure
-from crawlers.sites import democracy_kind, democracy_root, homepage_candidates, registrable_domain
+from crawlers.sites import (
+    democracy_kind,
+    democracy_root,
+    homepage_candidates,
+    registrable_domain,
+    same_site,
+)
 from pipelines.normalise import clean_text
 from radar.config import WatchList
 
@@ -49,6 +63,10 @@ _UNLESS_NEWS = (
 # What comes first in a list of proposals: news feeds, other feeds, the news listing,
 # sitemaps, the democracy site.
 ORDER = {"feed": 1, "listing": 2, "sitemap": 3, "moderngov": 4, "cmis": 4}
+# Homepages that failed to connect (no DNS, refused, timed out) before any server answered
+# at all, after which the machine is taken to be offline and discovery stops: a run of
+# hundreds of councils would otherwise wait on every lookup to say the same thing.
+OFFLINE_AFTER = 20
 
 
 def skip_reason(url: str, title: str = "") -> str | None:
@@ -112,6 +130,7 @@ class Discovery:
     found: dict[str, Proposal] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    answered: bool = False  # some server answered (a page, an HTTP error, robots.txt's "no")
 
     def propose(self, proposal: Proposal) -> None:
         self.found.setdefault(proposal.url, proposal)
@@ -153,6 +172,29 @@ class DiscoverSpider(scrapy.Spider):
         super().__init__(**kwargs)
         self.targets = {target.key: target for target in targets}
         self.on_done = on_done
+        self.sitemaps: dict[str, list[str]] = {}  # host:port -> sitemaps its robots.txt names
+        self.heard_back = False  # some server answered something (a page, robots.txt, a 404)
+        self.unreached = 0  # homepages that could not be connected to before that
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> DiscoverSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.read_robots, signal=signals.response_received)
+        return spider
+
+    def read_robots(self, response: Response, request: Request, **_: Any) -> None:
+        """The sitemaps in the robots.txt Scrapy's RobotsTxtMiddleware fetched before a
+        host's first page (ROBOTSTXT_OBEY), kept per host so robots.txt is read once."""
+        self.heard_back = True  # any response, this one or a page's
+        if not request.meta.get("dont_obey_robotstxt"):
+            return  # a page of ours, not the middleware's robots.txt
+        first = (request.meta.get("redirect_urls") or [request.url])[0]
+        if urlsplit(first).path != "/robots.txt":
+            return
+        urls = []
+        if 200 <= response.status < 300:
+            urls = list(sitemap_urls_from_robots(response.body, base_url=response.url))
+        self.sitemaps[urlsplit(first).netloc.lower()] = urls
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for target in self.targets.values():
@@ -183,6 +225,7 @@ class DiscoverSpider(scrapy.Spider):
         """A democracy site on a shared host: its council's homepage is the gov.uk site it
         links to most."""
         target.via = None  # read once
+        target.answered = True
         if isinstance(response, TextResponse):
             hosts: Counter[str] = Counter()
             for href in response.css("a::attr(href)").getall():
@@ -201,6 +244,9 @@ class DiscoverSpider(scrapy.Spider):
             yield request
 
     def parse_home(self, response: Response, target: Discovery) -> Iterator[scrapy.Request]:
+        """The homepage's feeds, links and (from its robots.txt, already read) sitemaps; a
+        page that is no HTML page sends discovery to the next candidate."""
+        target.answered = True
         if not isinstance(response, TextResponse) or not response.css("a, link"):
             target.errors.append(f"{response.url}: not an HTML page")
             request = self.next_candidate(target)
@@ -215,14 +261,10 @@ class DiscoverSpider(scrapy.Spider):
             self.read_links(response, target)
         except Exception as exc:  # a page too odd to read is a finding, not a crash
             target.errors.append(f"{response.url}: could not read the page ({exc})")
-        split = urlsplit(response.url)
-        yield scrapy.Request(
-            urlunsplit((split.scheme, split.netloc, "/robots.txt", "", "")),
-            callback=self.parse_robots,
-            errback=self.robots_failed,
-            cb_kwargs={"target": target},
-            dont_filter=True,
-        )
+        for url in self.sitemaps.get(urlsplit(response.url).netloc.lower(), []):
+            if same_site(url, response.url):
+                target.propose(Proposal("sitemap", url, "Sitemap"))
+        self.done(target)
 
     def read_feeds(self, response: Response, target: Discovery) -> None:
         for link in response.css("link[rel~=alternate][href]"):
@@ -234,6 +276,8 @@ class DiscoverSpider(scrapy.Spider):
         if urlsplit(url).scheme not in ("http", "https"):
             return
         reason = skip_reason(url, title)
+        if reason != "social media" and not same_site(url, target.homepage or url):
+            reason = f"another site's feed: {urlsplit(url).hostname}"
         if reason:
             target.skip(url, title, reason)
         else:
@@ -241,7 +285,8 @@ class DiscoverSpider(scrapy.Spider):
             target.propose(Proposal("feed", url, title or ("News feed" if news else "Feed"), news))
 
     def read_links(self, response: Response, target: Discovery) -> None:
-        """Democracy sites (one per root), RSS links in the page, and the news section."""
+        """Democracy sites (one per root), RSS links in the page, and the news section (on
+        the homepage's own domain: a link to the BBC's /news is not the council's)."""
         listings: list[tuple[int, str]] = []
         for anchor in response.css("a[href]"):
             url = response.urljoin(anchor.attrib["href"])
@@ -251,28 +296,38 @@ class DiscoverSpider(scrapy.Spider):
             kind = democracy_kind(url)
             path = urlsplit(url).path.lower()
             if kind:
-                target.propose(Proposal(kind, democracy_root(url, kind), "Council meetings"))
+                self.consider_democracy_site(target, url, kind, response.url)
             elif _FEED_ANCHOR.search(path) or text.lower() == "rss":
                 self.consider_feed(target, url, text if text.lower() != "rss" else "")
-            elif "/news" in path and "news" in text.lower():
+            elif "/news" in path and "news" in text.lower() and same_site(url, response.url):
                 listings.append((len(path), url))
         if listings:  # the shortest news path is the section, not an article
             url = min(listings)[1]
             target.propose(Proposal("listing", url, "News", news=True))
 
-    def parse_robots(self, response: Response, target: Discovery) -> None:
-        if isinstance(response, TextResponse):
-            for url in sitemap_urls_from_robots(response.body, base_url=response.url):
-                target.propose(Proposal("sitemap", url, "Sitemap"))
-        self.done(target)
-
-    def robots_failed(self, failure: Failure) -> None:
-        target: Discovery = failure.request.cb_kwargs["target"]
-        self.done(target)  # no robots.txt: no sitemaps from it, nothing wrong
+    @staticmethod
+    def consider_democracy_site(target: Discovery, url: str, kind: str, homepage: str) -> None:
+        """A democracy site on the council's own domain, a shared host or a domain outside
+        gov.uk is proposed at its root; one on another gov.uk domain than the homepage's is
+        another council's (a homepage with no domain, an IP address, cannot tell)."""
+        domain, own = registrable_domain(url), registrable_domain(homepage)
+        if domain and domain.endswith(".gov.uk") and own and domain != own:
+            target.skip(url, "", f"another council's democracy site: {urlsplit(url).hostname}")
+        else:
+            target.propose(Proposal(kind, democracy_root(url, kind), "Council meetings"))
 
     def failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        """A homepage not read: note why and try the next candidate; stop the whole run
+        when OFFLINE_AFTER homepages could not be connected to and no server has answered."""
         target: Discovery = failure.request.cb_kwargs["target"]
         target.errors.append(describe_miss(failure))
+        robots_read = urlsplit(failure.request.url).netloc.lower() in self.sitemaps
+        if failure.check(HttpError) or forbidden(failure) or robots_read:
+            target.answered = True  # the host is there
+        elif not failure.check(IgnoreRequest):  # no DNS, refused, timed out, cut off
+            self.unreached += 1
+            if not self.heard_back and self.unreached >= OFFLINE_AFTER:
+                raise CloseSpider("offline")
         request = self.next_candidate(target)
         if request is not None:
             yield request
@@ -284,20 +339,31 @@ class DiscoverSpider(scrapy.Spider):
 
 def describe_miss(failure: Failure) -> str:
     """Why a homepage was not read, in words ("robots.txt forbids it", "HTTP 404", …)."""
-    if failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
+    if forbidden(failure):
         return f"{failure.request.url}: robots.txt forbids it"
     return describe_failure(failure)[1]
+
+
+def forbidden(failure: Failure) -> bool:
+    """The site's robots.txt (which answered) forbids the page."""
+    return bool(failure.check(IgnoreRequest)) and "robots.txt" in failure.getErrorMessage()
 
 
 def discover_settings(watchlist: WatchList) -> Settings:
     """The crawl's settings (robots.txt, User-Agent, SSRF guard, size limits, retries), made
     slower still: one request at a time and at most one a second to each host, since a
-    discovery run visits hundreds of council sites an admin has not yet agreed to crawl."""
+    discovery run visits hundreds of council sites an admin has not yet agreed to crawl.
+
+    A host whose name does not resolve is not asked again: most candidate homepages
+    (www.X.gov.uk, X.gov.uk) are guesses, and offline every one of them fails the same way."""
     from crawlers.run import crawl_settings
 
     settings = crawl_settings(watchlist)
+    dns = (CannotResolveHostError, "scrapy.exceptions.CannotResolveHostError")
+    retried = [e for e in settings.getlist("RETRY_EXCEPTIONS") if e not in dns]
     settings.setdict(
         {
+            "RETRY_EXCEPTIONS": retried,
             "ROBOTSTXT_OBEY": True,
             "DOWNLOAD_DELAY": 1.0,
             "RANDOMIZE_DOWNLOAD_DELAY": False,  # never under a second

@@ -10,7 +10,9 @@ English councils' democracy sites run on a few systems whose addresses are recog
 - CMIS (Civica, on DotNetNuke): an application folder (`/cmis5/`, `/ccc_live/`, `/dms/`, or the
   host root on `*.cmis.uk.com`) under which DotNetNuke puts page folders and friendly URLs
   (`Councillors/tabid/62/ScreenMode/Alphabetical/Default.aspx`, `…/ctl/ViewMeetingPublic/…`,
-  `Document.ashx?…`). The site to crawl is the application folder.
+  `Document.ashx?…`). The site to crawl is the application folder. A CMIS folder's name starts
+  with "cmis" or ends with "cmis" and a version (`cmis`, `CMIS5`, `cmis5public`, `EssexCmis5`,
+  `CmisWebPublic`); "cmis" inside a word (`/news/community-cmis-launch`) is not one.
 
 The CLI (`radar watch add`, `radar source test`, `radar discover`) and the crawlers share these
 functions, so a page an admin pastes and a link discovery finds come out as the same source.
@@ -22,7 +24,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from functools import cache
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 # ModernGov's page and service names: mgListCommittees.aspx, ieListDocuments.aspx, …
 _MODERNGOV_PAGE = re.compile(r"^(mg|ie)[a-z0-9_]+\.(aspx|asmx)$", re.IGNORECASE)
@@ -30,7 +32,8 @@ _MODERNGOV_FOLDER = re.compile(r"^moderngov", re.IGNORECASE)  # /moderngov, /Mod
 _MODERNGOV_HOST_LABELS = ("democracy", "moderngov", "modgov")
 _MODERNGOV_HOSTED = ".moderngov.co.uk"  # Civica's hosted ModernGov sites
 _CMIS_HOSTED = ".cmis.uk.com"  # Civica's hosted CMIS sites
-_CMIS_FOLDER = re.compile(r"cmis", re.IGNORECASE)  # cmis, cmis5, EssexCmis5, cmis5public
+# cmis, cmis5, CMIS5, cmis5public, CmisWebPublic, EssexCmis5 (not community-cmis-launch)
+_CMIS_FOLDER = re.compile(r"^cmis|cmis\d*$", re.IGNORECASE)
 # DotNetNuke's friendly-URL markers: what follows them is a page, never the application.
 _DNN_MARKERS = ("tabid", "ctl", "portals", "desktopmodules")
 _CMIS_PAGE_MARKS = ("viewmeetingpublic", "viewcmis", "screenmode")
@@ -54,13 +57,13 @@ def is_moderngov(url: str) -> bool:
 
 
 def is_cmis(url: str) -> bool:
-    """A CMIS page, folder or host: `*.cmis.uk.com`, `cmis.*`, a `/cmis…` folder,
+    """A CMIS page, folder or host: `*.cmis.uk.com`, `cmis.*`, a CMIS folder (`/cmis5/`),
     `Document.ashx`, or DotNetNuke's `/tabid/` with a CMIS module (ViewMeetingPublic…)."""
     host, segments = _parts(url)
     lowered = [s.lower() for s in segments]
     if host.endswith(_CMIS_HOSTED) or host.split(".")[0].startswith("cmis"):
         return True
-    if any(_CMIS_FOLDER.search(s) for s in lowered):  # cmis5/, ctl/ViewCMIS_CommitteeDetails/
+    if any(_CMIS_FOLDER.search(s) for s in lowered):  # cmis5/, EssexCmis5/
         return True
     if "document.ashx" in lowered:
         return True
@@ -113,8 +116,9 @@ def _moderngov_folders(segments: list[str]) -> list[str]:
 
 def _cmis_folders(segments: list[str]) -> list[str]:
     """The DotNetNuke application folders: drop the file, anything from a friendly-URL
-    marker on (and the page name before `tabid`), then keep up to the last `cmis…` folder,
-    or drop a page folder repeated as its file (`Name/Name.aspx`)."""
+    marker on (and the page name before `tabid`), then keep up to the first CMIS folder
+    (`essexcmis5/CmisWebPublic/…` → `essexcmis5/`), or drop a page folder repeated as its
+    file (`Name/Name.aspx`)."""
     stem = ""
     if segments and _FILE.search(segments[-1]):
         stem = segments[-1].rsplit(".", 1)[0].lower()
@@ -128,7 +132,7 @@ def _cmis_folders(segments: list[str]) -> list[str]:
             break
     cmis = [i for i, s in enumerate(segments) if _CMIS_FOLDER.search(s)]
     if cmis:
-        return segments[: cmis[-1] + 1]
+        return segments[: cmis[0] + 1]
     if stem and segments and segments[-1].lower() == stem:
         return segments[:-1]
     return segments
@@ -182,6 +186,24 @@ def registrable_domain(url: str) -> str | None:
     if not parts.suffix or not parts.domain:
         return None
     return f"{parts.domain}.{parts.suffix}"
+
+
+def same_site(url: str, homepage: str) -> bool:
+    """Whether `url` is on the homepage's own site: the same registrable domain
+    (news.X.gov.uk and www.X.gov.uk are one council's), or for a homepage without one (an IP
+    address, a single-label host) the same host and port. A shared host is nobody's own."""
+    domain = registrable_domain(homepage)
+    if domain is not None:
+        return registrable_domain(url) == domain
+    here, there = urlsplit(homepage.strip()), urlsplit(url.strip())
+    return bool(here.hostname) and (here.hostname, _port(here)) == (there.hostname, _port(there))
+
+
+def _port(split: SplitResult) -> int | None:
+    try:
+        return split.port or {"http": 80, "https": 443}.get(split.scheme.lower())
+    except ValueError:  # a port out of range: no site
+        return None
 
 
 def homepage_candidates(url: str) -> list[str]:

@@ -71,6 +71,10 @@ def discover_one(homepage: str, council: str | None, write: bool, watchlist: Pat
     config = load_or_exit(watchlist, required=False)
     with err.status(f"Looking at {homepage}…"):
         found = run_discovery(homepage, config)
+    if found.homepage is None:  # nothing to show but why
+        why = "; ".join(found.errors) or "no answer"
+        err.print(f"[red]Could not read the homepage:[/red] {escape(why)}", soft_wrap=True)
+        raise typer.Exit(1)
     for problem in found.errors:
         err.print(f"[yellow]{escape(problem)}")
     if council is None:
@@ -100,18 +104,29 @@ def discover_one(homepage: str, council: str | None, write: bool, watchlist: Pat
         except ConfigError as exc:
             err.print(f"[red]Not written; the watch list would not load:[/red] {escape(str(exc))}")
             raise typer.Exit(2) from None
+        except OSError as exc:
+            err.print(f"[red]Could not write {escape(str(path))}:[/red] {escape(str(exc))}")
+            raise typer.Exit(2) from None
         out.print(f"Added {added} sources to {council} in {path}.")
 
 
 def discover_everything(watchlist: Path | None, write: bool, output: Path | None) -> None:
     """`radar discover --all`: plan, crawl politely with a progress bar, write the
-    proposals file, report what needs an admin, and with --write add the recommended."""
+    proposals file, report what needs an admin, and with --write add the recommended.
+
+    Where the proposals go is checked before the crawl; when no site answered at all (no
+    internet) the run fails in one line and an earlier proposals file is kept."""
     from crawlers.discover import discover_all
-    from radar.discover_all import plan, review, write_proposals
+    from radar.discover_all import nothing_answered, plan, review, unwritable, write_proposals
     from radar.watchfile import add_council_sources
 
     path = watchlist or default_watchlist_path()
     config = load_or_exit(path)
+    target = output or config.output_dir / "discovered.yaml"
+    problem = unwritable(target, create_folder=output is None)
+    if problem:
+        err.print(f"[red]Cannot write the proposals:[/red] {escape(problem)}", soft_wrap=True)
+        raise typer.Exit(2)
     todo = plan(config)
     out.print(
         f"Looking for the news of {len(todo.targets)} watched councils "
@@ -122,10 +137,20 @@ def discover_everything(watchlist: Path | None, write: bool, output: Path | None
     with progress_bar() as progress:
         task = progress.add_task("Councils looked at", total=len(todo.targets))
         results = discover_all(todo.targets, config, on_done=lambda _: progress.advance(task))
+    first_error = nothing_answered(results)
+    if first_error:
+        err.print(
+            f"[red]No homepage answered[/red] ({escape(first_error)}): is this machine online?",
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
     found, misses = review(config, results)
     misses = sorted(todo.misses + misses, key=lambda m: m.gss_code)
-    target = output or config.output_dir / "discovered.yaml"
-    write_proposals(target, found, misses)
+    try:
+        write_proposals(target, found, misses)
+    except OSError as exc:
+        err.print(f"[red]Could not write {escape(str(target))}:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
     kinds = Counter(p.kind for council in found for p in council.sources)
     out.print(
         f"Proposals for {len(found)} councils written to {target}: "
@@ -142,6 +167,9 @@ def discover_everything(watchlist: Path | None, write: bool, output: Path | None
             )
         except ConfigError as exc:
             err.print(f"[red]Not written; the watch list would not load:[/red] {escape(str(exc))}")
+            raise typer.Exit(2) from None
+        except OSError as exc:
+            err.print(f"[red]Could not write {escape(str(path))}:[/red] {escape(str(exc))}")
             raise typer.Exit(2) from None
         out.print(f"Added {added} recommended sources to {path}.")
 

@@ -120,6 +120,40 @@ def review(config: WatchList, results: list[Discovery]) -> tuple[list[Found], li
     return found, misses
 
 
+def unwritable(path: Path, create_folder: bool = False) -> str | None:
+    """Why the proposals could not be written to `path` (a directory, a folder that is not
+    there, a place we may not write), or None: asked before a crawl of hundreds of sites,
+    not after it. Creates the folder if `create_folder` (the watch list's output_dir); an
+    existing file is opened for appending and closed, its text untouched."""
+    if path.is_dir():
+        return f"{path} is a directory"
+    folder = path.parent
+    if create_folder:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return f"cannot create the folder {folder} ({exc.strerror or exc})"
+    if not folder.is_dir():
+        return f"{folder} is not a folder" if folder.exists() else f"no folder {folder}"
+    existed = path.exists()
+    try:
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        return f"cannot write {path} ({exc.strerror or exc})"
+    if not existed:
+        path.unlink(missing_ok=True)
+    return None
+
+
+def nothing_answered(results: list[Discovery]) -> str | None:
+    """When not one site answered (no page, no HTTP error, no robots.txt), the first
+    error, which says why (most often: this machine is offline); else None."""
+    if not results or any(r.homepage is not None or r.answered for r in results):
+        return None
+    return next((e for r in results for e in r.errors), "no error recorded")
+
+
 def write_proposals(path: Path, found: list[Found], misses: list[Miss]) -> None:
     """The proposals as YAML an admin reads: per council the recommended `sources` (in the
     watch list's own shape, so they can be copied in), what else was found, what was

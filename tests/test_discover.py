@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from conftest import rows, run_radar
+from loopback import LoopbackServer
+from test_discover_all import closed_port
 
 
 def allow(demo_web) -> str:
@@ -29,6 +31,18 @@ def test_discover_proposes_feed_news_and_democracy_site(demo_web, tmp_path):
         "--council", "E09000008", "--write", "--watchlist", str(watchlist),
     )  # fmt: skip
     assert "Added 0 sources" in again.stdout, "accepting twice adds nothing twice"
+
+
+def test_discover_an_unreachable_homepage_says_why_in_one_line(tmp_path):
+    server: LoopbackServer = closed_port()
+    watchlist = tmp_path / "watchlist.yaml"
+    watchlist.write_text(f"crawl:\n  allow_private: ['{server.crawl_allowance}']\n  retries: 0\n")
+    result = run_radar("discover", f"{server.base_url}/", "-w", str(watchlist), check=False)
+    assert result.returncode == 1
+    assert "Proposed sources" not in result.stdout, "no empty table"
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"Could not read the homepage: {server.base_url}/: "), line
+    assert "refused" in line.lower() and "Traceback" not in result.stderr
 
 
 def test_source_test_shows_items_without_storing_them(demo_web, tmp_path):

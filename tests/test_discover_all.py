@@ -4,6 +4,7 @@ councils, politely."""
 
 from __future__ import annotations
 
+import os
 import threading
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -12,17 +13,22 @@ import pytest
 import yaml
 from conftest import run_radar
 from loopback import LoopbackServer, reply
-from scrapy.http import HtmlResponse, TextResponse
+from scrapy.exceptions import CannotResolveHostError, CloseSpider, DownloadTimeoutError
+from scrapy.http import HtmlResponse, Request, TextResponse
+from twisted.python.failure import Failure
 
 from crawlers.discover import (
+    OFFLINE_AFTER,
     DiscoverSpider,
     Discovery,
     discover_settings,
     is_news,
     skip_reason,
 )
+from crawlers.middlewares import PoliteRetryMiddleware
+from crawlers.run import crawl_settings
 from radar.config import WatchList
-from radar.discover_all import plan
+from radar.discover_all import nothing_answered, plan, unwritable
 
 HOME = (Path(__file__).parent / "files" / "discover" / "testshire_home.html").read_bytes()
 ROBOTS = b"User-agent: *\nDisallow: /private/\nSitemap: /sitemap.xml\n"
@@ -55,14 +61,26 @@ class CouncilSite(LoopbackServer):
         super().__init__(Handler)
 
 
-def read_home(url: str = "https://www.testshire.gov.uk/") -> Discovery:
+def robots_fetched(spider: DiscoverSpider, url: str, body: bytes) -> None:
+    """What Scrapy's RobotsTxtMiddleware does before a host's first page: fetch its
+    robots.txt (`dont_obey_robotstxt`), which the engine announces as response_received."""
+    request = Request(url, meta={"dont_obey_robotstxt": True})
+    spider.read_robots(response=TextResponse(url, body=body, request=request), request=request)
+
+
+def read_home(
+    url: str = "https://www.testshire.gov.uk/", home: bytes = HOME, robots: bytes = ROBOTS
+) -> Discovery:
     """The spider's reading of the saved homepage and its robots.txt, in-process."""
     target = Discovery(key="X01", candidates=[])
-    spider = DiscoverSpider(targets=[target])
-    [robots_request] = list(spider.parse_home(HtmlResponse(url, body=HOME), target))
-    assert robots_request.url == "https://www.testshire.gov.uk/robots.txt"
-    robots = ROBOTS.replace(b"Sitemap: /", b"Sitemap: https://www.testshire.gov.uk/")
-    spider.parse_robots(TextResponse(robots_request.url, body=robots), target)
+    done: list[Discovery] = []
+    spider = DiscoverSpider(targets=[target], on_done=done.append)
+    robots = robots.replace(b"Sitemap: /", b"Sitemap: https://www.testshire.gov.uk/")
+    robots_fetched(spider, "https://www.testshire.gov.uk/robots.txt", robots)
+    assert list(spider.parse_home(HtmlResponse(url, body=home), target)) == [], (
+        "robots.txt is not asked for again"
+    )
+    assert done == [target]
     return target
 
 
@@ -89,6 +107,41 @@ def test_news_feed_first_one_democracy_site_and_the_rest_skipped():
     assert [(p.kind, p.url) for p in found.recommended()] == [
         ("feed", "https://www.testshire.gov.uk/news/feed.atom"),
         ("moderngov", "https://democracy.testshire.gov.uk/"),
+    ]
+
+
+NEIGHBOURLY_HOME = b"""<html><head><title>Home | Testshire Council</title>
+<link rel="alternate" type="application/rss+xml" title="Neighbour news"
+      href="https://www.neighbour.gov.uk/news/feed">
+<link rel="alternate" type="application/rss+xml" title="Testshire news" href="/news/rss">
+</head><body>
+<a href="https://www.bbc.co.uk/news">BBC News</a>
+<a href="https://www.neighbour.gov.uk/news/feed">Neighbour news feed</a>
+<a href="https://www.neighbour.gov.uk/news/">Neighbour news</a>
+<a href="https://news.testshire.gov.uk/news/">Latest news</a>
+<a href="https://democracy.neighbour.gov.uk/mgListCommittees.aspx">Joint committee</a>
+<a href="https://testshire.moderngov.co.uk/mgCalendarMonthView.aspx">Meetings</a>
+</body></html>"""
+
+
+def test_other_sites_news_is_not_proposed_for_this_council():
+    robots = b"Sitemap: /sitemap.xml\nSitemap: https://cdn.example.com/testshire/sitemap.xml\n"
+    found = read_home(home=NEIGHBOURLY_HOME, robots=robots)
+    assert [(p.kind, p.url) for p in found.proposals] == [
+        ("feed", "https://www.testshire.gov.uk/news/rss"),
+        ("listing", "https://news.testshire.gov.uk/news/"),  # another host, same council
+        ("sitemap", "https://www.testshire.gov.uk/sitemap.xml"),
+        ("moderngov", "https://testshire.moderngov.co.uk/"),  # a shared host may be ours
+    ]
+    assert {s.url: s.reason for s in found.skipped} == {
+        "https://www.neighbour.gov.uk/news/feed": "another site's feed: www.neighbour.gov.uk",
+        "https://democracy.neighbour.gov.uk/mgListCommittees.aspx": (
+            "another council's democracy site: democracy.neighbour.gov.uk"
+        ),
+    }
+    assert [p.url for p in found.recommended()] == [
+        "https://www.testshire.gov.uk/news/rss",
+        "https://testshire.moderngov.co.uk/",
     ]
 
 
@@ -143,6 +196,82 @@ def test_discovery_is_slower_than_a_crawl_and_as_guarded():
     assert settings.getlist("RADAR_ALLOW_PRIVATE") == ["127.0.0.1:8080"]
     assert settings.get("USER_AGENT").startswith("CouncilRadar/")
     assert settings.getdict("ITEM_PIPELINES") == {}
+
+
+def test_discovery_does_not_retry_a_name_that_does_not_resolve():
+    config = WatchList.model_validate({})
+    retried = PoliteRetryMiddleware(discover_settings(config)).exceptions_to_retry
+    assert not isinstance(CannotResolveHostError("DNS lookup failed: www.x.gov.uk"), retried)
+    assert isinstance(DownloadTimeoutError(), retried), "a slow site is still asked again"
+    crawl = PoliteRetryMiddleware(crawl_settings(config)).exceptions_to_retry
+    assert isinstance(CannotResolveHostError("x"), crawl), "a watched source's crawl retries"
+
+
+def unresolved(target: Discovery, url: str) -> Failure:
+    """The failure a homepage whose name does not resolve comes back with."""
+    failure = Failure(CannotResolveHostError(f"DNS lookup failed: {url}"))
+    failure.request = Request(url, cb_kwargs={"target": target})
+    return failure
+
+
+def test_discovery_stops_when_no_homepage_can_be_reached_at_all():
+    targets = [Discovery(key=f"X{n:02}", candidates=[]) for n in range(OFFLINE_AFTER)]
+    spider = DiscoverSpider(targets=targets)
+    for target in targets[:-1]:
+        assert list(spider.failed(unresolved(target, "https://www.x.gov.uk/"))) == []
+    with pytest.raises(CloseSpider):
+        list(spider.failed(unresolved(targets[-1], "https://www.x.gov.uk/")))
+    assert nothing_answered(targets) == "https://www.x.gov.uk/: CannotResolveHostError: " + (
+        "DNS lookup failed: https://www.x.gov.uk/"
+    )
+
+
+def test_discovery_goes_on_past_unresolved_names_once_a_site_has_answered():
+    targets = [Discovery(key=f"X{n:02}", candidates=[]) for n in range(OFFLINE_AFTER + 5)]
+    spider = DiscoverSpider(targets=targets)
+    robots_fetched(spider, "https://www.testshire.gov.uk/robots.txt", ROBOTS)
+    for target in targets:
+        assert list(spider.failed(unresolved(target, "https://www.x.gov.uk/"))) == []
+    assert not any(t.answered for t in targets), "www.x.gov.uk never answered"
+    list(spider.failed(unresolved(targets[0], "https://www.testshire.gov.uk/")))
+    assert targets[0].answered, "its robots.txt answered: the host is there"
+    assert nothing_answered(targets) is None
+
+
+def test_offline_is_told_from_sites_that_answered_with_an_error():
+    offline = [
+        Discovery(key="X01", candidates=[], errors=["https://www.x.gov.uk/: DNS lookup failed"]),
+        Discovery(key="X02", candidates=[], errors=["https://www.y.gov.uk/: DNS lookup failed"]),
+    ]
+    assert nothing_answered(offline) == "https://www.x.gov.uk/: DNS lookup failed"
+    forbidden = Discovery(key="X03", candidates=[], errors=["robots.txt forbids it"])
+    forbidden.answered = True
+    assert nothing_answered([*offline, forbidden]) is None
+    assert nothing_answered([]) is None, "nothing to look for is not being offline"
+
+
+def test_proposals_path_is_checked_before_the_crawl(tmp_path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    assert unwritable(folder) == f"{folder} is a directory"
+    assert unwritable(tmp_path / "typo" / "discovered.yaml") == f"no folder {tmp_path / 'typo'}"
+    (tmp_path / "file").write_text("x")
+    assert unwritable(tmp_path / "file" / "d.yaml") == f"{tmp_path / 'file'} is not a folder"
+    new = folder / "discovered.yaml"
+    assert unwritable(new) is None and not new.exists(), "the check leaves nothing behind"
+    new.write_text("old proposals\n")
+    assert unwritable(new) is None and new.read_text() == "old proposals\n"
+    default = tmp_path / "radar-output" / "discovered.yaml"
+    assert unwritable(default, create_folder=True) is None and default.parent.is_dir()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write in a read-only folder")
+def test_a_read_only_folder_is_no_place_for_proposals(tmp_path):
+    tmp_path.chmod(0o500)
+    try:
+        assert unwritable(tmp_path / "discovered.yaml").startswith("cannot write ")
+    finally:
+        tmp_path.chmod(0o700)
 
 
 def council(gss_code: str, name: str, **extra: object) -> dict:
@@ -218,7 +347,7 @@ def test_discover_all_proposes_writes_and_reports_what_it_could_not_find(tmp_pat
         }  # fmt: skip
         watchlist.write_text("# our councils\n" + yaml.safe_dump(data, sort_keys=False))
         result = run_radar("discover", "--all", "--write", "-w", str(watchlist))
-        closed_paths = list(closed.paths)
+        closed_paths, open_paths = list(closed.paths), list(open_site.paths)
     out = " ".join(result.stdout.split())
     assert "Looking for the news of 2 watched councils (1 already have a news source" in out
     assert "Proposals for 1 councils written to" in out and "1 feed" in out
@@ -227,6 +356,7 @@ def test_discover_all_proposes_writes_and_reports_what_it_could_not_find(tmp_pat
     assert "City of London" in out
     assert "Added 1 recommended sources" in out
     assert "/" not in closed_paths and closed_paths == ["/robots.txt"], closed_paths
+    assert open_paths == ["/robots.txt", "/"], "robots.txt is read once, before the homepage"
 
     proposals = yaml.safe_load((tmp_path / "out" / "discovered.yaml").read_text())
     [testshire] = proposals["councils"]
@@ -247,3 +377,51 @@ def test_discover_all_proposes_writes_and_reports_what_it_could_not_find(tmp_pat
     assert text.startswith("# our councils")
     written = yaml.safe_load(text)["councils"][0]["sources"]
     assert [s["kind"] for s in written] == ["moderngov", "feed"]
+
+
+def closed_port() -> LoopbackServer:
+    """A loopback address nothing listens on any more: every connection is refused."""
+    with LoopbackServer(BaseHTTPRequestHandler) as server:
+        pass
+    return server
+
+
+def offline_watchlist(tmp_path: Path, server: LoopbackServer) -> Path:
+    watchlist = tmp_path / "watchlist.yaml"
+    data = {
+        "output_dir": str(tmp_path / "out"),
+        "crawl": {"allow_private": [server.crawl_allowance], "retries": 0},
+        "councils": [
+            council("X01", "Testshire", sources=[
+                {"kind": "moderngov", "url": f"{server.base_url}/democracy/"}]),
+            council("X02", "Otherwhere", sources=[
+                {"kind": "moderngov", "url": f"{server.base_url}/meetings/"}]),
+        ],
+    }  # fmt: skip
+    watchlist.write_text(yaml.safe_dump(data, sort_keys=False))
+    return watchlist
+
+
+def test_discover_all_with_no_site_answering_keeps_the_old_proposals(tmp_path):
+    watchlist = offline_watchlist(tmp_path, closed_port())
+    proposals = tmp_path / "out" / "discovered.yaml"
+    proposals.parent.mkdir()
+    proposals.write_text("# last week's proposals\n")
+    result = run_radar("discover", "--all", "-w", str(watchlist), check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    [line] = [line for line in result.stderr.splitlines() if "homepage answered" in line]
+    assert line.lower().startswith("no homepage answered (http://127.0.0.1:"), line
+    assert line.endswith("): is this machine online?"), line
+    assert proposals.read_text() == "# last week's proposals\n"
+
+
+def test_discover_all_refuses_a_folder_as_its_output_before_crawling(tmp_path):
+    with CouncilSite() as site:
+        watchlist = offline_watchlist(tmp_path, site)
+        result = run_radar(
+            "discover", "--all", "-w", str(watchlist), "-o", str(tmp_path), check=False
+        )
+        asked = list(site.paths)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"Cannot write the proposals: {tmp_path} is a directory"
+    assert "Traceback" not in result.stderr and asked == [], "nothing was crawled"

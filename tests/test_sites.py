@@ -16,6 +16,7 @@ from crawlers.sites import (
     guess_kind,
     homepage_candidates,
     registrable_domain,
+    same_site,
 )
 from radar.directory import DirectoryRow, democracy_site, load_directory, site_for
 
@@ -146,6 +147,17 @@ ROOTS = [
         "cmis",
         "https://cmis.dudley.gov.uk/cmis5/",
     ),
+    # the first CMIS folder is the application; a CMIS-named folder under it is not
+    (
+        "http://cmis.essex.gov.uk/essexcmis5/CmisWebPublic/Binary.ashx?Document=27788",
+        "cmis",
+        "http://cmis.essex.gov.uk/essexcmis5/",
+    ),
+    (
+        "https://www.x.gov.uk/CmisWebPublic/Meetings.aspx",
+        "cmis",
+        "https://www.x.gov.uk/CmisWebPublic/",
+    ),
 ]
 
 
@@ -271,3 +283,32 @@ def test_homepage_from_the_councils_own_domain(url, domain, homepages):
 
 def test_kind_of_a_url_is_none_when_it_is_no_democracy_site():
     assert democracy_kind("https://www.x.gov.uk/your-council/councillors/") is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.x.gov.uk/news/2024/community-cmis-launch",
+        "https://www.x.gov.uk/news/2024/community-cmis-launch/",
+        "https://www.x.gov.uk/services/dcmisc/",
+    ],
+)
+def test_cmis_inside_a_word_is_not_a_cmis_site(url):
+    assert democracy_kind(url) is None
+    assert guess_kind(url) == "listing"
+
+
+@pytest.mark.parametrize(
+    ("url", "homepage", "same"),
+    [
+        ("https://news.x.gov.uk/feed/", "https://www.x.gov.uk/", True),  # one council
+        ("https://x.gov.uk/rss", "https://www.x.gov.uk/home", True),
+        ("https://www.neighbour.gov.uk/news/feed", "https://www.x.gov.uk/", False),
+        ("https://www.bbc.co.uk/news", "https://www.x.gov.uk/", False),
+        ("https://x.moderngov.co.uk/", "https://www.x.gov.uk/", False),  # a shared host
+        ("http://127.0.0.1:8080/news/", "http://127.0.0.1:8080/", True),  # a test server
+        ("http://127.0.0.1:8081/news/", "http://127.0.0.1:8080/", False),
+    ],
+)
+def test_same_site_is_the_homepages_own_domain(url, homepage, same):
+    assert same_site(url, homepage) is same
