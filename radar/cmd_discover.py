@@ -11,8 +11,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from radar.config import ConfigError, default_watchlist_path, load_watchlist
-from radar.console import WatchListOption, err, load_or_exit, out, progress_bar
+from radar.config import default_watchlist_path, load_watchlist
+from radar.console import WatchListOption, err, load_or_exit, out, progress_bar, writing_watchlist
 
 if TYPE_CHECKING:
     from radar.discover_all import Miss
@@ -97,16 +97,10 @@ def discover_one(homepage: str, council: str | None, write: bool, watchlist: Pat
             err.print("Name the council with --council GSS_CODE to write these sources.")
             raise typer.Exit(2)
         path = watchlist or default_watchlist_path()
-        try:
+        with writing_watchlist(path):
             added = add_sources(
                 path, council, [p.source() for p in recommended], validate=load_watchlist
             )
-        except ConfigError as exc:
-            err.print(f"[red]Not written; the watch list would not load:[/red] {escape(str(exc))}")
-            raise typer.Exit(2) from None
-        except OSError as exc:
-            err.print(f"[red]Could not write {escape(str(path))}:[/red] {escape(str(exc))}")
-            raise typer.Exit(2) from None
         out.print(f"Added {added} sources to {council} in {path}.")
 
 
@@ -159,18 +153,12 @@ def discover_everything(watchlist: Path | None, write: bool, output: Path | None
     )
     report_misses(misses)
     if write:
-        try:
+        with writing_watchlist(path):
             added = add_council_sources(
                 path,
                 {c.gss_code: [p.source() for p in c.sources] for c in found},
                 validate=load_watchlist,
             )
-        except ConfigError as exc:
-            err.print(f"[red]Not written; the watch list would not load:[/red] {escape(str(exc))}")
-            raise typer.Exit(2) from None
-        except OSError as exc:
-            err.print(f"[red]Could not write {escape(str(path))}:[/red] {escape(str(exc))}")
-            raise typer.Exit(2) from None
         out.print(f"Added {added} recommended sources to {path}.")
 
 

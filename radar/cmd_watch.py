@@ -11,8 +11,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from radar.config import REGIONS, ConfigError, WatchList, default_watchlist_path, load_watchlist
-from radar.console import WatchListOption, council_code, err, load_or_exit, out
+from radar.config import REGIONS, WatchList, default_watchlist_path, load_watchlist
+from radar.console import (
+    WatchListOption,
+    council_code,
+    err,
+    load_or_exit,
+    out,
+    writing_watchlist,
+)
 
 watch_app = typer.Typer(
     help="List, change and check the watch list (edits keep the file's comments).",
@@ -113,17 +120,12 @@ def _edit(
 
     path = watchlist or default_watchlist_path()
     config = WatchList() if create and not path.exists() else load_or_exit(path)
-    try:
-        message = edit(path, lambda data: change(data, config), validate=load_watchlist)
-    except EditError as exc:
-        err.print(f"[red]Not changed:[/red] {escape(str(exc))}.")
-        raise typer.Exit(2) from None
-    except ConfigError as exc:
-        err.print(f"[red]Not written; the watch list would not load:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from None
-    except OSError as exc:  # its folder is missing or read-only, the disk is full
-        err.print(f"[red]Not written:[/red] {escape(str(path))}: {escape(str(exc.strerror))}")
-        raise typer.Exit(2) from None
+    with writing_watchlist(path):
+        try:
+            message = edit(path, lambda data: change(data, config), validate=load_watchlist)
+        except EditError as exc:
+            err.print(f"[red]Not changed:[/red] {escape(str(exc))}.")
+            raise typer.Exit(2) from None
     out.print(f"{escape(message)} ({path}).")
 
 
@@ -242,7 +244,7 @@ def watch_add_all(watchlist: Path | None, with_sources: bool = True) -> None:
     site, kept comments and entries; then who has no democracy source and why."""
     from radar.config import load_england_register
     from radar.directory import site_for
-    from radar.watchfile import EditError, WatchAllResult, edit, watch_all
+    from radar.watchfile import WatchAllResult, edit, watch_all
 
     path = watchlist or default_watchlist_path()
     config = load_or_exit(path) if path.exists() else WatchList()  # a new file is fine
@@ -256,14 +258,8 @@ def watch_add_all(watchlist: Path | None, with_sources: bool = True) -> None:
         result = watch_all(data, sites, with_sources)
         return ""
 
-    try:
+    with writing_watchlist(path):
         edit(path, change, validate=load_watchlist)
-    except (EditError, ConfigError) as exc:
-        err.print(f"[red]Not written; the watch list would not load:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from None
-    except OSError as exc:  # its folder is missing or read-only, the disk is full
-        err.print(f"[red]Not written:[/red] {escape(str(path))}: {escape(str(exc.strerror))}")
-        raise typer.Exit(2) from None
     kinds = Counter(site.kind for site in result.added)
     out.print(
         f"{path}: {len(result.listed)} councils added ({len(sites)} in the register); "

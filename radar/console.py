@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -33,6 +35,23 @@ def load_or_exit(path: Path | None, required: bool = True) -> WatchList:
         return load_watchlist(path, required=required)
     except ConfigError as exc:
         err.print("[red]Watch list error:[/red]", escape(str(exc)), highlight=False)
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def writing_watchlist(path: Path) -> Iterator[None]:
+    """An edit of the watch list at `path` that cannot be made ends in one line and exit 2,
+    the file untouched: an edit that would not load (or does not apply), or a file that
+    cannot be written (its folder missing or read-only, the disk full)."""
+    from radar.watchfile import EditError
+
+    try:
+        yield
+    except (ConfigError, EditError) as exc:
+        err.print(f"[red]Not written; the watch list would not load:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        err.print(f"[red]Not written:[/red] {escape(str(path))}: {escape(str(exc.strerror))}")
         raise typer.Exit(2) from None
 
 
