@@ -88,12 +88,18 @@ def _card(anchor: HtmlElement, url: str, urls: dict[HtmlElement, str]) -> HtmlEl
     return card
 
 
-def listing_dates(response: Response, source: Source, today: date | None = None) -> dict[str, str]:
+def listing_dates(
+    response: Response,
+    source: Source,
+    today: date | None = None,
+    found: dict[str, tuple[str, list[Selector]]] | None = None,
+) -> dict[str, str]:
     """The date the listing page shows in each article's card, as a stored stamp, by URL
-    (articles whose card shows none are left out). `today` (default: today, UTC) is the
-    last day a date may be: a later one is an event's."""
+    (articles whose card shows none are left out). `today` (default: today, as the UK's
+    calendar shows it) is the last day a date may be: a later one is an event's. `found`:
+    the page's article anchors, when the caller has them already."""
     today = today or datetime.now(UK).date()  # a UK page's today
-    found = _article_anchors(response, source)
+    found = found if found is not None else _article_anchors(response, source)
     urls = {anchor.root: url for url, (_, anchors) in found.items() for anchor in anchors}
     dates = {}
     for url, (_, anchors) in found.items():
@@ -121,12 +127,16 @@ class ListingSpider(RadarSpider):
             )
 
     def parse_listing(self, response: Response, source: Source, page: int) -> Iterator[Any]:
-        links = article_links(response, source)
+        anchors = _article_anchors(response, source)
         if page == 1:
             self.succeeded(source, response.status, 0)
-        self.health[source.id].items_found += len(links)
-        new = [(url, title) for url, title in links if canonical_url(url) not in self.known_urls]
-        dates = listing_dates(response, source, self.today) if new else {}
+        self.health[source.id].items_found += len(anchors)
+        new = [
+            (url, title)
+            for url, (title, _) in anchors.items()
+            if canonical_url(url) not in self.known_urls
+        ]
+        dates = listing_dates(response, source, self.today, anchors) if new else {}
         for url, title in new:
             item = self.base_item(
                 source,
