@@ -58,7 +58,7 @@ def write_digest(
 ) -> DigestOutcome:
     """Render the digest to `<output_dir>/digests/<week>/<region>.html` (and .txt)."""
     week = normal_week(week)
-    digest = build_digest(db, watchlist.radar, region, week)
+    digest = build_digest(db, watchlist.radar, region, week, watchlist.ui.base_url)
     html, text = render_digest(digest)
     folder = folder or watchlist.output_dir / "digests" / week
     folder.mkdir(parents=True, exist_ok=True)

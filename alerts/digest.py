@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from sqlite_utils import Database
 
@@ -36,6 +37,8 @@ class Evidence:
     kind: str
     found: str = ""  # the day it was first found
     date_note: str | None = None  # its date was suspect: it counts in the week it was found
+    item_id: str = ""
+    feedback_url: str = ""  # the UI's page to say "not right" (with `ui.base_url` set)
 
 
 @dataclass
@@ -120,6 +123,7 @@ def _choose_evidence(rows: list[dict[str, Any]]) -> list[Evidence]:
             kind=best["kind"],
             found=(best.get("first_seen") or "")[:10],
             date_note=best.get("date_note"),
+            item_id=item_id,
         )
     return list(chosen.values())
 
@@ -139,8 +143,11 @@ def _on_radar(council: CouncilWeek, trend: str) -> CouncilOnRadar:
     )
 
 
-def build_digest(db: Database, settings: RadarSettings, region: str, week: str) -> Digest:
-    """The digest of `region` for ISO `week`: the radar (see alerts.scoring), ranked."""
+def build_digest(
+    db: Database, settings: RadarSettings, region: str, week: str, ui_base_url: str | None = None
+) -> Digest:
+    """The digest of `region` for ISO `week`: the radar (see alerts.scoring), ranked. With
+    `ui_base_url`, each piece of evidence links to its feedback page in `radar ui`."""
     radar = compute_radar(db, settings, week, region)
     start, end = week_bounds(week)
     open_concerns = {
@@ -150,6 +157,9 @@ def build_digest(db: Database, settings: RadarSettings, region: str, week: str) 
     on_radar = [_on_radar(c, radar.trend(c)) for c in radar.councils]
     for council in on_radar:
         council.concern = open_concerns.get(council.gss_code)
+        for evidence in council.evidence if ui_base_url else ():
+            query = urlencode({"not_factor": ",".join(evidence.factors)})
+            evidence.feedback_url = f"{ui_base_url}/-/feedback/{quote(evidence.item_id)}?{query}"
     return Digest(
         region=region,
         week=week,

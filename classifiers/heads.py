@@ -40,11 +40,14 @@ class Lexicon:
 
     def __post_init__(self) -> None:
         self.vectorizer = TfidfVectorizer(
-            ngram_range=NGRAMS, sublinear_tf=True, vocabulary=self.vocabulary
+            ngram_range=NGRAMS, sublinear_tf=True, vocabulary=self.vocabulary or None
         )
-        self.vectorizer.idf_ = self.idf
+        if self.vocabulary:
+            self.vectorizer.idf_ = self.idf
 
     def transform(self, texts: Sequence[str]) -> csr_matrix:
+        if not self.vocabulary:  # heads that read the embedding alone
+            return csr_matrix((len(texts), 0), dtype=np.float64)
         return self.vectorizer.transform(texts) * self.weight
 
     def features(self, embeddings: np.ndarray, texts: Sequence[str]) -> csr_matrix:

@@ -11,6 +11,7 @@ evidence (with its PDF page): most items flag nothing and pay for one pass only.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,21 +31,48 @@ MIN_MODEL_WORDS = 5  # headings and list fragments ("Apologies for absence") are
 LONG_ITEM_WORDS = 500  # above this the stricter `thresholds.long_item` applies in full
 LONG_ITEM_PASSAGES = 16  # ... and at this many passages (short paragraphs)
 MAX_MODEL_PASSAGES = 800  # about 100 pages of minutes; beyond that only the rules read on
-CHUNK_ITEMS = 64  # items embedded together; bounds memory on long JSON Lines input
+CHUNK_ITEMS = 64
+EVIDENCE_CONTRAST = 1.0  # how much a sentence's score for the other flagged factors counts
+MIN_EVIDENCE_WORDS = 4  # "Apologies for absence" is a heading, not evidence
+FURNITURE_WORDS = 8  # "Related party transactions were not disclosed" is not furniture
+# Page furniture that pages and feeds carry around the article: never the evidence.
+FURNITURE = re.compile(
+    r"\W*(?:(?:first |last )?(?:published|posted|updated|modified)|date|share|print|tags?|"
+    r"categor(?:y|ies)|filed under|read more|related|by [A-Z][a-z]+ [A-Z][a-z]+$)\b"
+    r"|\W*(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,? )?\d{1,2}(?:st|nd|rd|th)? "
+    r"[A-Za-z]+ \d{4}\W*$",
+    re.I,
+)  # items embedded together; bounds memory on long JSON Lines input
 
 
 @dataclass
 class Passage:
     text: str
     sentences: list[Sentence] = field(default_factory=list)  # offsets into the item's text
-    title: str = ""
+    title: str = ""  # the headline, leading the first passage only
+    headline: str = ""  # the item's headline, for every passage: never its evidence
 
     def words(self) -> int:
         return len(self.text.split())
 
     def candidates(self) -> list[Sentence]:
-        """Where the evidence may come from: the headline (no offset) and each sentence."""
+        """Where a rule may fire: the headline (no offset) and each sentence."""
         return ([Sentence(self.title, -1)] if self.title else []) + self.sentences
+
+    def evidence_candidates(self) -> list[Sentence]:
+        """Where the evidence an adviser reads may come from: the body's sentences, not the
+        headline (nor the headline repeated at the top of the text), nor page furniture
+        ("Published: 3 December 2026", "Share this page"), nor headings of a word or two.
+        The headline only when the passage has nothing else."""
+        title = " ".join(self.headline.split()).lower()
+        body = [
+            s
+            for s in self.sentences
+            if len(s.text.split()) >= MIN_EVIDENCE_WORDS
+            and not (FURNITURE.match(s.text) and len(s.text.split()) <= FURNITURE_WORDS)
+            and not (title and " ".join(s.text.split()).lower() == title)
+        ]
+        return body or self.candidates()
 
 
 def passages_of(item: dict[str, Any]) -> list[Passage]:
@@ -57,7 +85,7 @@ def passages_of(item: dict[str, Any]) -> list[Passage]:
     def close() -> None:
         lead = title if not passages else ""
         text = " ".join(([lead] if lead else []) + [s.text for s in current])
-        passages.append(Passage(text, list(current), lead))
+        passages.append(Passage(text, list(current), lead, title))
         current.clear()
 
     text = item.get("text") or ""
@@ -154,8 +182,8 @@ class Tagger:
             (k, factor, sentence)
             for k, decision in enumerate(decisions)
             for factor, (passage, rule_sentence) in decision["flagged"].items()
-            if rule_sentence is None and len(passage.candidates()) > 1
-            for sentence in passage.candidates()
+            if rule_sentence is None and len(passage.evidence_candidates()) > 1
+            for sentence in passage.evidence_candidates()
         ]
         if wanted:
             # A passage flagged for two factors is read once: one row per distinct sentence.
@@ -164,7 +192,12 @@ class Tagger:
             probs = self.heads.probabilities(self.embedder.embed(texts), texts)
             best: dict[tuple[int, str], tuple[float, Sentence]] = {}
             for k, factor, sentence in wanted:
-                score = float(probs[factor][rows[sentence.text]])
+                # The sentence for leadership must be about leadership: where the item is
+                # flagged for several factors, a sentence is scored for how much more it
+                # says of this factor than of the others flagged beside it.
+                row = rows[sentence.text]
+                others = [probs[f][row] for f in decisions[k]["flagged"] if f != factor]
+                score = float(probs[factor][row]) - EVIDENCE_CONTRAST * max(others, default=0.0)
                 if (k, factor) not in best or score > best[(k, factor)][0]:
                     best[(k, factor)] = (score, sentence)
             for (k, factor), (_, sentence) in best.items():
@@ -220,7 +253,8 @@ class Tagger:
             elif sentence is not None:
                 located = sentence
             else:  # a passage of one sentence (or a headline alone) is its own evidence
-                located = passage.candidates()[0] if passage.candidates() else Sentence("", -1)
+                found = passage.evidence_candidates()
+                located = found[0] if found else Sentence("", -1)
             text = located.text or passage.text
             page = None
             if offsets and located.start >= 0:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,10 @@ from classifiers.sentences import split_sentences
 from radar.config import FACTORS
 
 TRAIN_FILE = DATA_DIR / "train.jsonl"
+# Every training file: the first set, then hard negatives by context category with their
+# near-contrasts (train_context), then multi-factor stories, quiet finance, neutral-register
+# trouble and long minutes (train_stories). Test and dev files never match this pattern.
+TRAIN_FILES = tuple(sorted(DATA_DIR.glob("train*.jsonl")))
 # These settings are part of the version: change them, and the version moves. Chosen by
 # 5-fold cross-validation on the training split (`python -m classifiers.tune`), not on dev.
 PARAMS = {"C": 16.0, "max_iter": 5000}
@@ -84,8 +89,56 @@ def blend(examples: list[dict[str, Any]], seed: int = 0) -> list[dict[str, Any]]
     return blended
 
 
-def train_heads(train_file: Path = TRAIN_FILE, embedder: Embedder | None = None) -> Heads:
-    written = read_examples(train_file)
+def feedback_examples(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Advisers' judged items (`store.feedback.training_rows`) as labelled examples.
+
+    The heads learn from passages, as the tagger reads them, not from whole 40-page minutes:
+    an item's example is each passage holding the evidence of a flag it still carries or of
+    one an adviser dismissed (the first passage when there is none), labelled with the flags
+    whose evidence it holds. So "not finance" on a false alarm teaches that sentence's
+    passage as routine, and "finance" on a missed item teaches its opening as finance.
+    """
+    from classifiers.tagger import passages_of
+
+    examples = []
+    for row in rows:
+        passages = passages_of({"title": row["title"], "text": row["text"]})
+        dismissed = [
+            j["evidence"]
+            for j in row["judgements"]
+            if j["verdict"] == "not_factor" and j.get("evidence")
+        ]
+        anchors = [e for e in (*row["flags"].values(), *dismissed) if e]
+        chosen = [p for p in passages if any(a in p.text for a in anchors)] or passages[:1]
+        for number, passage in enumerate(chosen):
+            if not passage.text.strip():
+                continue
+            factors = sorted(f for f, e in row["flags"].items() if e and e in passage.text)
+            first = passage is passages[0]
+            sentiment = row["sentiment"] if first and row["sentiment"] else None
+            examples.append(
+                {
+                    "id": f"feedback:{row['id']}:{number}",
+                    "kind": "feedback",
+                    "text": passage.text,
+                    "factors": factors,
+                    "service": bool(row["service"]) and first,
+                    "sentiment": sentiment or ("negative" if factors else "neutral"),
+                }
+            )
+    return examples
+
+
+def train_heads(
+    train_files: Sequence[Path] = TRAIN_FILES,
+    embedder: Embedder | None = None,
+    feedback: Sequence[dict[str, Any]] = (),
+    name: Path | None = None,
+) -> Heads:
+    """Fit the heads on the training files and, given `feedback`, the advisers' judged
+    items (`feedback_examples`), which count as written examples."""
+    written = [e for path in train_files for e in read_examples(Path(path))] + list(feedback)
+    train_file = name or (Path(train_files[0]) if train_files else TRAIN_FILE)
     examples = written + blend(written)
     weights = np.array([1.0] * len(written) + [BLEND_WEIGHT] * (len(examples) - len(written)))
     embedder = embedder or shared_embedder()
@@ -105,7 +158,10 @@ def train_heads(train_file: Path = TRAIN_FILE, embedder: Embedder | None = None)
     sentiment_model = LogisticRegression(**PARAMS).fit(
         x, [e["sentiment"] for e in examples], sample_weight=weights
     )
-    sha = data_hash(train_file)
+    sha = data_hash(*train_files)
+    if feedback:
+        sha = hashlib.sha256((sha + json.dumps(list(feedback), sort_keys=True)).encode())
+        sha = sha.hexdigest()
     settings = json.dumps(
         {**PARAMS, **LEXICON, "blend_words": BLEND_WORDS, "blend_weight": BLEND_WEIGHT},
         sort_keys=True,
@@ -125,7 +181,55 @@ def train_heads(train_file: Path = TRAIN_FILE, embedder: Embedder | None = None)
         ),
         metrics={
             "train_examples": len(written),
+            "feedback_examples": len(feedback),
             "blended_examples": len(examples) - len(written),
             "settings": json.loads(settings),
         },
     )
+
+
+def cross_validate(
+    train_files: Sequence[Path] = TRAIN_FILES,
+    folds: int = 5,
+    embedder: Embedder | None = None,
+    progress: Any = None,
+    watchlist: Any = None,
+    feedback: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """k-fold cross-validation of exactly what `radar train` builds, read as `radar tag`
+    reads (passages, rules, thresholds, sentiment): the heads fitted on k-1 folds (with
+    their blends) tag the held-out fold. Each text is embedded once (an in-memory cache)."""
+    from sklearn.model_selection import KFold
+
+    from classifiers.evaluate import factor_report
+    from classifiers.tagger import Tagger
+    from radar.config import WatchList
+    from store.embeddings import EmbeddingCache
+
+    embedder = embedder or shared_embedder()
+    saved = embedder.cache
+    if saved is None:
+        embedder.cache = EmbeddingCache(Path(":memory:"), embedder.encoder, embedder.dimensions)
+    written = [e for path in train_files for e in read_examples(Path(path))] + list(feedback)
+    truths, guesses, moods = [], [], []
+    try:
+        splits = KFold(folds, shuffle=True, random_state=0).split(written)
+        for number, (train, held) in enumerate(splits, start=1):
+            fold = Path(f"fold-{number}")  # named in errors only
+            heads = train_heads(
+                [], embedder=embedder, feedback=[written[i] for i in train], name=fold
+            )
+            tagger = Tagger(watchlist or WatchList(), heads=heads, embedder=embedder)
+            items = [{"id": written[i]["id"], "text": written[i]["text"]} for i in held]
+            for i, result in zip(held, tagger.tag_many(items), strict=True):
+                truths.append(written[i])
+                service = {"service"} if result["service"] else set()
+                guesses.append(set(result["labels"]) | service)
+                moods.append(result["sentiment"])
+            if progress:
+                progress(number, folds)
+    finally:
+        if saved is None and embedder.cache is not None:
+            embedder.cache.close()
+        embedder.cache = saved
+    return {"folds": folds, "examples": len(written), **factor_report(truths, guesses, moods)}

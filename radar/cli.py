@@ -17,6 +17,7 @@ from radar import (
     cmd_digest,
     cmd_discover,
     cmd_export,
+    cmd_feedback,
     cmd_radar,
     cmd_report,
     cmd_tag,
@@ -51,6 +52,7 @@ app.add_typer(cmd_concern.concern_app, name="concern")
 app.add_typer(cmd_report.report_app, name="report")
 app.add_typer(cmd_watch.watch_app, name="watch")
 app.command()(cmd_demo.demo)
+app.command()(cmd_feedback.feedback)
 app.command()(cmd_tag.train)
 app.command(name="eval")(cmd_tag.eval_command)
 

@@ -108,6 +108,7 @@ def tag_store(config: WatchList, everything: bool = False) -> int:
     from classifiers.tagger import CHUNK_ITEMS, Tagger
     from pipelines.normalise import now_iso
     from store.db import check_writable
+    from store.embeddings import EmbeddingCache, cache_path
     from store.items import count_flagged, ids_to_tag, items_by_id, save_tags
 
     db = open_store(config)
@@ -119,67 +120,142 @@ def tag_store(config: WatchList, everything: bool = False) -> int:
     check_writable(db, config.database)  # a read-only store fails now, not after the model
     with err.status("Loading the classifier…"):
         tagger = Tagger(config, heads=heads)
+    embedder = tagger.embedder
+    cache = EmbeddingCache(cache_path(config.database), embedder.encoder, embedder.dimensions)
+    embedder.cache = cache  # a passage read before is never embedded again
     known = set(config.council_register())
-    tagged = 0
-    with progress_bar() as progress:
-        task = progress.add_task(f"Tagging with {tagger.version}", total=len(pending))
-        for start in range(0, len(pending), CHUNK_ITEMS):
-            items = items_by_id(db, pending[start : start + CHUNK_ITEMS])
-            for item in items:
-                offsets = item["page_offsets"]
-                item["page_offsets"] = json.loads(offsets) if offsets else None
-            rows = [
-                {
-                    "item_id": item["id"],
-                    "classifier_version": tagger.version,
-                    "sentiment": result["sentiment"],
-                    "service": result["service"],
-                    "scores": result["factors"],
-                    "flags": result["flags"],  # with the rule that fired, if one did
-                    "councils": [
-                        c["gss_code"]
-                        for c in result["councils"]
-                        if c["gss_code"] != item["council"]
-                    ],
-                    "tagged_at": now_iso(),
-                }
-                for item, result in zip(items, tagger.tag_many(items), strict=True)
-            ]
-            tagged += save_tags(db, rows, known)
-            progress.advance(task, len(rows))
+    try:
+        tagged = 0
+        with progress_bar() as progress:
+            task = progress.add_task(f"Tagging with {tagger.version}", total=len(pending))
+            for start in range(0, len(pending), CHUNK_ITEMS):
+                items = items_by_id(db, pending[start : start + CHUNK_ITEMS])
+                for item in items:
+                    offsets = item["page_offsets"]
+                    item["page_offsets"] = json.loads(offsets) if offsets else None
+                rows = [
+                    {
+                        "item_id": item["id"],
+                        "classifier_version": tagger.version,
+                        "sentiment": result["sentiment"],
+                        "service": result["service"],
+                        "scores": result["factors"],
+                        "flags": result["flags"],  # with the rule that fired, if one did
+                        "councils": [
+                            c["gss_code"]
+                            for c in result["councils"]
+                            if c["gss_code"] != item["council"]
+                        ],
+                        "tagged_at": now_iso(),
+                    }
+                    for item, result in zip(items, tagger.tag_many(items), strict=True)
+                ]
+                tagged += save_tags(db, rows, known)
+                progress.advance(task, len(rows))
+    finally:
+        embedder.cache = None
+        cache.close()
     flagged = count_flagged(db)
-    err.print(f"Tagged {tagged} items with {tagger.version}; {flagged} items flagged in the store.")
+    err.print(
+        f"Tagged {tagged} items with {tagger.version}; {flagged} items flagged in the store; "
+        f"{cache.misses:,} texts embedded, {cache.hits:,} read from the embedding cache."
+    )
     return tagged
 
 
-def train() -> None:
-    """Train the factor, service and sentiment heads from classifiers/data/train.jsonl.
+def train(
+    no_feedback: Annotated[
+        bool,
+        typer.Option("--no-feedback", help="Train on the committed data only (reproducible)."),
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the heads here instead of the classifier's "
+                     "own artefact (classifiers/model/heads.json), to compare before using."),
+    ] = None,  # fmt: skip
+    watchlist: WatchListOption = None,
+) -> None:
+    """Train the factor, service and sentiment heads from classifiers/data/train*.jsonl and
+    the advisers' judgements in the watch list's store (`radar feedback`).
 
-    Writes classifiers/model/heads.json (commit it) and prints its scores on the dev split,
-    which it never trains on.
+    Writes classifiers/model/heads.json (commit it, when trained without feedback) and prints
+    how the figures moved on the dev split and the two test sets, which it never trains on,
+    and on the judged items themselves.
     """
-    from classifiers.evaluate import DEV_FILE, LabelError, evaluate_factors, read_labelled
+    from classifiers.evaluate import (
+        DEV_FILE,
+        TEST_FILES,
+        LabelError,
+        evaluate_factors,
+        read_labelled,
+    )
+    from classifiers.heads import load_heads
     from classifiers.tagger import Tagger
-    from classifiers.train import DataError, train_heads
+    from classifiers.train import DataError, cross_validate, feedback_examples, train_heads
 
+    config = load_or_exit(watchlist, required=False)
+    judged: list[dict[str, Any]] = []
+    if not no_feedback and config.database.exists():
+        from store.feedback import training_rows
+
+        judged = feedback_examples(training_rows(open_store(config)))
     try:
-        with err.status("Embedding the training data and fitting the heads…"):
-            heads = train_heads()
-        _, examples = read_labelled(DEV_FILE)
+        sets = {path.name: read_labelled(path)[1] for path in (DEV_FILE, *TEST_FILES)}
+        if judged:
+            sets["judged items (trained on)"] = judged
+        with err.status(
+            f"Embedding the training data ({len(judged)} judged items from the store) "
+            "and fitting the heads…"
+        ):
+            heads = train_heads(feedback=judged)
     except (LabelError, DataError) as exc:
         err.print(f"[red]{escape(str(exc))}", highlight=False)
         raise typer.Exit(2) from None
-    report = evaluate_factors(Tagger(WatchList(), heads=heads), examples)
-    ours = report["classifier"]
-    heads.metrics["dev"] = {  # provenance: what this artefact scored when it was made
-        "examples": report["examples"],
-        "macro_f1": round(ours["macro_f1"], 4),
-        "false_alarm_rate": round(ours["false_alarm_rate"], 4),
-        "sentiment_accuracy": round(ours["sentiment_accuracy"], 4),
-    }
-    heads.save()
-    out.print(f"Saved classifier {heads.version} (data sha256 {heads.data_sha256[:12]}…)")
-    _print_factors(DEV_FILE, report)
+    try:
+        before = Tagger(WatchList(), heads=load_heads())
+    except (FileNotFoundError, ValueError):
+        before = None
+    after = Tagger(WatchList(), heads=heads)
+    table = Table(title=f"Classifier {heads.version}: before → after training")
+    for column in ("labelled set", "items", "macro-F1", "false alarms", "sentiment"):
+        table.add_column(column, justify="left" if column == "labelled set" else "right")
+    for name, examples in sets.items():
+        new = evaluate_factors(after, examples)["classifier"]
+        old = evaluate_factors(before, examples)["classifier"] if before else None
+        if name == DEV_FILE.name:
+            heads.metrics["dev"] = {  # provenance: what this artefact scored when it was made
+                "examples": len(examples),
+                "macro_f1": round(new["macro_f1"], 4),
+                "false_alarm_rate": round(new["false_alarm_rate"], 4),
+                "sentiment_accuracy": round(new["sentiment_accuracy"], 4),
+            }
+
+        def moved(key: str, old: Any = old, new: Any = new, percent: bool = False) -> str:
+            shown = (lambda v: f"{v:.1%}") if percent else (lambda v: f"{v:.3f}")
+            return (f"{shown(old[key])} → " if old else "") + shown(new[key])
+
+        table.add_row(name, str(len(examples)), moved("macro_f1"),
+                      moved("false_alarm_rate", percent=True),
+                      moved("sentiment_accuracy", percent=True))  # fmt: skip
+    with err.status("Cross-validating (5 folds)…"):
+        cv = cross_validate(feedback=judged)
+    heads.metrics["cv"] = {
+        "folds": cv["folds"], "examples": cv["examples"],
+        "macro_f1": round(cv["macro_f1"], 4),
+        "false_alarm_rate": round(cv["false_alarm_rate"], 4),
+        "sentiment_accuracy": round(cv["sentiment_accuracy"], 4),
+    }  # fmt: skip
+    table.add_row(f"{cv['folds']}-fold CV on training", f"{cv['examples']:,}",
+                  f"{cv['macro_f1']:.3f}", f"{cv['false_alarm_rate']:.1%}",
+                  f"{cv['sentiment_accuracy']:.1%}")  # fmt: skip
+    try:
+        heads.save(output) if output else heads.save()
+    except OSError as exc:
+        err.print(f"[red]Not saved: {escape(str(output or 'the artefact'))}: {exc.strerror}")
+        raise typer.Exit(2) from None
+    folded = f", with {len(judged)} judged items from {config.database}" if judged else ""
+    out.print(f"Saved classifier {heads.version} (data sha256 {heads.data_sha256[:12]}…){folded}")
+    out.print(table)
 
 
 def eval_command(
@@ -199,7 +275,8 @@ def eval_command(
         typer.Option(
             "--long",
             help="Also hide each adverse item in 300 words of routine ones and measure how "
-            "often it is still found (about a minute).",
+            "often it is still found, and whether the evidence comes from the right paragraph "
+            "(a minute or two).",
         ),
     ] = False,
     watchlist: WatchListOption = None,
@@ -209,19 +286,23 @@ def eval_command(
     With a watch list, its thresholds, extra terms and council aliases apply, as in tagging.
     """
     from classifiers.evaluate import (
-        ATTRIBUTION_FILE,
+        ATTRIBUTION_FILES,
         DEV_FILE,
+        TEST_FILES,
         LabelError,
         evaluate_attribution,
+        evaluate_evidence,
         evaluate_factors,
         evaluate_long_items,
         read_labelled,
     )
 
     config = load_or_exit(watchlist, required=False)
-    reports = {}
+    reports: dict[str, Any] = {}
     tagger = None
-    for path in files or [DEV_FILE, ATTRIBUTION_FILE]:
+    if not files and not as_json:
+        _print_cv()
+    for path in files or [DEV_FILE, *TEST_FILES, *ATTRIBUTION_FILES]:
         try:
             kind, examples = read_labelled(path)
         except LabelError as exc:
@@ -240,11 +321,28 @@ def eval_command(
             report = evaluate_factors(tagger, examples, keep_misses=misses)
             if long_items:
                 report["long_items"] = evaluate_long_items(tagger, examples)
+                report["evidence"] = evaluate_evidence(tagger, examples)
             if not as_json:
                 _print_factors(path, report)
         reports[str(path)] = report
     if as_json:
         out.print_json(data=reports)
+
+
+def _print_cv() -> None:
+    """The cross-validation figures `radar train` measured for the committed heads."""
+    from classifiers.heads import load_heads
+
+    try:
+        cv = load_heads().metrics.get("cv")
+    except (FileNotFoundError, ValueError):
+        cv = None
+    if cv:
+        out.print(
+            f"{cv['folds']}-fold cross-validation on the {cv['examples']:,} training items "
+            f"(measured by `radar train`): macro-F1 {cv['macro_f1']:.2f}, false alarms "
+            f"{cv['false_alarm_rate']:.1%}, sentiment {cv['sentiment_accuracy']:.1%}"
+        )
 
 
 def _print_factors(path: Path, report: dict[str, Any]) -> None:
@@ -280,6 +378,14 @@ def _print_factors(path: Path, report: dict[str, Any]) -> None:
             f"One adverse item hidden in {hidden['words']} words of routine ones "
             f"({layout.replace('_', '-')}): found {figures['recall']:.1%}; "
             f"routine-only items flagged {figures['false_alarm_rate']:.1%}"
+        )
+    evidence = report.get("evidence")
+    if evidence:
+        out.print(
+            f"Evidence: in {evidence['items']} items (one adverse paragraph among routine ones, "
+            f"or two with different factors) {evidence['found']:.1%} of the factors found, "
+            f"and the evidence sentence came from the right paragraph for "
+            f"{evidence['evidence_right']:.1%} of them"
         )
     for miss in report.get("misses", []):
         out.print(f"  [yellow]{miss['id']}[/]: expected {miss['expected']}, got {miss['got']}: "

@@ -15,13 +15,24 @@ ENV_UI_PASSWORD = "RADAR_UI_PASSWORD"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+def register_feedback_page() -> None:
+    """The feedback page (radar.ui_feedback) as a Datasette plugin, registered once."""
+    from datasette.plugins import pm
+
+    from radar import ui_feedback
+
+    if not pm.is_registered(ui_feedback):
+        pm.register(ui_feedback, name="council-radar-feedback")
+
+
 def ui(
     host: Annotated[
         str,
         typer.Option(
             "--host",
             help="Address to listen on. Anything but loopback needs $RADAR_UI_PASSWORD set: "
-            "then every page asks for user 'radar' and that password.",
+            "then every page asks for user 'radar' and that password (set on loopback too, "
+            "it turns on the login there, which the feedback page needs).",
         ),
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", "-p", help="Port to listen on.")] = 8001,
@@ -39,18 +50,19 @@ def ui(
 
     from alerts.digest import current_week
     from alerts.scoring import compute_radar
+    from radar.ui_feedback import PLUGIN
     from store.ui import ensure_ui_views, metadata, save_radar_snapshot
 
     config = load_or_exit(watchlist)
     actor = None
-    if host not in LOOPBACK:
-        password = os.environ.get(ENV_UI_PASSWORD)
-        if not password:
-            err.print(
-                f"Refusing to serve on {host} without a password: set {ENV_UI_PASSWORD} "
-                "(the store holds confidential evidence), or use the default 127.0.0.1."
-            )
-            raise typer.Exit(2)
+    password = os.environ.get(ENV_UI_PASSWORD)
+    if host not in LOOPBACK and not password:
+        err.print(
+            f"Refusing to serve on {host} without a password: set {ENV_UI_PASSWORD} "
+            "(the store holds confidential evidence), or use the default 127.0.0.1."
+        )
+        raise typer.Exit(2)
+    if password:  # on loopback too: advisers' feedback is taken only from a signed-in user
         # Handed to the auth plugin through the environment: no secret is written to a file.
         os.environ["RADAR_UI_PASSWORD_HASH"] = hash_password(password)
         actor = "radar"
@@ -66,9 +78,12 @@ def ui(
     )
     db.close()
     name = config.database.stem
+    register_feedback_page()
+    meta = metadata(name, require_actor=actor)
+    meta.setdefault("plugins", {})[PLUGIN] = {"store": str(config.database)}
     datasette = Datasette(
         [str(config.database)],
-        metadata=metadata(name, require_actor=actor),
+        metadata=meta,
         settings={"sql_time_limit_ms": 5000, "facet_time_limit_ms": 1000},
     )
     asyncio.run(datasette.invoke_startup())

@@ -141,6 +141,16 @@ TABLES: dict[str, dict[str, Any]] = {
         "pk": "id",
         "foreign_keys": [("concern_id", "concerns", "id")],
     },
+    # Advisers' judgements on items (store.feedback): dated, signed, never changed; the
+    # latest per question overrides the classifier, and `radar train` learns from them.
+    "feedback": {
+        "columns": {
+            "id": int, "item_id": str, "at": str, "adviser": str, "verdict": str,
+            "value": str, "note": str, "evidence": str,
+        },
+        "pk": "id",
+        "foreign_keys": [("item_id", "items", "id")],
+    },
     # What each scheduled job did, for `radar status`.
     "job_runs": {
         "columns": {
@@ -369,6 +379,8 @@ def _schema_complete(db: Database) -> bool:
         return False
     if ("gss_code", "signal") not in {tuple(i.columns) for i in db["alerts"].indexes}:
         return False
+    if ("item_id",) not in {tuple(i.columns) for i in db["feedback"].indexes}:
+        return False
     return bool(db["items"].detect_fts()) and FTS_TRIGGERS <= {t.name for t in db["items"].triggers}
 
 
@@ -393,6 +405,7 @@ def _create_missing(db: Database) -> None:
     for column in INDEXES[1:]:
         db["items"].create_index([column], if_not_exists=True)
     db["alerts"].create_index(["gss_code", "signal"], if_not_exists=True)
+    db["feedback"].create_index(["item_id"], if_not_exists=True)
 
     # A process killed between creating the FTS table and its triggers left an index that
     # new items would never reach: `replace` rebuilds it when a trigger is missing.

@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from store.councils import count_suspect_date, source_state
 from store.db import write_transaction
+from store.feedback import apply_feedback
 from store.stories import save_sketch
 from store.times import now_iso, parse_iso
 
@@ -137,6 +138,7 @@ def update_item(
         if sketch:  # a summary has no sketch; the text fetched later (or a new version) has
             db.execute("delete from story_bands where item_id = ?", [item_id])
             save_sketch(db, item_id, item["story_id"], sketch)
+        apply_feedback(db, [item_id])  # "not about this council" holds for the new text too
     return True
 
 
@@ -394,7 +396,7 @@ def save_tags(
 ) -> int:
     """Replace an item's tags and flags with a new classification result (and, for rows
     with `councils`, its links to the `known_councils` its text names)."""
-    count = 0
+    count, ids = 0, []
     with write_transaction(db):
         for row in rows:
             db.execute("delete from flags where item_id = ?", [row["item_id"]])
@@ -419,6 +421,8 @@ def save_tags(
             if "councils" in row:
                 replace_named_councils(db, row["item_id"], row["councils"], known_councils)
             count += 1
+            ids.append(row["item_id"])
+        apply_feedback(db, ids)  # an adviser's judgement outlives every re-tagging
     return count
 
 

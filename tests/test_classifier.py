@@ -18,7 +18,7 @@ from classifiers.evaluate import (
 )
 from classifiers.heads import load_heads
 from classifiers.tagger import Tagger
-from classifiers.train import TRAIN_FILE
+from classifiers.train import TRAIN_FILES, data_hash
 from radar.config import WatchList
 
 ROUTINE = (
@@ -55,7 +55,8 @@ def test_attribution_meets_its_target_and_beats_name_search():
 
 def test_artefact_records_model_and_the_hash_of_the_committed_training_data():
     heads = load_heads()
-    assert heads.data_sha256 == hashlib.sha256(TRAIN_FILE.read_bytes()).hexdigest()
+    assert heads.data_sha256 == data_hash(*TRAIN_FILES)
+    assert data_hash(*TRAIN_FILES) != hashlib.sha256(TRAIN_FILES[0].read_bytes()).hexdigest()
     assert "all-MiniLM-L6-v2" in heads.model
     assert heads.version.startswith("heads-")
 

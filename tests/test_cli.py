@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import run_radar
 
-COMMANDS = ("crawl", "tag", "digest", "search", "demo", "train", "eval")
+COMMANDS = ("crawl", "tag", "digest", "search", "demo", "train", "eval", "feedback")
 
 
 def test_top_level_help_lists_every_command():

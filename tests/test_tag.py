@@ -211,3 +211,22 @@ def test_tag_reports_a_malformed_council_or_page_offsets_and_tags_the_rest():
     assert result.returncode == 1 and len(out) == 3
     assert "council" in out[0]["error"] and "page_offsets" in out[1]["error"]
     assert out[2]["id"] == "c" and out[2]["labels"] == []
+
+
+def test_retagging_reads_passages_from_the_embedding_cache_with_the_same_result(
+    tagged, tmp_path
+):
+    shutil.copy(tagged["db_path"], tmp_path / "radar.db")
+    data = yaml.safe_load(tagged["watchlist"].read_text(encoding="utf-8"))
+    data.update(database=str(tmp_path / "radar.db"), output_dir=str(tmp_path))
+    watchlist = tmp_path / "watchlist.yaml"
+    watchlist.write_text(yaml.safe_dump(data), encoding="utf-8")
+    flags = "select item_id, factor, score, evidence from flags order by item_id, factor"
+
+    first = run_radar("retag", "--all", "-w", str(watchlist)).stderr
+    assert (tmp_path / "radar.embeddings.db").exists()
+    assert ", 0 read from the embedding cache" in first
+    before = rows(tmp_path / "radar.db", flags)
+    second = run_radar("retag", "--all", "-w", str(watchlist)).stderr
+    assert " 0 texts embedded" in second  # every passage was read before
+    assert rows(tmp_path / "radar.db", flags) == before  # and it gives the same flags
