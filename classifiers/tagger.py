@@ -31,7 +31,7 @@ MIN_MODEL_WORDS = 5  # headings and list fragments ("Apologies for absence") are
 LONG_ITEM_WORDS = 500  # above this the stricter `thresholds.long_item` applies in full
 LONG_ITEM_PASSAGES = 16  # ... and at this many passages (short paragraphs)
 MAX_MODEL_PASSAGES = 800  # about 100 pages of minutes; beyond that only the rules read on
-CHUNK_ITEMS = 64
+CHUNK_ITEMS = 64  # items embedded together; bounds memory on long JSON Lines input
 EVIDENCE_CONTRAST = 1.0  # how much a sentence's score for the other flagged factors counts
 MIN_EVIDENCE_WORDS = 4  # "Apologies for absence" is a heading, not evidence
 FURNITURE_WORDS = 8  # "Related party transactions were not disclosed" is not furniture
@@ -42,7 +42,7 @@ FURNITURE = re.compile(
     r"|\W*(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,? )?\d{1,2}(?:st|nd|rd|th)? "
     r"[A-Za-z]+ \d{4}\W*$",
     re.I,
-)  # items embedded together; bounds memory on long JSON Lines input
+)
 
 
 @dataclass

@@ -108,7 +108,7 @@ def apply_feedback(db: Database, item_ids: Iterable[str]) -> None:
     Called inside the caller's transaction (after tagging or re-linking), so the corrected
     state and the classifier's result are written together."""
     for item_id, judged in latest_judgements(db, item_ids).items():
-        for key, row in judged.items():
+        for row in judged.values():
             verdict, value = row["verdict"], row["value"]
             if verdict == "not_factor":
                 db.execute(
@@ -135,7 +135,7 @@ def apply_feedback(db: Database, item_ids: Iterable[str]) -> None:
                     pk=("item_id", "gss_code"),
                     ignore=True,
                 )
-            elif verdict == "sentiment" and key == ("sentiment",):
+            elif verdict == "sentiment":
                 db.execute("update tags set sentiment = ? where item_id = ?", [value, item_id])
 
 

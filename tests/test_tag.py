@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import yaml
@@ -225,7 +226,8 @@ def test_retagging_reads_passages_from_the_embedding_cache_with_the_same_result(
 
     first = run_radar("retag", "--all", "-w", str(watchlist)).stderr
     assert (tmp_path / "radar.embeddings.db").exists()
-    assert ", 0 read from the embedding cache" in first
+    embedded = int(re.search(r"([\d,]+) texts embedded", first).group(1).replace(",", ""))
+    assert embedded > 0  # (a boilerplate passage met twice is read from it the second time)
     before = rows(tmp_path / "radar.db", flags)
     second = run_radar("retag", "--all", "-w", str(watchlist)).stderr
     assert " 0 texts embedded" in second  # every passage was read before
