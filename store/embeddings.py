@@ -9,7 +9,7 @@ encoder; a new adapter from `radar train --encoder` is a new encoder and starts 
 Kept in its own SQLite file beside the store (`radar.db` → `radar.embeddings.db`): it is
 derived data, safe to delete at any time, and would otherwise double the store's backups.
 Vectors are stored as float32 bytes, exactly what the model gave, so a cached result is the
-same result: about 1.6 KB a passage with its key, 1.6 GB per million passages.
+same result: 1.7 KB a passage with its key and index (measured), 1.7 GB per million.
 """
 
 from __future__ import annotations
@@ -34,10 +34,13 @@ class EmbeddingCache:
         self.encoder = encoder.encode()
         self.dimensions = dimensions
         self.conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
+        # 8 KB pages hold five 1.5 KB vectors (95% full); 4 KB pages hold two (75%).
+        self.conn.execute("PRAGMA page_size=8192")  # takes effect on a new file only
         self.conn.execute("PRAGMA journal_mode=WAL")
+        # A rowid table, not WITHOUT ROWID: there a 1.5 KB row overflows its index page and
+        # costs a whole page of its own (4.6 KB a passage measured, against 1.7 KB).
         self.conn.execute(
-            "create table if not exists vectors (key blob primary key, vector blob not null) "
-            "without rowid"
+            "create table if not exists vectors (key blob primary key, vector blob not null)"
         )
         self.hits = self.misses = 0
 
