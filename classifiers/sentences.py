@@ -8,9 +8,8 @@ from dataclasses import dataclass
 
 MIN_CHARS = 12
 MAX_CHARS = 600
-# A sentence ends at . ! ? followed by space and a capital/digit/quote/ellipsis, or at a
-# line break.
-# A search alert's fragments ("...leader deposed... ...council pulls out...") are sentences.
+# A sentence ends at . ! ? followed by space and a capital, digit, quote or ellipsis (a
+# search alert's "...leader deposed... ...council pulls out..." are two), or at a line break.
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[A-Z0-9\"'(£]|\.\.\.|…)|\n+")
 _ABBREVIATIONS = re.compile(
     r"\b(?:Cllr|Mr|Mrs|Ms|Dr|No|St|Rev|Prof|para|cf|e\.g|i\.e|etc)\.$", re.I
