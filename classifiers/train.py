@@ -6,13 +6,14 @@ import hashlib
 import json
 import random
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from classifiers.embed import MODEL_NAME, Embedder, shared_embedder
+from classifiers.embed import MODEL_NAME, Embedder
 from classifiers.evaluate import DATA_DIR, read_labelled
 from classifiers.heads import SENTIMENTS, Heads, Lexicon
 from classifiers.sentences import split_sentences
@@ -33,6 +34,13 @@ BLEND_WEIGHT = 0.5  # a blend counts half a written example: recall in long item
 
 class DataError(ValueError):
     pass
+
+
+@lru_cache(maxsize=1)
+def training_embedder() -> Embedder:
+    """Training always embeds in fp32: the same heads from the same data on any machine
+    (bf16, where tagging uses it, agrees with fp32 to cosine 0.9999)."""
+    return Embedder(precision="fp32")
 
 
 def read_examples(path: Path) -> list[dict[str, Any]]:
@@ -141,7 +149,7 @@ def train_heads(
     train_file = name or (Path(train_files[0]) if train_files else TRAIN_FILE)
     examples = written + blend(written)
     weights = np.array([1.0] * len(written) + [BLEND_WEIGHT] * (len(examples) - len(written)))
-    embedder = embedder or shared_embedder()
+    embedder = embedder or training_embedder()
     texts = [e["text"] for e in examples]
     lexicon = Lexicon.fit(texts, weight=LEXICON["weight"], min_df=LEXICON["min_df"])
     x = lexicon.features(embedder.embed(texts), texts)
@@ -206,7 +214,7 @@ def cross_validate(
     from radar.config import WatchList
     from store.embeddings import EmbeddingCache
 
-    embedder = embedder or shared_embedder()
+    embedder = embedder or training_embedder()
     saved = embedder.cache
     if saved is None:
         embedder.cache = EmbeddingCache(Path(":memory:"), embedder.encoder, embedder.dimensions)
