@@ -34,8 +34,7 @@ from typing import Any
 import numpy as np
 
 from classifiers.embed import Embedder
-from classifiers.heads import SENTIMENTS
-from radar.config import FACTORS
+from radar.config import FACTORS, SENTIMENTS
 
 BINARY = (*FACTORS, "service")
 LORA = {"r": 8, "lora_alpha": 16, "lora_dropout": 0.1}

@@ -26,7 +26,6 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from radar.config import FACTORS
 
 ARTEFACT = Path(__file__).resolve().parent / "model" / "heads.json"
-SENTIMENTS = ("negative", "neutral", "positive")
 NGRAMS = (1, 2)
 
 

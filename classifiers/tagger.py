@@ -178,13 +178,12 @@ class Tagger:
     def _results(self, scored: list[_Scored]) -> list[dict[str, Any]]:
         """Decide flags per item, then find evidence sentences for all of them in one batch."""
         decisions = [self._decide(s) for s in scored]
-        wanted = [
-            (k, factor, sentence)
-            for k, decision in enumerate(decisions)
-            for factor, (passage, rule_sentence) in decision["flagged"].items()
-            if rule_sentence is None and len(passage.evidence_candidates()) > 1
-            for sentence in passage.evidence_candidates()
-        ]
+        wanted: list[tuple[int, str, Sentence]] = []
+        for k, decision in enumerate(decisions):
+            for factor, (passage, rule_sentence) in decision["flagged"].items():
+                candidates = passage.evidence_candidates()  # filtered once per passage
+                if rule_sentence is None and len(candidates) > 1:
+                    wanted += [(k, factor, sentence) for sentence in candidates]
         if wanted:
             # A passage flagged for two factors is read once: one row per distinct sentence.
             rows = {text: row for row, text in enumerate(dict.fromkeys(s.text for *_, s in wanted))}

@@ -15,9 +15,9 @@ from sklearn.linear_model import LogisticRegression
 
 from classifiers.embed import MODEL_NAME, Embedder
 from classifiers.evaluate import DATA_DIR, read_labelled
-from classifiers.heads import SENTIMENTS, Heads, Lexicon
+from classifiers.heads import Heads, Lexicon
 from classifiers.sentences import split_sentences
-from radar.config import FACTORS
+from radar.config import FACTORS, SENTIMENTS
 
 TRAIN_FILE = DATA_DIR / "train.jsonl"
 # Every training file: the first set, then hard negatives by context category with their

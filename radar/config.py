@@ -28,6 +28,8 @@ from pydantic import (
 )
 
 FACTORS: tuple[str, ...] = ("leadership", "risky_change", "disengagement", "finance")
+# The council's situation as an item describes it (README, "`radar tag` contract").
+SENTIMENTS: tuple[str, ...] = ("negative", "neutral", "positive")
 REGIONS: tuple[str, ...] = (
     "North East",
     "North West",

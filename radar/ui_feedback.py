@@ -21,16 +21,10 @@ from urllib.parse import parse_qs
 from datasette import Response, hookimpl
 from markupsafe import escape
 
-from radar.config import FACTORS
+from alerts.digest import FACTOR_NAMES
+from radar.config import FACTORS, SENTIMENTS
 
 PLUGIN = "council-radar"
-FACTOR_NAMES = {
-    "leadership": "Leadership breakdown",
-    "risky_change": "High-risk change",
-    "disengagement": "Disengagement",
-    "finance": "Financial difficulty",
-}
-SENTIMENTS = ("negative", "neutral", "positive")
 
 
 @hookimpl
