@@ -31,7 +31,10 @@ DEV_FILE = DATA_DIR / "dev.jsonl"
 TEST_FILES = (DATA_DIR / "test.jsonl", DATA_DIR / "test_hard.jsonl")
 ATTRIBUTION_FILE = DATA_DIR / "attribution.jsonl"
 ATTRIBUTION_FILES = (
-    ATTRIBUTION_FILE, DATA_DIR / "attribution_test.jsonl", DATA_DIR / "attribution_hard.jsonl"
+    ATTRIBUTION_FILE,
+    DATA_DIR / "attribution_dev.jsonl",
+    DATA_DIR / "attribution_test.jsonl",
+    DATA_DIR / "attribution_hard.jsonl",
 )
 
 

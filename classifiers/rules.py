@@ -62,14 +62,49 @@ RULES: tuple[Rule, ...] = (
 )  # fmt: skip
 
 
+# A rule's phrase named in a sentence that says it is not happening to this council: denied
+# or ruled out ("is not considering a section 114 notice"), explained for readers ("what is
+# a capitalisation direction?"), over ("the best value notice has been withdrawn"), a
+# training exercise, a rumour, or other councils' trouble. The rule then stands down and
+# the model, which reads the whole passage, decides alone.
+_NEGATION = re.compile(
+    r"\b(?:not|never|no longer|no plans?|no intention|no need|no such|none|without|"
+    r"rule[sd]? out|ruling out|den(?:y|ies|ied)|dismiss\w*)\b|n't\b",
+    re.IGNORECASE,
+)
+_NOT_HAPPENING = re.compile(
+    r"\b(?:what (?:is|are|happens)|explain\w*|questions answered|guide to|for information|"
+    r"for the benefit of|simulation|exercise|training|induction|fictional|hypothetical|"
+    r"scenario|withdrawn|lifted|expire[ds]?|repaid|untrue|rumou?rs?|speculation|"
+    r"suggesting|wrongly|other (?:authorities|councils)|elsewhere)\b",
+    re.IGNORECASE,
+)
+NEGATION_REACH = 60  # characters before the phrase a negation governs it from
+_CLAUSE = re.compile(r"[;:(\u2014]|\bbut\b", re.IGNORECASE)
+
+
+def stands_down(sentence: str, match: re.Match[str]) -> bool:
+    """Whether the sentence says the rule's phrase is not happening here (see above)."""
+    if _NOT_HAPPENING.search(sentence):
+        return True
+    before = _CLAUSE.split(sentence[max(0, match.start() - NEGATION_REACH) : match.start()])[-1]
+    if _NEGATION.search(before):  # in the phrase's own clause only
+        return True
+    # "chief executive 'not suspended'": a negation inside the phrase, unless the rule's own
+    # words include one ("reserves ... not adequate").
+    return "not" not in match.re.pattern and bool(_NEGATION.search(match.group(0)))
+
+
 def rule_scores(
     sentence: str, extra_terms: dict[str, list[str]] | None = None
 ) -> dict[str, tuple[float, str]]:
     """factor -> (score, rule name) for the rules and admin terms that fire on `sentence`."""
     fired: dict[str, tuple[float, str]] = {}
     for rule in RULES:
-        if rule.factor not in fired and rule.pattern.search(sentence):
-            fired[rule.factor] = (RULE_SCORE, rule.name)
+        if rule.factor not in fired:
+            match = rule.pattern.search(sentence)
+            if match and not stands_down(sentence, match):
+                fired[rule.factor] = (RULE_SCORE, rule.name)
     for factor, terms in (extra_terms or {}).items():
         if factor not in fired:
             for term in terms:

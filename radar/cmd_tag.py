@@ -263,7 +263,7 @@ def eval_command(
         list[Path] | None,
         typer.Argument(
             help="Labelled JSON Lines: id, title, text, factors, sentiment (or id, text, "
-            "councils for attribution). Default: the dev split and the attribution set."
+            "councils for attribution). Default: dev, the two test sets, the attribution files."
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,

@@ -10,7 +10,7 @@ from conftest import run_radar
 
 from classifiers.attribution import CouncilMatcher, attribute
 from classifiers.evaluate import (
-    ATTRIBUTION_FILE,
+    ATTRIBUTION_FILES,
     DEV_FILE,
     TEST_FILES,
     evaluate_attribution,
@@ -51,7 +51,7 @@ def test_committed_classifier_meets_the_targets_and_beats_both_baselines(tagger)
 def test_unseen_test_sets_do_not_fall_back(tagger):
     """The test sets (never trained or tuned on) at their measured level, less a margin for
     bf16/fp32 machines: a floor under regressions, not the goal (README: 0.90, 3%, 0.90)."""
-    floors = {"test.jsonl": (0.82, 0.22, 0.76), "test_hard.jsonl": (0.65, 0.33, 0.57)}
+    floors = {"test.jsonl": (0.84, 0.17, 0.78), "test_hard.jsonl": (0.69, 0.27, 0.60)}
     for path in TEST_FILES:
         report = evaluate_factors(tagger, read_labelled(path)[1])["classifier"]
         f1, false_alarms, sentiment = floors[path.name]
@@ -61,9 +61,10 @@ def test_unseen_test_sets_do_not_fall_back(tagger):
 
 
 def test_attribution_meets_its_target_and_beats_name_search():
-    _, examples = read_labelled(ATTRIBUTION_FILE)
-    report = evaluate_attribution(WatchList(), examples)
-    assert report["matcher"]["f1"] >= 0.95 > report["name_search"]["f1"]
+    """Every attribution file, the held-out ones included, at the 0.97 the issue set."""
+    for path in ATTRIBUTION_FILES:
+        report = evaluate_attribution(WatchList(), read_labelled(path)[1])
+        assert report["matcher"]["f1"] >= 0.97 > report["name_search"]["f1"], path.name
 
 
 def test_artefact_records_model_and_the_hash_of_the_committed_training_data():
@@ -164,11 +165,66 @@ def test_attribution_hard_cases(matcher, text, expected):
     assert {m.gss_code for m in matcher.find(text)} == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # initials made from the register's names, with and without their designation
+        ("TWBC will resurface the High Street car park next week.", {"E07000116"}),
+        ("ESCC has published its winter gritting routes.", {"E10000011"}),
+        ("RBWM opens a new library in Maidenhead.", {"E06000040"}),
+        ("LBTH extends Sunday opening at its Idea Stores.", {"E09000030"}),
+        ("CWaC crews will collect bins a day late after the bank holiday.", {"E06000050"}),
+        ("BCP Council consults on beach hut charges.", {"E06000058"}),
+        ("SADC, WHBC and TRDC will share one food waste contract.",
+         {"E07000240", "E07000241", "E07000102"}),
+        ("NYCC's admissions portal opens on Monday.", {"E06000065"}),
+        # place initials alone count only beside a council word; shared or borrowed ones never
+        ("BCP scores were recorded for each patient in the trial.", set()),
+        ("The BBC and the MCC agree a new broadcasting deal.", set()),
+        ("LCC and PCC officers met on Tuesday.", set()),
+    ],
+)  # fmt: skip
+def test_councils_written_as_initials(matcher, text, expected):
+    assert {code for code, _ in attribute(matcher, "", text)} == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a place that only says where something else happened is not the council
+        ("A man from Bolton was jailed for two years at Manchester Crown Court on Friday.", set()),
+        ("Fans are urged to arrive early for the Manchester derby at the Etihad.", set()),
+        ("Trains to Stockport station were delayed by a signal fault.", set()),
+        ("Shoppers queued outside the Trafford Centre for the January sales.", set()),
+        ("Flood warnings are in place along the River Medway this weekend.", set()),
+        ("Cambridge recorded the highest temperature of the year on Tuesday.", set()),
+        ("A Canterbury brewery has won a national award for its ale.", set()),
+        # ... unless the text is about the council
+        ("Bolton councillors have approved plans for 300 homes.", {"E08000001"}),
+        ("Croydon has appointed a new chief executive.", {"E09000008"}),
+        # a place where a council works is not another council
+        ("West Sussex County Council is trialling bus shelters in Crawley and Worthing.",
+         {"E10000032"}),
+        ("The three Hertfordshire councils will share a waste contract.", set()),
+        ("Cheltenham, Forest of Dean and Tewkesbury councils and Gloucestershire County "
+         "Council sign a waste partnership.",
+         {"E07000078", "E07000080", "E07000083", "E10000013"}),
+    ],
+)  # fmt: skip
+def test_places_named_only_as_locations(matcher, text, expected):
+    assert {code for code, _ in attribute(matcher, "", text)} == expected
+
+
 def test_a_councils_own_item_belongs_to_it_plus_partners_named_up_front(matcher):
     lead = "Joint waste contract signed with Rushcliffe Borough Council. "
     passing = "Routine text. " * 80 + "As Nottinghamshire County Council noted last year."
     links = attribute(matcher, "Waste news", lead + passing, own_council="E07000172")
     assert links == [("E07000172", "source"), ("E07000176", "name")]
+    # a place the council works in is where, not a partner
+    works = "Resurfacing of the A23 in Crawley starts on Monday, with a signed diversion."
+    assert attribute(matcher, "Roadworks", works, own_council="E10000032") == [
+        ("E10000032", "source")
+    ]
 
 
 def test_radar_eval_prints_figures_and_baselines_for_any_labelled_file(tmp_path):

@@ -69,6 +69,28 @@ def test_rules_fire_on_unambiguous_phrases_only():
     assert rule_scores("Section 114 of the Highways Act allows the works.") == {}
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Ledmarsh District Council is not considering a section 114 notice.",
+        "What is a capitalisation direction? Councils ask for one when reserves run out.",
+        "The government has withdrawn the best value notice issued in 2023.",
+        "Members took part in a training exercise in which a section 114 notice is issued.",
+        'Chief executive "not suspended", council says.',
+        "The council has ruled out leaving the Local Government Association.",
+    ],
+)
+def test_rules_stand_down_where_the_event_is_not_happening_here(sentence):
+    assert rule_scores(sentence) == {}
+
+
+def test_rules_still_fire_on_the_event_itself():
+    issued = "The council could not avoid it: a section 114 notice was issued."
+    assert "finance" in rule_scores(issued)
+    assert "finance" in rule_scores("The s151 officer said reserves were not adequate.")
+    assert "leadership" in rule_scores("The chief executive has been suspended.")
+
+
 def test_admin_terms_from_the_watch_list_flag_too():
     fired = rule_scores("Talk of a capital receipts raid", {"finance": ["capital receipts raid"]})
     assert fired["finance"][1] == "term:capital receipts raid"
