@@ -3,71 +3,27 @@
 The papers' "three or four facing acute difficulties" show themselves in a handful of
 events: a section 114 notice, commissioners or statutory intervention, a chief executive
 suspended or gone amid a dispute, a failure to set a budget, a best value notice. An alert
-email costs an adviser's attention, so these patterns are stricter than the classifier's
-rules: the event must be stated as having happened (not feared, denied, avoided or
-hypothetical), in a sentence of an item the classifier flagged for the same factor, and about
-the council the alert names.
+email costs an adviser's attention, so these patterns (`classifiers.rules.SIGNALS`, beside
+the classifier's rules in one table) are stricter than the rules: the event must be stated
+as having happened (not feared, denied, avoided or hypothetical), in a sentence of an item
+the classifier flagged for the same factor, and about the council the alert names.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
 
 from classifiers.attribution import CouncilMatcher
-from radar.config import WatchList
+from classifiers.rules import SIGNALS, Signal
+from classifiers.sentences import split_sentences
+from domain.config import WatchList
+from store.councils import council_names
 from store.radar import alert_raised_since, fresh_flagged_items, record_alert
 from store.times import stamp
-
-
-@dataclass(frozen=True)
-class Signal:
-    key: str
-    label: str
-    factor: str
-    pattern: re.Pattern[str]
-
-
-def _signal(key: str, label: str, factor: str, pattern: str) -> Signal:
-    return Signal(key, label, factor, re.compile(pattern, re.IGNORECASE))
-
-
-_CHIEF = r"\b(chief executive|managing director|head of paid service)\b"
-_DISPUTE = (
-    r"\b(dispute|row|irreconcilable|grievance|settlement|severance|pay-?off|investigation|"
-    r"bullying|allegations?|breakdown|tensions?|no explanation|without explanation)\b"
-)
-_GONE = (
-    r"\b(leav\w*|left|depart\w*|resign\w*|quit\w*|exit\w*|stepp?\w* down|sacked|dismiss\w*|ousted)"
-)
-
-SIGNALS: tuple[Signal, ...] = (
-    _signal("section_114", "Section 114 notice", "finance",
-            r"\b(issu\w*|served|declar\w*|impos\w*|put in place)\b[^.]{0,60}"
-            r"\b(section|s\.?)\s?114\b(?!\s*of the (highways|town|planning))"
-            r"|\b(section|s\.?)\s?114\b[^.]{0,40}\b(issued|served|declared|in place)\b"),
-    _signal("intervention", "Commissioners or statutory intervention", "leadership",
-            r"\bcommissioners?\b[^.]{0,60}\b(appoint|install|sent in|send in|intervene|"
-            r"take over|took over|taken over|put in)\w*"
-            r"|\b(appoint|install|sent|send)\w*\b[^.]{0,60}\bcommissioners\b"
-            r"|\b(under|into|announc\w*|order\w*|begin|began|begun|start\w*|impos\w*)\b"
-            r"[^.]{0,30}\b(statutory|government|ministerial)\s+intervention\b"),
-    _signal("chief_executive", "Chief executive suspended or gone amid dispute", "leadership",
-            rf"{_CHIEF}[^.]{{0,80}}\bsuspended\b|\bsuspended\b[^.]{{0,80}}{_CHIEF}"
-            rf"|{_CHIEF}[^.]{{0,80}}{_GONE}[^.]{{0,80}}{_DISPUTE}"
-            rf"|{_DISPUTE}[^.]{{0,80}}{_CHIEF}[^.]{{0,80}}{_GONE}"),
-    _signal("no_budget", "Failure to set a budget", "finance",
-            r"\b(fail(ed|s|ure)?|unable|inability|could not|cannot|did not|has not)\s+(to\s+)?"
-            r"(set|agree|pass)\s+(a|its|the)\s+(lawful\s+|legal\s+|balanced\s+)?budget"),
-    _signal("best_value_notice", "Best value notice", "leadership",
-            r"\b(issu\w*|served|given|handed|received|receives)\b[^.]{0,60}"
-            r"\bbest value (notice|direction)s?\b"
-            r"|\bbest value (notice|direction)s?\b[^.]{0,40}\b(issued|served|given)\b"),
-)  # fmt: skip
 
 # Words before the event that make the sentence not a report that it happened ("has not
 # issued", "may have to issue", "avoided", "councils like X that issued"), and a few after it
@@ -90,13 +46,12 @@ _HEDGE_AFTER = re.compile(
     r"in (19|20)\d\d|including)\b",
     re.IGNORECASE,
 )
-_SENTENCE = re.compile(r"(?<=[.!?])(?<!\bs\.)\s+|\n\s*\n")  # "s. 114" is not a sentence end
 _CLAUSE = re.compile(r"[;:(\u2014]|\bbut\b", re.IGNORECASE)
 
 
 def sentences(text: str) -> list[str]:
-    """Sentences, with the hard line breaks of PDF text inside them joined up."""
-    return [" ".join(s.split()) for s in _SENTENCE.split(text) if s.strip()]
+    """The classifier's sentences (PDF lines wrapped mid-sentence joined), spaces collapsed."""
+    return [" ".join(s.text.split()) for s in split_sentences(text)]
 
 
 def stated(signal: Signal, sentence: str) -> bool:
@@ -155,7 +110,7 @@ def check_acute(db: Database, config: WatchList, now: datetime | None = None) ->
     raised_at = stamp(now)
     raised: list[dict] = []
     matcher = CouncilMatcher(config.council_register().values())
-    known = {row["gss_code"] for row in db.query("select gss_code from councils")}
+    known = set(council_names(db))
     for item in fresh_flagged_items(db, since):
         for council, signal, sentence in detect(item, matcher):
             if council["gss_code"] not in known:

@@ -22,8 +22,8 @@ from alerts.digest import Digest, build_digest
 from alerts.mailer import DeliveryError, build_message, send_message
 from alerts.render import alert_subject, render_alert, render_digest
 from alerts.scoring import shift_week, week_bounds, week_of
+from domain.config import DAYS, REGIONS, ScheduleSettings, WatchList
 from pipelines.normalise import now_iso
-from radar.config import DAYS, REGIONS, ScheduleSettings, WatchList
 from store.digests import (
     claim_digest,
     digest_due,
@@ -153,6 +153,35 @@ def send_alert(
     return sent.message_id
 
 
+@dataclass
+class AlertOutcome:
+    alert: dict[str, Any]
+    # sent, waiting (no advisers for its region yet), busy (another sender), failed; and
+    # unsent, for a listing that sends nothing
+    status: str
+    detail: str = ""  # the Message-ID or .eml path; or why it failed
+
+
+def send_alerts(
+    db: Database, watchlist: WatchList, outbox: Path | None = None
+) -> list[AlertOutcome]:
+    """Send every unsent acute alert to its region's advisers (with `outbox`, write each as
+    an .eml file instead and record nothing). An alert for a region without advisers waits
+    until it has some; one alert's failure is recorded and does not stop the others."""
+    outcomes = []
+    for alert in unsent_alerts(db):
+        if not watchlist.advisers_for(alert["region"]):
+            outcomes.append(AlertOutcome(alert, "waiting"))
+            continue
+        try:
+            outcomes.append(AlertOutcome(alert, "sent", send_alert(db, watchlist, alert, outbox)))
+        except AlreadySent:
+            outcomes.append(AlertOutcome(alert, "busy"))
+        except Exception as exc:  # noqa: BLE001 - one alert's failure is not the others'
+            outcomes.append(AlertOutcome(alert, "failed", str(exc)))
+    return outcomes
+
+
 def last_slot(schedule: ScheduleSettings, now: datetime | None = None) -> datetime:
     """The latest digest slot (e.g. Monday 07:00 Europe/London) at or before `now`."""
     zone = ZoneInfo(schedule.timezone)
@@ -214,16 +243,11 @@ def deliver_pending(
             except Exception as exc:  # noqa: BLE001 - one region's failure is not the others'
                 record_digest_failure(db, region, week, "", now_iso(), f"{exc}")
                 delivery.failed.append(f"digest {region} {week}: {exc}")
-    for alert in unsent_alerts(db):
-        if not watchlist.advisers_for(alert["region"]):
-            continue  # waits, listed by `radar alerts`, until the region has advisers
-        try:
-            send_alert(db, watchlist, alert)
-            delivery.sent.append(f"alert {alert['id']}")
-        except AlreadySent:
-            continue
-        except Exception as exc:  # noqa: BLE001 - one alert's failure is not the others'
-            delivery.failed.append(f"alert {alert['id']}: {exc}")
+    for outcome in send_alerts(db, watchlist):  # one waiting is listed by `radar alerts`
+        if outcome.status == "sent":
+            delivery.sent.append(f"alert {outcome.alert['id']}")
+        elif outcome.status == "failed":
+            delivery.failed.append(f"alert {outcome.alert['id']}: {outcome.detail}")
     return delivery
 
 

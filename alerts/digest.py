@@ -11,8 +11,8 @@ from sqlite_utils import Database
 
 from alerts.acute import LABELS
 from alerts.scoring import ARROWS, CouncilWeek, compute_radar, week_bounds, week_of
+from domain.config import FACTORS, RadarSettings
 from pipelines.normalise import now_iso
-from radar.config import FACTORS, RadarSettings
 from store.concerns import concerns
 from store.digests import source_problems
 

@@ -1,10 +1,11 @@
 """The jobs `radar run` schedules: crawl, tag, check acute signals, deliver.
 
-Crawling and tagging run as child `radar` processes with a timeout, killed with their whole
-process group when it passes: a crash, a hang or a memory blow-up there never takes the
-scheduler down. Checking acute signals and delivering mail are quick store reads and SMTP
-conversations, done in the scheduler's process. Every run is recorded in the store's
-`job_runs` table (what `radar status` shows) and logged.
+Crawling and tagging run as child processes (`alerts.worker`, over the same Python API as
+the `radar` commands) with a timeout, killed with their whole process group when it passes:
+a crash, a hang or a memory blow-up there never takes the scheduler down. Checking acute
+signals and delivering mail are quick store reads and SMTP conversations, done in the
+scheduler's process. Every run is recorded in the store's `job_runs` table (what `radar
+status` shows) and logged.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from alerts.acute import check_acute
 from alerts.deliver import deliver_pending
-from radar.config import SOURCE_KINDS, WatchList, load_watchlist
+from domain.config import SOURCE_KINDS, WatchList, load_watchlist
 from store import open_db
 from store.jobs import finish_run, start_run
 
@@ -41,8 +42,8 @@ class ChildResult:
         return f"{text}: {self.tail}" if self.outcome != "ok" and self.tail else text
 
 
-def radar_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "radar.cli", *args]
+def worker_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "alerts.worker", *args]
 
 
 def run_child(command: list[str], timeout: float) -> ChildResult:
@@ -89,12 +90,12 @@ def crawl_job(watchlist_path: str, job: str, kinds: list[str]) -> None:
     schedule = config.schedule
     steps = []
     crawl = run_child(
-        radar_command("crawl", "--quiet", "-w", watchlist_path, *[f"--kind={k}" for k in kinds]),
+        worker_command("crawl", watchlist_path, *[f"--kind={k}" for k in kinds]),
         schedule.crawl_timeout_minutes * 60,
     )
     steps.append(crawl.describe("crawl"))
     # Tag even after a failed crawl: whatever it stored before failing is worth reading.
-    tag = run_child(radar_command("retag", "-w", watchlist_path), schedule.tag_timeout_minutes * 60)
+    tag = run_child(worker_command("tag", watchlist_path), schedule.tag_timeout_minutes * 60)
     steps.append(tag.describe("tag"))
     outcome = "ok" if crawl.outcome == tag.outcome == "ok" else "failed"
     if "timeout" in (crawl.outcome, tag.outcome):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from radar.config import SmtpSettings
+from domain.config import SmtpSettings
 
 # Hosts where a password sent without TLS never leaves the machine (a local relay or the sink).
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})

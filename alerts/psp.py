@@ -11,8 +11,9 @@ from sqlite_utils import Database
 
 from alerts.render import environment
 from alerts.scoring import compute_radar
-from radar.config import REGIONS, RadarSettings
+from domain.config import REGIONS, RadarSettings
 from store.concerns import concerns
+from store.radar import latest_evidence
 
 TOP_UNCONCERNED = 30
 
@@ -27,20 +28,6 @@ class PspReport:
     @property
     def open_count(self) -> int:
         return sum(len(rows) for rows in self.by_region.values())
-
-
-def latest_evidence(db: Database, gss_code: str) -> dict[str, Any] | None:
-    rows = list(
-        db.query(
-            """select i.title, i.url, coalesce(i.published, i.first_seen) as published,
-                      group_concat(f.factor, ', ') as factors
-               from flags f join items i on i.id = f.item_id
-               join item_councils ic on ic.item_id = i.id
-               where ic.gss_code = ? group by i.id order by published desc limit 1""",
-            [gss_code],
-        )
-    )
-    return rows[0] if rows else None
 
 
 def build_psp(db: Database, settings: RadarSettings, week: str, generated_at: str) -> PspReport:

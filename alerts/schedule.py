@@ -11,7 +11,6 @@ is what stops a digest going out twice.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,10 +23,10 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from radar.config import WatchList
+from domain.config import WatchList
 from store import open_db
-from store.db import write_transaction
-from store.jobs import interrupted, ran_since
+from store.digests import release_claims
+from store.jobs import interrupted, ran_since, scheduled_jobs
 from store.times import stamp
 
 DAY = 24 * 3600
@@ -146,9 +145,7 @@ def _release_claims(config: WatchList) -> None:
     holds the single-instance lock, so no other scheduler is sending them now."""
     db = open_db(config.database)
     try:
-        with write_transaction(db):
-            db.execute("update digests set sending_at = null where sent_at is null")
-            db.execute("update alerts set sending_at = null where sent_at is null")
+        release_claims(db)
     finally:
         db.close()
 
@@ -180,11 +177,7 @@ def next_runs(config: WatchList) -> dict[str, datetime | None]:
     path = schedule_path(config)
     if not path.exists():
         return {}
-    with sqlite3.connect(path) as conn:
-        try:
-            rows = conn.execute("select id, next_run_time from apscheduler_jobs").fetchall()
-        except sqlite3.OperationalError:
-            return {}
+    rows = scheduled_jobs(path)
     return {
         job_id: datetime.fromtimestamp(stamp, UTC) if stamp is not None else None
         for job_id, stamp in rows

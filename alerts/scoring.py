@@ -20,7 +20,6 @@ score plus any rise above the baseline, so new and rising concerns come above ch
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -28,7 +27,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from radar.config import FACTORS, RadarSettings
+from domain.config import FACTORS, RadarSettings
+from store.councils import council_names, successors_of
 from store.radar import alerts_between, flag_rows
 from store.times import parse_iso
 
@@ -167,9 +167,9 @@ def compute_radar(
     start, end = week_bounds(week)
     week = week_of(start)  # '2026-w48' as '2026-W48'
     first = start - timedelta(weeks=settings.baseline_weeks)
-    reorganised = bool(db.execute("select 1 from councils where successors is not null").fetchone())
-    if reorganised:  # a successor may be in the region while its predecessor's rows are not
-        rows = _follow_successors(db, flag_rows(db, _stamp(first), _stamp(end)), region)
+    successors = successors_of(db)
+    if successors:  # a successor may be in the region while its predecessor's rows are not
+        rows = _follow_successors(db, successors, flag_rows(db, _stamp(first), _stamp(end)), region)
     else:
         rows = flag_rows(db, _stamp(first), _stamp(end), region)
     alerts = alerts_between(db, _stamp(start - timedelta(weeks=1)), _stamp(end), region)
@@ -224,21 +224,15 @@ def compute_radar(
 
 
 def _follow_successors(
-    db: Database, rows: list[dict[str, Any]], region: str | None
+    db: Database,
+    successors: dict[str, tuple[list[str], str]],
+    rows: list[dict[str, Any]],
+    region: str | None,
 ) -> list[dict[str, Any]]:
     """A reorganised council's items count for its successor(s) on the radar (its own items
     stay attributed to it in the store), so the successor's baseline carries its history."""
-    successors = {
-        row["gss_code"]: (json.loads(row["successors"]), row["name"])
-        for row in db.query(
-            "select gss_code, name, successors from councils where successors is not null"
-        )
-    }
     if successors:
-        names = {
-            row["gss_code"]: (row["name"], row["region"])
-            for row in db.query("select gss_code, name, region from councils")
-        }
+        names = {code: (c["name"], c["region"]) for code, c in council_names(db).items()}
         followed = []
         for row in rows:
             if row["gss_code"] not in successors:

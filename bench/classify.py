@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from classifiers.embed import Embedder, cpu_has_bf16  # noqa: E402
 from classifiers.tagger import Tagger, passages_of  # noqa: E402
-from radar.config import WatchList  # noqa: E402
+from domain.config import WatchList  # noqa: E402
 
 DATA = ROOT / "classifiers" / "data"
 # Most of what councils publish is routine: a quarter of news items (and of minutes pages)

@@ -30,7 +30,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from radar.config import load_england_register  # noqa: E402
+from domain.config import load_england_register  # noqa: E402
 
 HOSTS = [f"127.0.0.{n}" for n in range(2, 18)]
 NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)

@@ -49,7 +49,7 @@ QUERIES = (
 
 
 def build(path: Path, count: int, seed: int = 7) -> None:
-    from radar.config import FACTORS, WatchList
+    from domain.config import FACTORS, WatchList
     from store import open_db
     from store.councils import sync_councils
 
@@ -120,7 +120,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from alerts.scoring import compute_radar
-    from radar.config import RadarSettings
+    from domain.config import RadarSettings
     from store import open_db
     from store.search import Filters, search
 

@@ -60,8 +60,8 @@ sys.path.insert(0, str(ROOT))
 from alerts.sink import SmtpSink  # noqa: E402
 from bench.crawl import HOSTS  # noqa: E402
 from bench.soakweb import FAULT_KINDS, FaultRates, FaultyWeb, meeting_of  # noqa: E402
+from domain.config import DAYS, REGIONS, load_england_register  # noqa: E402
 from pipelines.urls import canonical_url  # noqa: E402
-from radar.config import DAYS, REGIONS, load_england_register  # noqa: E402
 
 MIB = 1024 * 1024
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")

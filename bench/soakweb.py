@@ -35,7 +35,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from bench.crawl import SyntheticWeb
-from radar.config import Council
+from domain.config import Council
 
 FEED_LENGTH = 10  # entries a feed lists, newest first
 MEETINGS = [f"{committee}{meeting}" for committee in (1, 2) for meeting in (1, 2)]  # MId values

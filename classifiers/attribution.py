@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from radar.config import Council
+from domain.config import Council
 
 _AMPERSAND = re.compile(r"\s*&\s*")
 _CONNECTOR = re.compile(r"[ -](upon|on|under|in|le|by)[ -]")

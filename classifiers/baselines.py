@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from radar.config import Council
+from domain.config import Council
 
 KEYWORDS: dict[str, tuple[str, ...]] = {
     "leadership": (

@@ -7,6 +7,7 @@ import os
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -44,8 +45,14 @@ class Embedder:
     """
 
     def __init__(
-        self, threads: int | None = None, precision: str = "auto", adapter: Path | None = None
+        self,
+        threads: int | None = None,
+        precision: str = "auto",
+        model: Any | None = None,
+        variant: str | None = None,
     ):
+        """`model` replaces the shipped MiniLM (the fine-tuning experiment passes MiniLM with
+        its adapter merged in), and `variant` names it in `encoder`."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         import torch
@@ -57,15 +64,13 @@ class Embedder:
 
         self.threads = threads or min(2, os.cpu_count() or 1)
         self.cache: EmbeddingCache | None = None  # attached by whoever owns a store
-        self.adapter = file_sha256(adapter)[:12] if adapter else None
+        self.variant = variant
         torch.set_num_threads(self.threads)
         path = model_path()
         self.torch = torch
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        if adapter is not None:
-            from classifiers.finetune import merged_model
-
-            self.model = merged_model(adapter)
+        if model is not None:
+            self.model = model.eval()
         else:
             self.model = AutoModel.from_pretrained(path, local_files_only=True).eval()
         self.dimensions = int(self.model.config.hidden_size)
@@ -75,10 +80,10 @@ class Embedder:
 
     @property
     def encoder(self) -> str:
-        """What produced an embedding: the model, its adapter and the precision it ran in
+        """What produced an embedding: the model, any variant of it and the precision it ran in
         (a cache must not hand one encoder's vectors to another)."""
-        adapter = f" + adapter {self.adapter}" if self.adapter else ""
-        return f"{MODEL_NAME}{adapter} ({self.precision})"
+        variant = f" + {self.variant}" if self.variant else ""
+        return f"{MODEL_NAME}{variant} ({self.precision})"
 
     def _choose_bf16(self) -> str:
         """bf16 where its embeddings agree with fp32 on a probe. Decided on agreement alone,

@@ -22,7 +22,7 @@ from typing import Any
 from classifiers.attribution import CouncilMatcher, attribute
 from classifiers.baselines import NameSearch, keyword_labels, vader_sentiment
 from classifiers.sentences import split_sentences
-from radar.config import FACTORS, WatchList
+from domain.config import FACTORS, WatchList
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEV_FILE = DATA_DIR / "dev.jsonl"

@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from classifiers.embed import Embedder
-from radar.config import FACTORS, SENTIMENTS
+from classifiers.embed import Embedder, file_sha256
+from domain.config import FACTORS, SENTIMENTS
 
 BINARY = (*FACTORS, "service")
 LORA = {"r": 8, "lora_alpha": 16, "lora_dropout": 0.1}
@@ -207,7 +207,7 @@ def main() -> None:
     from classifiers.heads import Heads, Lexicon
     from classifiers.tagger import Tagger
     from classifiers.train import BLEND_WEIGHT, TRAIN_FILES, blend, read_examples, train_heads
-    from radar.config import WatchList
+    from domain.config import WatchList
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--fold", type=int, default=0, help="which of 5 folds to hold out")
@@ -237,7 +237,8 @@ def main() -> None:
         path = Path(folder) / "adapter.safetensors"
         save_adapter(tuned.adapter, path)
         print(f"adapter: {path.stat().st_size / 1e6:.1f} MB")
-        embedder = Embedder(adapter=path)
+        variant = f"adapter {file_sha256(path)[:12]}"
+        embedder = Embedder(model=merged_model(path), variant=variant)
         own = Heads("finetuned", "MiniLM + LoRA", "", Lexicon({}, np.zeros(0), 0.0),
                     tuned.binary, tuned.sentiment, {})  # fmt: skip
         report("fine-tuned model's own heads", Tagger(WatchList(), heads=own, embedder=embedder))

@@ -23,7 +23,7 @@ import numpy as np
 from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from radar.config import FACTORS
+from domain.config import FACTORS
 
 ARTEFACT = Path(__file__).resolve().parent / "model" / "heads.json"
 NGRAMS = (1, 2)

@@ -2,7 +2,9 @@
 
 Each rule is a documented regular expression over one sentence. The model reads meaning; the
 rules make sure the few phrases that are alarming on their own (a section 114 notice, a
-suspended chief executive) are never missed, and name themselves in the evidence.
+suspended chief executive) are never missed, and name themselves in the evidence. The same
+table holds, for the five events an adviser should hear of at once, the stricter pattern of
+the event stated as having happened that `alerts.acute` raises its alerts on (`SIGNALS`).
 """
 
 from __future__ import annotations
@@ -15,43 +17,95 @@ TERM_SCORE = 0.8  # an admin's extra term from the watch list flags too, but ran
 
 
 @dataclass(frozen=True)
+class Signal:
+    """An acute signal (`alerts.acute`): the rule's event stated as having happened, strict
+    enough to email an adviser today rather than wait for Monday's digest."""
+
+    key: str  # as stored in the alerts table
+    label: str
+    factor: str
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True)
 class Rule:
     name: str
     factor: str
     pattern: re.Pattern[str]
     why: str
+    acute: Signal | None = None
 
 
-def _rule(name: str, factor: str, pattern: str, why: str) -> Rule:
-    return Rule(name, factor, re.compile(pattern, re.IGNORECASE), why)
+def _rule(
+    name: str, factor: str, pattern: str, why: str, acute: tuple[str, str, str] | None = None
+) -> Rule:
+    signal = None
+    if acute:
+        key, label, stated = acute
+        signal = Signal(key, label, factor, re.compile(stated, re.IGNORECASE))
+    return Rule(name, factor, re.compile(pattern, re.IGNORECASE), why, signal)
 
 
+_CHIEF = r"\b(chief executive|managing director|head of paid service)\b"
+_DISPUTE = (
+    r"\b(dispute|row|irreconcilable|grievance|settlement|severance|pay-?off|investigation|"
+    r"bullying|allegations?|breakdown|tensions?|no explanation|without explanation)\b"
+)
+_GONE = (
+    r"\b(leav\w*|left|depart\w*|resign\w*|quit\w*|exit\w*|stepp?\w* down|sacked|dismiss\w*|ousted)"
+)
+
+# One table: each rule's phrase flags its factor; where the event is one an adviser should
+# hear of today, `acute` is (key, label, the stricter pattern of it stated as having
+# happened), which `alerts.acute` reads with its hedges.
 RULES: tuple[Rule, ...] = (
     _rule("section_114", "finance",
           r"\b(section|s\.?)\s?114\b(?!\s*of the (highways|town|planning))",
-          "A s114 notice: the chief finance officer says spending will exceed resources."),
+          "A s114 notice: the chief finance officer says spending will exceed resources.",
+          acute=("section_114", "Section 114 notice",
+                 r"\b(issu\w*|served|declar\w*|impos\w*|put in place)\b[^.]{0,60}"
+                 r"\b(section|s\.?)\s?114\b(?!\s*of the (highways|town|planning))"
+                 r"|\b(section|s\.?)\s?114\b[^.]{0,40}\b(issued|served|declared|in place)\b")),
     _rule("exceptional_financial_support", "finance",
           r"\bexceptional financial support\b|\bcapitali[sz]ation direction\b",
           "Asking government for exceptional support: reserves cannot cover the gap."),
     _rule("no_budget", "finance",
           r"\b(fail(ed|s|ure)?|unable|inability)\s+to\s+(set|agree)\s+(a|its|the)\s+"
           r"(lawful\s+|legal\s+|balanced\s+)?budget",
-          "A council that cannot set a lawful budget is in statutory trouble."),
+          "A council that cannot set a lawful budget is in statutory trouble.",
+          acute=("no_budget", "Failure to set a budget",
+                 r"\b(fail(ed|s|ure)?|unable|inability|could not|cannot|did not|has not)\s+"
+                 r"(to\s+)?(set|agree|pass)\s+(a|its|the)\s+(lawful\s+|legal\s+|balanced\s+)?"
+                 r"budget")),
     _rule("reserves_inadequate", "finance",
           r"\breserves\b[^.]{0,80}\b(inadequate|insufficient|exhausted|not (be )?adequate)\b",
           "The s151 officer's s25 judgement that reserves are inadequate."),
     _rule("chief_executive_suspended", "leadership",
           r"\bchief executive\b[^.]{0,80}\bsuspended\b|\bsuspended\b[^.]{0,80}\bchief executive\b",
-          "A suspended chief executive signals a breakdown between members and officers."),
+          "A suspended chief executive signals a breakdown between members and officers.",
+          acute=("chief_executive", "Chief executive suspended or gone amid dispute",
+                 rf"{_CHIEF}[^.]{{0,80}}\bsuspended\b|\bsuspended\b[^.]{{0,80}}{_CHIEF}"
+                 rf"|{_CHIEF}[^.]{{0,80}}{_GONE}[^.]{{0,80}}{_DISPUTE}"
+                 rf"|{_DISPUTE}[^.]{{0,80}}{_CHIEF}[^.]{{0,80}}{_GONE}")),
     _rule("no_confidence", "leadership",
           r"\bno[- ]confidence\b",
           "Motions of no confidence mark political instability."),
     _rule("commissioners", "leadership",
           r"\bcommissioners?\b[^.]{0,60}\b(appoint|install|sent in|intervene|take over)\w*",
-          "Government commissioners: intervention in the council's governance."),
+          "Government commissioners: intervention in the council's governance.",
+          acute=("intervention", "Commissioners or statutory intervention",
+                 r"\bcommissioners?\b[^.]{0,60}\b(appoint|install|sent in|send in|intervene|"
+                 r"take over|took over|taken over|put in)\w*"
+                 r"|\b(appoint|install|sent|send)\w*\b[^.]{0,60}\bcommissioners\b"
+                 r"|\b(under|into|announc\w*|order\w*|begin|began|begun|start\w*|impos\w*)\b"
+                 r"[^.]{0,30}\b(statutory|government|ministerial)\s+intervention\b")),
     _rule("best_value_notice", "leadership",
           r"\bbest value (notice|inspection|direction)s?\b",
-          "Best value notices and inspections are government's formal concern."),
+          "Best value notices and inspections are government's formal concern.",
+          acute=("best_value_notice", "Best value notice",
+                 r"\b(issu\w*|served|given|handed|received|receives)\b[^.]{0,60}"
+                 r"\bbest value (notice|direction)s?\b"
+                 r"|\bbest value (notice|direction)s?\b[^.]{0,40}\b(issued|served|given)\b")),
     _rule("leave_lga", "disengagement",
           r"\b(leave|leaving|left|quit\w*|withdraw\w*|resign\w*)\b[^.]{0,60}"
           r"\b(LGA|Local Government Association)\b(?!\s+conference)",
@@ -60,6 +114,7 @@ RULES: tuple[Rule, ...] = (
           r"\b(declin|refus|reject|turn\w* down)\w*\b[^.]{0,60}\bpeer (challenge|review|support)\b",
           "Refusing peer challenge or support is disengagement."),
 )  # fmt: skip
+SIGNALS: tuple[Signal, ...] = tuple(rule.acute for rule in RULES if rule.acute)
 
 
 # A rule's phrase named in a sentence that says it is not happening to this council: denied

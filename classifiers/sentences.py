@@ -12,7 +12,7 @@ MAX_CHARS = 600
 # search alert's "...leader deposed... ...council pulls out..." are two), or at a line break.
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[A-Z0-9\"'(£]|\.\.\.|…)|\n+")
 _ABBREVIATIONS = re.compile(
-    r"\b(?:Cllr|Mr|Mrs|Ms|Dr|No|St|Rev|Prof|para|cf|e\.g|i\.e|etc)\.$", re.I
+    r"\b(?:Cllr|Mr|Mrs|Ms|Dr|No|St|Rev|Prof|para|cf|e\.g|i\.e|etc|s|ss)\.$", re.I
 )
 
 

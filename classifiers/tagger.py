@@ -23,7 +23,7 @@ from classifiers.embed import Embedder, shared_embedder
 from classifiers.heads import Heads, load_heads
 from classifiers.rules import rule_scores
 from classifiers.sentences import Sentence, split_sentences
-from radar.config import FACTORS, WatchList
+from domain.config import FACTORS, WatchList
 
 WINDOW_WORDS = 80  # the longest training snippets; longer sentences are passages of their own
 HEADING_WORDS = 8  # a shorter paragraph is a heading, and joins the paragraph it heads

@@ -17,7 +17,7 @@ from classifiers.embed import MODEL_NAME, Embedder
 from classifiers.evaluate import DATA_DIR, read_labelled
 from classifiers.heads import Heads, Lexicon
 from classifiers.sentences import split_sentences
-from radar.config import FACTORS, SENTIMENTS
+from domain.config import FACTORS, SENTIMENTS
 
 TRAIN_FILE = DATA_DIR / "train.jsonl"
 # Every training file: the first set, then hard negatives by context category with their
@@ -211,7 +211,7 @@ def cross_validate(
 
     from classifiers.evaluate import factor_report
     from classifiers.tagger import Tagger
-    from radar.config import WatchList
+    from domain.config import WatchList
     from store.embeddings import EmbeddingCache
 
     embedder = embedder or training_embedder()

@@ -22,7 +22,7 @@ from classifiers.evaluate import factor_report
 from classifiers.heads import Lexicon
 from classifiers.rules import rule_scores
 from classifiers.train import TRAIN_FILE, read_examples, target
-from radar.config import FACTORS
+from domain.config import FACTORS
 
 GRID = {"C": (4.0, 16.0, 64.0), "weight": (0.0, 1.0, 2.0, 3.0)}
 THRESHOLDS = (0.4, 0.5, 0.6)

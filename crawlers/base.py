@@ -16,9 +16,9 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawlers.guard import RequestRefused, shorten
+from domain.config import Source
 from pipelines.normalise import now_iso
 from pipelines.urls import canonical_url
-from radar.config import Source
 
 
 @dataclass

@@ -35,8 +35,8 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawlers.meetings import Meeting, MeetingSpider, classify_document, meeting_date
+from domain.config import Source
 from pipelines.normalise import clean_text
-from radar.config import Source
 
 MEETINGS_PAGES = ("Meetings.aspx", "MeetingsCalendar.aspx", "CalendarofMeetings.aspx")
 HISTORY_DAYS = 92  # months of calendar read back: the radar's 12-week baseline, and late minutes

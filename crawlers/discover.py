@@ -40,8 +40,8 @@ from crawlers.sites import (
     registrable_domain,
     same_site,
 )
+from domain.config import WatchList
 from pipelines.normalise import clean_text
-from radar.config import WatchList
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
 _FEED_ANCHOR = re.compile(r"(\.rss|\.atom|/rss/?|/feed/?|/atom/?|(rss|atom|feed)\.xml)$", re.I)

@@ -18,9 +18,9 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawlers.base import RadarSpider
+from domain.config import Source
 from pipelines.normalise import DATE_FORMAT
 from pipelines.urls import is_web_url, unwrap_alert_link
-from radar.config import Source
 
 KIND_BY_ORIGIN = {"council": "news", "media": "media", "alert": "alert", "government": "notice"}
 # A council's own pages are fetched first, so when a blog reprints a press release word for

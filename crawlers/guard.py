@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import re
 import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -45,10 +44,11 @@ from twisted.internet.interfaces import (
 )
 from zope.interface import implementer, provider
 
+from domain.config import HOST_NAME, IPNetwork, parse_allow_entry
+
 logger = logging.getLogger(__name__)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 SETTING = "RADAR_ALLOW_PRIVATE"  # crawl.allow_private, as crawlers.run.crawl_settings passes it
 # AWS, GCP, Azure and others answer credentials here; named so the refusal says what it is.
@@ -59,8 +59,6 @@ METADATA_ADDRESSES = frozenset(
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 MAX_URL_LENGTH = 2083  # Scrapy's URLLENGTH_LIMIT default; longer is junk or an attack
 DEFAULT_PORTS = {"http": 80, "https": 443}
-# A host name after IDNA: letters, digits, hyphens (underscores occur in the wild), dots.
-_HOST_NAME = re.compile(r"^(?=.{1,253}\.?$)[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_-]{1,63})*\.?$")
 _SHOWN_URL = 200  # characters of a URL quoted in an error
 
 
@@ -72,29 +70,6 @@ def shorten(url: str, limit: int = _SHOWN_URL) -> str:
 class RequestRefused(IgnoreRequest):
     """A request the guard would not send. The message says why, without the URL (the
     errback that records it names the URL, as for every other failure)."""
-
-
-def parse_allow_entry(entry: str) -> IPNetwork | tuple[str, int]:
-    """One `crawl.allow_private` entry: an IP or network (any port), or "host:port".
-
-    Raises ValueError naming the entry; radar/config.py could call this as a field validator
-    so a typo is reported at load time with its file and line.
-    """
-    text = entry.strip()
-    try:
-        return ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        pass
-    host, sep, port = text.rpartition(":")
-    host = host.strip("[]").lower()
-    if sep and host and port.isdigit() and 0 < int(port) < 65536:
-        try:
-            host = ipaddress.ip_address(host).compressed
-        except ValueError:
-            if not _HOST_NAME.match(host):
-                raise ValueError(f"{entry!r}: not a host name") from None
-        return host, int(port)
-    raise ValueError(f"{entry!r} is not an IP address, a network (10.1.0.0/16) or host:port")
 
 
 @dataclass(frozen=True)
@@ -180,7 +155,7 @@ def url_target(url: str) -> tuple[str, int]:
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        if not _HOST_NAME.match(host):
+        if not HOST_NAME.match(host):
             raise RequestRefused(
                 f"refused: malformed URL ({host[:80]!r} is not a host name)"
             ) from None

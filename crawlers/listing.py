@@ -24,11 +24,11 @@ from parsel import Selector
 from scrapy.http import Response
 
 from crawlers.base import RadarSpider
+from domain.config import Source
 from pipelines.dates import UK, midnight
 from pipelines.normalise import clean_text
 from pipelines.shown_dates import card_date
 from pipelines.urls import canonical_url
-from radar.config import Source
 
 MAX_PAGES = 5
 DEFAULT_NEXT = "a[rel~=next]::attr(href), link[rel~=next]::attr(href)"

@@ -18,9 +18,9 @@ import scrapy
 from twisted.python.failure import Failure
 
 from crawlers.base import RadarSpider
+from domain.config import Source
 from pipelines.normalise import DATE_FORMAT, clean_text
 from pipelines.urls import canonical_url, is_web_url
-from radar.config import Source
 
 RECHECK_DAYS = 31  # meetings younger than this are read again even when their minutes are in
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b|\b(\d{4})-(\d{2})-(\d{2})")

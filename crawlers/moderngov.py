@@ -35,8 +35,8 @@ from crawlers.meetings import (
     paragraphs_text,
 )
 from crawlers.xml import XmlRefused, parse_xml
+from domain.config import Source
 from pipelines.normalise import clean_text
-from radar.config import Source
 
 _CALENDAR_STATUS = re.compile(r"^(NEW|MOVED|PROVISIONAL|RESCHEDULED)\s+-\s+", re.IGNORECASE)
 # The web service wants both dates but real sites ignore them; a fixed range keeps the URL stable.

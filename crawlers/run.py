@@ -19,8 +19,8 @@ from crawlers.listing import ListingSpider
 from crawlers.middlewares import FirstPageOnly
 from crawlers.moderngov import ModernGovSpider
 from crawlers.sitemaps import SitemapSpider
+from domain.config import Source, WatchList
 from pipelines import ITEM_PIPELINES
-from radar.config import Source, WatchList
 from store import open_db
 from store.councils import (
     conditional_headers,

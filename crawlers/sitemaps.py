@@ -20,9 +20,9 @@ from scrapy.utils.sitemap import sitemap_urls_from_robots
 
 from crawlers.base import RadarSpider
 from crawlers.xml import XmlRefused, local_name, parse_xml
+from domain.config import Source
 from pipelines.normalise import DATE_FORMAT
 from pipelines.urls import is_web_url
-from radar.config import Source
 
 DEFAULT_PATTERN = r"/news/"
 MAX_DEPTH = 3  # robots.txt → index → urlset is 2; deeper nesting is a misconfiguration

@@ -89,18 +89,14 @@ def month_rows(text: str, month: str) -> str:
     return _DATED_ROW.sub(lambda row: row[0] if row[1] == month else "", text)
 
 
-class DemoWeb:
-    """A threaded HTTP server for the demo web; use as a context manager or start()/stop()."""
+class LoopbackServer:
+    """A threaded HTTP server for `handler` on 127.0.0.1 (any free port unless one is asked
+    for): the demo web's, and every recorded web the tests serve. Use as a context manager
+    or start()/stop()."""
 
-    def __init__(self, port: int = 0, root: Path = SITE_ROOT, now: datetime | None = None):
-        self.root = root
-        self.fixed_now = now
-        self.requests: list[str] = []
-        self._lock = threading.Lock()
-        self._held: dict[str, threading.Event] = {}  # path -> released
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
+    def __init__(self, handler: type[BaseHTTPRequestHandler], port: int = 0) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
 
     @property
     def port(self) -> int:
@@ -116,24 +112,55 @@ class DemoWeb:
         loopback, to the crawler (which refuses loopback addresses otherwise)."""
         return f"127.0.0.1:{self.port}"
 
-    def now(self) -> datetime:
-        """Dates move on the hour, so a page's content (and its ETag) holds within the hour."""
-        return self.fixed_now or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-
-    def start(self) -> DemoWeb:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+    def start(self) -> LoopbackServer:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> DemoWeb:
+    def __enter__(self) -> LoopbackServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def reply(
+    handler: BaseHTTPRequestHandler, status: int, body: bytes, content_type: str, **headers: str
+) -> None:
+    """Answer a request whole: status, Content-Type and Content-Length, any other headers."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    handler.send_header("Content-Length", str(len(body)))
+    for name, value in headers.items():
+        handler.send_header(name.replace("_", "-"), value)
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+class DemoWeb(LoopbackServer):
+    """The demo web: the recorded council sites under `root`, with their dates moved to now."""
+
+    def __init__(self, port: int = 0, root: Path = SITE_ROOT, now: datetime | None = None):
+        self.root = root
+        self.fixed_now = now
+        self.requests: list[str] = []
+        self._lock = threading.Lock()
+        self._held: dict[str, threading.Event] = {}  # path -> released
+        super().__init__(self._handler_class(), port)
+
+    def now(self) -> datetime:
+        """Dates move on the hour, so a page's content (and its ETag) holds within the hour."""
+        return self.fixed_now or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+
+    def start(self) -> DemoWeb:
+        super().start()
+        return self
+
+    def __enter__(self) -> DemoWeb:
+        return self.start()
 
     def clear_log(self) -> None:
         with self._lock:

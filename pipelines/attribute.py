@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from classifiers.attribution import CouncilMatcher, attribute
-from radar.config import WatchList
+from domain.config import WatchList
 
 
 class AttributePipeline:

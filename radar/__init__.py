@@ -1,3 +1,5 @@
-"""Council Radar: the `radar` CLI and its configuration (the watch list)."""
+"""Council Radar's `radar` command line: it imports every layer, and nothing imports it."""
 
-__version__ = "0.1.0"
+from domain import __version__
+
+__all__ = ["__version__"]

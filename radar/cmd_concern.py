@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from radar.config import FACTORS, WatchList
+from domain.config import FACTORS, WatchList
 from radar.console import WatchListOption, council_code, err, load_or_exit, open_store, out
 
 concern_app = typer.Typer(

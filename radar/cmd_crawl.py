@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from radar.config import SOURCE_KINDS, WatchList
+from domain.config import SOURCE_KINDS, WatchList
 from radar.console import QuietOption, WatchListOption, err, load_or_exit, open_store, out
 
 

@@ -10,9 +10,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from domain.config import REGIONS, ConfigError, WatchList, load_watchlist
 from radar.cmd_crawl import crawl_with_progress
 from radar.cmd_tag import tag_store
-from radar.config import REGIONS, ConfigError, WatchList, load_watchlist
 from radar.console import err, open_store, out
 
 

@@ -10,8 +10,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from domain.config import FACTORS, REGIONS, WatchList
 from radar.cmd_radar import region_name
-from radar.config import FACTORS, REGIONS, WatchList
 from radar.console import (
     SinceOption,
     UntilOption,

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from radar.config import default_watchlist_path, load_watchlist
+from domain.config import default_watchlist_path, load_watchlist
 from radar.console import WatchListOption, err, load_or_exit, out, progress_bar, writing_watchlist
 
 if TYPE_CHECKING:

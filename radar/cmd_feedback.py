@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from radar.config import FACTORS, SENTIMENTS
+from domain.config import FACTORS, SENTIMENTS
 from radar.console import WatchListOption, council_code, err, load_or_exit, open_store, out
 
 ENV_ADVISER = "RADAR_ADVISER"

@@ -15,8 +15,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from radar.config import REGIONS
+from domain.config import REGIONS
 from radar.console import WatchListOption, err, load_or_exit, open_store, out
+from store.digests import waiting_digests
 
 WeekOption = Annotated[
     str | None,
@@ -101,34 +102,36 @@ def alerts(
     With --send the unsent ones are emailed to the region's advisers at once.
     """
     from alerts.acute import LABELS, check_acute
-    from alerts.deliver import AlreadySent, send_alert
-    from alerts.mailer import DeliveryError
+    from alerts.deliver import AlertOutcome, send_alerts
     from store.radar import unsent_alerts
 
     config = load_or_exit(watchlist)
     db = open_store(config)
     raised = check_acute(db, config)
     out.print(f"{len(raised)} new acute alert{'s' if len(raised) != 1 else ''} raised.")
-    pending = unsent_alerts(db)
-    failed = False
-    folder = outbox or config.output_dir / "outbox"
-    for alert in pending:
+    if send or dry_run:
+        folder = outbox or config.output_dir / "outbox"
+        outcomes = send_alerts(db, config, outbox=folder if dry_run else None)
+    else:
+        outcomes = [
+            AlertOutcome(a, "waiting" if not config.advisers_for(a["region"]) else "unsent")
+            for a in unsent_alerts(db)
+        ]
+    for outcome in outcomes:
+        alert = outcome.alert
         label = f"{escape(alert['council_name'])}: {LABELS.get(alert['signal'], alert['signal'])}"
-        if not config.advisers_for(alert["region"]):
+        if outcome.status == "waiting":
             out.print(f"   waiting {label} — no advisers configured for {alert['region']}")
-            continue
-        if not (send or dry_run):
+        elif outcome.status == "unsent":
             out.print(f"   unsent  {label} — {escape(alert['title'] or '')}")
-            continue
-        try:
-            where = send_alert(db, config, alert, outbox=folder if dry_run else None)
-            out.print(f"   {'written' if dry_run else 'sent'}  {label} → {escape(where)}")
-        except (AlreadySent, DeliveryError, ValueError) as exc:
-            err.print(f"[red]{label}:[/red] {escape(str(exc))}")
-            failed = True
-    if not pending:
+        elif outcome.status == "sent":
+            out.print(f"   {'written' if dry_run else 'sent'}  {label} → {escape(outcome.detail)}")
+        else:  # failed, or being sent by another process
+            why = outcome.detail or "already sent, or being sent by another process"
+            err.print(f"[red]{label}:[/red] {escape(why)}")
+    if not outcomes:
         out.print("No alert is waiting to be sent.")
-    if failed:
+    if any(outcome.status in ("failed", "busy") for outcome in outcomes):
         raise typer.Exit(1)
 
 
@@ -142,7 +145,7 @@ def run(watchlist: WatchListOption = None) -> None:
     """
     from alerts.jobs import resolve
     from alerts.schedule import schedule_path, start_scheduler
-    from radar.config import default_watchlist_path
+    from domain.config import default_watchlist_path
 
     path = resolve(watchlist or default_watchlist_path())
     config = load_or_exit(Path(path))
@@ -208,7 +211,7 @@ def status(watchlist: WatchListOption = None) -> None:
             escape(last.get("detail") or ""),
         )
     out.print(table)
-    waiting = list(db.query("select region, week, last_error from digests where sent_at is null"))
+    waiting = waiting_digests(db)
     for row in waiting:
         out.print(
             f"[yellow]digest waiting:[/yellow] {row['region']} {row['week']}: "

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from radar.config import FACTORS, WatchList
+from domain.config import FACTORS, WatchList
 from radar.console import WatchListOption, err, load_or_exit, open_store, out, progress_bar
 
 
@@ -103,64 +103,36 @@ def retag(
 
 
 def tag_store(config: WatchList, everything: bool = False) -> int:
-    """Tag stored items in chunks, each saved in its own transaction (resumable)."""
-    from classifiers.heads import load_heads
-    from classifiers.tagger import CHUNK_ITEMS, Tagger
-    from pipelines.normalise import now_iso
-    from store.db import check_writable
-    from store.embeddings import EmbeddingCache, cache_path
-    from store.items import count_flagged, ids_to_tag, items_by_id, save_tags
+    """`classifiers.pending.tag_pending` with a progress bar and a closing line."""
+    from classifiers.pending import tag_pending
 
     db = open_store(config)
-    heads = load_heads()
-    pending = ids_to_tag(db, heads.version, everything)
-    if not pending:  # the hourly job's usual case: no need to load the model at all
-        err.print(f"Nothing to tag: every stored item has tags from {heads.version}.")
-        return 0
-    check_writable(db, config.database)  # a read-only store fails now, not after the model
-    with err.status("Loading the classifier…"):
-        tagger = Tagger(config, heads=heads)
-    embedder = tagger.embedder
-    cache = EmbeddingCache(cache_path(config.database), embedder.encoder, embedder.dimensions)
-    embedder.cache = cache  # a passage read before is never embedded again
-    known = set(config.council_register())
+    loading = err.status("Loading the classifier…")
+    loading.start()
+    progress = progress_bar()
+    task: Any = None
+
+    def advance(done: int, total: int) -> None:
+        nonlocal task
+        if task is None:  # the model is loaded: the spinner gives way to the bar
+            loading.stop()
+            progress.start()
+            task = progress.add_task("Tagging", total=total)
+        progress.update(task, completed=done)
+
     try:
-        tagged = 0
-        with progress_bar() as progress:
-            task = progress.add_task(f"Tagging with {tagger.version}", total=len(pending))
-            for start in range(0, len(pending), CHUNK_ITEMS):
-                items = items_by_id(db, pending[start : start + CHUNK_ITEMS])
-                for item in items:
-                    offsets = item["page_offsets"]
-                    item["page_offsets"] = json.loads(offsets) if offsets else None
-                rows = [
-                    {
-                        "item_id": item["id"],
-                        "classifier_version": tagger.version,
-                        "sentiment": result["sentiment"],
-                        "service": result["service"],
-                        "scores": result["factors"],
-                        "flags": result["flags"],  # with the rule that fired, if one did
-                        "councils": [
-                            c["gss_code"]
-                            for c in result["councils"]
-                            if c["gss_code"] != item["council"]
-                        ],
-                        "tagged_at": now_iso(),
-                    }
-                    for item, result in zip(items, tagger.tag_many(items), strict=True)
-                ]
-                tagged += save_tags(db, rows, known)
-                progress.advance(task, len(rows))
+        run = tag_pending(config, db, everything, progress=advance)
     finally:
-        embedder.cache = None
-        cache.close()
-    flagged = count_flagged(db)
+        loading.stop()
+        progress.stop()
+    if not run.pending:  # the hourly job's usual case: no need to load the model at all
+        err.print(f"Nothing to tag: every stored item has tags from {run.version}.")
+        return 0
     err.print(
-        f"Tagged {tagged} items with {tagger.version}; {flagged} items flagged in the store; "
-        f"{cache.misses:,} texts embedded, {cache.hits:,} read from the embedding cache."
+        f"Tagged {run.tagged} items with {run.version}; {run.flagged} items flagged in the "
+        f"store; {run.embedded:,} texts embedded, {run.cached:,} read from the embedding cache."
     )
-    return tagged
+    return run.tagged
 
 
 def train(

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from radar.config import REGIONS, WatchList, default_watchlist_path, load_watchlist
+from domain.config import REGIONS, WatchList, default_watchlist_path, load_watchlist
 from radar.console import (
     WatchListOption,
     council_code,
@@ -242,7 +242,7 @@ def _without_password(url: str) -> str:
 def watch_add_all(watchlist: Path | None, with_sources: bool = True) -> None:
     """`radar watch add --all`: every current council in the register, with its democracy
     site, kept comments and entries; then who has no democracy source and why."""
-    from radar.config import load_england_register
+    from domain.config import load_england_register
     from radar.directory import site_for
     from radar.watchfile import WatchAllResult, edit, watch_all
 

@@ -14,7 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from radar.config import ConfigError, WatchList, load_watchlist
+from domain.config import ConfigError, WatchList, load_watchlist
+from store.councils import council_names
 
 # Piped or captured output (make, CI, a log file) gets wide lines rather than 80 columns.
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
@@ -62,8 +63,8 @@ def council_code(config: WatchList, text: str, db: Any = None) -> str:
         c.gss_code: {c.name.lower(), c.official_name.lower(), *(a.lower() for a in c.aliases)}
         for c in config.council_register().values()
     }
-    for row in db.query("select gss_code, name from councils") if db is not None else ():
-        known.setdefault(row["gss_code"], set()).add(row["name"].lower())
+    for code, row in (council_names(db) if db is not None else {}).items():
+        known.setdefault(code, set()).add(row["name"].lower())
     if text.upper() in known:
         return text.upper()
     matches = [code for code, names in known.items() if text.strip().lower() in names]

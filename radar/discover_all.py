@@ -18,7 +18,7 @@ from typing import Any
 
 from crawlers.discover import Discovery, Proposal
 from crawlers.sites import homepage_candidates
-from radar.config import WatchList
+from domain.config import WatchList
 from radar.directory import load_directory, site_for
 
 DEMOCRACY_KINDS = ("moderngov", "cmis")

@@ -22,7 +22,7 @@ from datasette import Response, hookimpl
 from markupsafe import escape
 
 from alerts.digest import FACTOR_NAMES
-from radar.config import FACTORS, SENTIMENTS
+from domain.config import FACTORS, SENTIMENTS
 
 PLUGIN = "council-radar"
 

@@ -20,7 +20,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from radar.config import ConfigError
+from domain.config import ConfigError
 from radar.directory import DemocracySite
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from radar.config import Council, Source
+from domain.config import Council, Source
 from store.db import write_transaction
 
 
@@ -36,6 +36,24 @@ def _upsert_councils(db: Database, councils: Iterable[Council]) -> None:
         ),
         pk="gss_code",
     )
+
+
+def council_names(db: Database) -> dict[str, dict[str, Any]]:
+    """gss_code -> {"name", "region"} for every council in the store."""
+    return {
+        row["gss_code"]: {"name": row["name"], "region": row["region"]}
+        for row in db.query("select gss_code, name, region from councils")
+    }
+
+
+def successors_of(db: Database) -> dict[str, tuple[list[str], str]]:
+    """A reorganised council's successors and its name: gss_code -> (successors, name)."""
+    return {
+        row["gss_code"]: (json.loads(row["successors"]), row["name"])
+        for row in db.query(
+            "select gss_code, name, successors from councils where successors is not null"
+        )
+    }
 
 
 def sync_sources(db: Database, sources: Iterable[Source]) -> None:

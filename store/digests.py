@@ -76,6 +76,19 @@ def record_digest_failure(
 CLAIM_MINUTES = 15  # a claim older than this died with the process that made it
 
 
+def waiting_digests(db: Database) -> list[dict[str, Any]]:
+    """Digests recorded but not sent, with the last error: what `radar status` warns of."""
+    return list(db.query("select region, week, last_error from digests where sent_at is null"))
+
+
+def release_claims(db: Database) -> None:
+    """Forget every claim on an unsent digest or alert ("being sent"): for a scheduler that
+    holds the single-instance lock after one was killed mid-send."""
+    with write_transaction(db):
+        db.execute("update digests set sending_at = null where sent_at is null")
+        db.execute("update alerts set sending_at = null where sent_at is null")
+
+
 def claim(db: Database, table: str, where: str, params: list[str], now: str) -> bool:
     """Atomically mark an unsent row as being sent now; False if it was sent or another
     process claimed it in the last CLAIM_MINUTES (a claim older than that died with its

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
 from store.db import write_transaction
 from store.times import now_iso
+
+
+def scheduled_jobs(path: Path) -> list[tuple[str, float | None]]:
+    """(job id, next run as a Unix time) from APScheduler's job store, read without
+    starting a scheduler; none if the store has no job table yet."""
+    with closing(sqlite3.connect(path)) as conn:
+        try:
+            return conn.execute("select id, next_run_time from apscheduler_jobs").fetchall()
+        except sqlite3.OperationalError:
+            return []
 
 
 def start_run(db: Database, job: str) -> int:

@@ -34,6 +34,21 @@ def flag_rows(
     return list(db.query(sql, [start, end, region] if region else [start, end]))
 
 
+def latest_evidence(db: Database, gss_code: str) -> dict[str, Any] | None:
+    """The council's most recent flagged item, with its factors: the PSP report's evidence."""
+    rows = list(
+        db.query(
+            """select i.title, i.url, coalesce(i.published, i.first_seen) as published,
+                      group_concat(f.factor, ', ') as factors
+               from flags f join items i on i.id = f.item_id
+               join item_councils ic on ic.item_id = i.id
+               where ic.gss_code = ? group by i.id order by published desc limit 1""",
+            [gss_code],
+        )
+    )
+    return rows[0] if rows else None
+
+
 def fresh_flagged_items(db: Database, since: str) -> list[dict[str, Any]]:
     """Flagged items that count on the radar since `since`, with their factors and councils
     (and each council's names), for the acute-signal check. Items counted when found

@@ -15,11 +15,12 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler
 
 from faultweb import pdf_with_text, rss
-from loopback import LoopbackServer
 from pypdf import PdfWriter
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
+
+from demo.server import LoopbackServer
 
 PDF_TYPE = "application/pdf"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

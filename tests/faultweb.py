@@ -16,10 +16,11 @@ from functools import cache
 from http.server import BaseHTTPRequestHandler
 from xml.sax.saxutils import escape
 
-from loopback import LoopbackServer, reply
 from pypdf import PdfWriter
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
+
+from demo.server import LoopbackServer, reply
 
 
 def pdf_with_text(text: str) -> bytes:

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import yaml
 from conftest import run_radar
-from loopback import LoopbackServer, reply
 from test_digest import own_copy
 
 from alerts.sink import SmtpSink
-from radar.config import load_watchlist
+from demo.server import LoopbackServer, reply
+from domain.config import load_watchlist
 
 SCRAPED = ("ceo@croydon.example", "leader@croydon.example", "attacker@evil.example")
 ARTICLE = """<html><head><title>Croydon Council issues section 114 notice</title></head><body>

@@ -20,7 +20,7 @@ from classifiers.evaluate import (
 from classifiers.heads import load_heads
 from classifiers.tagger import Tagger
 from classifiers.train import TRAIN_FILES, data_hash
-from radar.config import WatchList
+from domain.config import WatchList
 
 ROUTINE = (
     "The committee noted the report on the maintenance of play areas across the district. "

@@ -18,7 +18,7 @@ from crawlers.cmis import (
     meetings_module,
     parse_meeting_page,
 )
-from radar.config import Source
+from domain.config import Source
 
 ROOT = "https://birmingham.cmis.uk.com/birmingham/"
 MEETINGS = ROOT + "Meetings/tabid/70/ctl/ViewMeetingPublic/mid/397/Meeting/{}/Committee/{}"

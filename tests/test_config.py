@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from demo.server import WATCHLIST
-from radar.config import ConfigError, WatchList, load_watchlist
+from domain.config import ConfigError, WatchList, load_watchlist
 
 
 def test_all_english_councils_are_known():

@@ -38,7 +38,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 from conftest import RADAR, run_radar, write_watchlist
-from loopback import LoopbackServer
+
+from demo.server import LoopbackServer
 
 # The SSRF guard refuses loopback unless the watch list allows it; politeness delays off.
 LOOPBACK = {"allow_private": ["127.0.0.0/8"], "autothrottle": False}

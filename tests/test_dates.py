@@ -16,10 +16,10 @@ from trafilatura.utils import load_html
 from crawlers.listing import ListingSpider, article_links, listing_dates
 from crawlers.sitemaps import sitemap_date
 from demo.server import SITE_ROOT, render
+from domain.config import Source
 from pipelines.dates import PageDates, ShownDate, choose_date, read_date
 from pipelines.extract import ExtractPipeline, extract_html
 from pipelines.shown_dates import headline_date
-from radar.config import Source
 
 FILES = Path(__file__).parent / "files" / "dates"
 TODAY = date(2026, 12, 6)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from conftest import rows, run_radar
-from loopback import LoopbackServer
 from test_discover_all import closed_port
+
+from demo.server import LoopbackServer
 
 
 def allow(demo_web) -> str:

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import run_radar
-from loopback import LoopbackServer, reply
 from scrapy.exceptions import CannotResolveHostError, CloseSpider, DownloadTimeoutError
 from scrapy.http import HtmlResponse, Request, TextResponse
 from twisted.python.failure import Failure
@@ -26,7 +25,8 @@ from crawlers.discover import (
 )
 from crawlers.middlewares import PoliteRetryMiddleware
 from crawlers.run import crawl_settings
-from radar.config import WatchList
+from demo.server import LoopbackServer, reply
+from domain.config import WatchList
 from radar.discover_all import nothing_answered, plan, unwritable
 
 HOME = (Path(__file__).parent / "files" / "discover" / "testshire_home.html").read_bytes()

@@ -23,7 +23,7 @@ from test_ui import serve  # noqa: F401, F811  (the fixture)
 from alerts.digest import current_week
 from alerts.sink import SmtpSink
 from classifiers.train import feedback_examples
-from radar.config import FACTORS
+from domain.config import FACTORS
 from store import open_db
 from store.feedback import training_rows
 

@@ -31,7 +31,7 @@ from crawlers.guard import (
     url_target,
     why_not_public,
 )
-from radar.config import WatchList
+from domain.config import WatchList
 
 MAX_BYTES = 1 << 20  # crawl.max_bytes in these crawls: a bomb inflates 256 times past it
 LONG_URL = "http://127.0.0.1:{canary}/{route}/" + "a" * 10_000
@@ -435,7 +435,7 @@ PROBE = textwrap.dedent(
     from scrapy.crawler import CrawlerProcess
     import crawlers.guard
     from crawlers.run import crawl_settings
-    from radar.config import WatchList
+    from domain.config import WatchList
 
     mode, urls = sys.argv[1], sys.argv[2:]
     watchlist = WatchList.model_validate({"crawl": {"retries": 0}})

@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 import yaml
 from conftest import rows, run_radar
-from loopback import LoopbackServer, reply
 from test_feed_corpus import (
     crawl_logging_errors,
     hidden_characters,
@@ -31,6 +30,7 @@ from test_feed_corpus import (
 )
 
 from alerts.scoring import week_of
+from demo.server import LoopbackServer, reply
 from pipelines.normalise import TITLE_MAX
 
 COUNCIL = "E06000001"  # Hartlepool, North East

@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 import yaml
 from conftest import rows, run_radar
 from faultweb import FaultWeb
-from loopback import LoopbackServer, reply
+
+from demo.server import LoopbackServer, reply
 
 
 def fault_watchlist(folder, feed_url: str):

@@ -19,7 +19,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from alerts.mailer import DeliveryError, build_message, send_message
 from alerts.sink import free_port
-from radar.config import SmtpSettings
+from domain.config import SmtpSettings
 
 USERNAME = "radar-bot"
 PASSWORD = "s3cret-Pa55word!"

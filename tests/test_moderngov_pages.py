@@ -16,7 +16,7 @@ from crawlers.moderngov import (
     service_meeting,
 )
 from crawlers.xml import parse_xml
-from radar.config import Source
+from domain.config import Source
 
 KINGSTON = "https://moderngov.kingston.gov.uk/"
 MEETING = KINGSTON + "ieListDocuments.aspx?CId=711&MId={}&Ver=4"

@@ -16,7 +16,7 @@ from alerts.acute import SIGNALS, check_acute, detect, stated
 from alerts.deliver import due_week
 from alerts.scoring import compute_radar, factor_scores, shift_week, week_bounds
 from classifiers.attribution import CouncilMatcher
-from radar.config import RadarSettings, ScheduleSettings, WatchList
+from domain.config import RadarSettings, ScheduleSettings, WatchList
 from store import open_db
 from store.items import insert_item, radar_time
 

@@ -18,8 +18,8 @@ import pytest
 import yaml
 from conftest import rows, run_radar
 from faultweb import encrypted_pdf, pdf_with_text
-from loopback import LoopbackServer, reply
 
+from demo.server import LoopbackServer, reply
 from store import open_db
 from store.items import refetch_due
 

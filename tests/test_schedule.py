@@ -28,7 +28,7 @@ from alerts.deliver import deliver_pending, due_week
 from alerts.jobs import digest_job, run_child
 from alerts.schedule import next_runs
 from alerts.sink import SmtpSink, _SaveToFolder, free_port
-from radar.config import DAYS, load_watchlist
+from domain.config import DAYS, load_watchlist
 from store import open_db
 
 LONDON = ZoneInfo("Europe/London")
@@ -444,3 +444,25 @@ def test_the_feeds_job_crawls_tags_and_alerts_at_once(demo_web, tmp_path, sink):
     alerts = [s for s in subjects(sink) if " — ACUTE — " in s]
     assert "Council Radar — ACUTE — Sallowmere: Section 114 notice" in alerts
     assert digest_subjects(sink) == []  # the digest waits for its slot
+
+
+def test_the_workers_name_a_bad_watch_list_in_one_line(tmp_path, capsys):
+    """The scheduler's workers (`python -m alerts.worker`) over the Python API: a watch list
+    that does not parse is one line naming the file, and exit code 2, for the job record."""
+    from alerts.worker import main
+
+    bad = tmp_path / "broken.yaml"
+    bad.write_text("councils: [\n", encoding="utf-8")
+    for job in (["tag", str(bad)], ["crawl", str(bad), "--kind", "feed"]):
+        assert main(job) == 2
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and "broken.yaml" in lines[0], lines
+
+
+def test_the_tag_worker_with_nothing_pending_loads_no_model(tmp_path, capsys):
+    from alerts.worker import main
+
+    path = tmp_path / "watchlist.yaml"
+    path.write_text(f"database: {tmp_path / 'radar.db'}\n", encoding="utf-8")
+    assert main(["tag", str(path)]) == 0
+    assert "0 of 0 pending items tagged" in capsys.readouterr().err

@@ -16,7 +16,7 @@ from alerts.acute import check_acute
 from alerts.digest import build_digest
 from alerts.render import render_digest
 from alerts.scoring import compute_radar
-from radar.config import RadarSettings, WatchList
+from domain.config import RadarSettings, WatchList
 from store import open_db
 from store.items import SUSPECT_DAYS, insert_item, radar_time, suspect_date_note, update_item
 

@@ -9,7 +9,7 @@ import shutil
 import yaml
 from conftest import jsonl, rows, run_radar
 
-from radar.config import FACTORS
+from domain.config import FACTORS
 from store import open_db
 
 ITEMS = [

@@ -7,9 +7,9 @@ import pytest
 from classifiers.attribution import CouncilMatcher
 from classifiers.rules import rule_scores
 from classifiers.sentences import split_sentences
+from domain.config import WatchList
 from pipelines.normalise import clean_text, clean_title, content_hash
 from pipelines.urls import canonical_url, unwrap_alert_link
-from radar.config import WatchList
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +143,7 @@ def test_listing_links_are_articles_under_the_news_folder():
     from scrapy.http import HtmlResponse
 
     from crawlers.listing import article_links
-    from radar.config import Source
+    from domain.config import Source
 
     html = b"""<html><body><nav><a href="/council-tax.html">Council tax</a></nav>
     <main><a href="/news/a.html">A</a> <a href="/news/b.html">B</a> <a href="/news/a.html">A</a>

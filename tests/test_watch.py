@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 from conftest import run_radar, write_watchlist
 
-from radar.config import WatchList, load_england_register
+from domain.config import WatchList, load_england_register
 
 
 def test_all_english_councils_load_with_their_facts():

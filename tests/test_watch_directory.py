@@ -7,8 +7,8 @@ import yaml
 from conftest import run_radar
 from ruamel.yaml.comments import CommentedMap
 
+from domain.config import WatchList, load_england_register, load_watchlist
 from radar.cmd_watch import problems
-from radar.config import WatchList, load_england_register, load_watchlist
 from radar.directory import site_for
 from radar.watchfile import add_democracy_source, edit, one_line, site_key, watch_all
 

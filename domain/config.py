@@ -7,6 +7,7 @@ module is handed a `WatchList` (or a part of it), so a test or a script can buil
 from __future__ import annotations
 
 import csv
+import ipaddress
 import os
 import re
 from datetime import date
@@ -23,6 +24,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -133,20 +135,25 @@ class Council(_Strict):
     successors: list[str] = Field(default_factory=list)
 
 
-class CouncilEntry(_Strict):
-    """A council as written in the watch list: a register council needs only its GSS code."""
+# A council as written in the watch list: `Council` with only its GSS code required (a
+# register council needs nothing else; the rest overrides the register or describes a
+# council the register lacks). Made from `Council`, so the two never drift apart.
+def _optional(field: Any) -> Any:
+    """A required field's type made optional, its validators kept ("unknown region")."""
+    kind = Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
+    return (kind | None, None)
 
-    gss_code: str
-    name: str | None = None
-    official_name: str | None = None
-    type: COUNCIL_TYPES | None = None
-    region: RegionName | None = None
-    county: str | None = None
-    aliases: list[str] = Field(default_factory=list)
-    watched: bool = True
-    sources: list[Source] = Field(default_factory=list)
-    ended: date | None = None
-    successors: list[str] = Field(default_factory=list)
+
+CouncilEntry = create_model(
+    "CouncilEntry",
+    __base__=_Strict,
+    **{  # type: ignore[call-overload]
+        name: (field.annotation, field)
+        if name == "gss_code" or not field.is_required()
+        else _optional(field)
+        for name, field in Council.model_fields.items()
+    },
+)
 
 
 class SmtpSettings(_Strict):
@@ -177,6 +184,35 @@ class SmtpSettings(_Strict):
         return os.environ.get(ENV_SMTP_PASSWORD) or None
 
 
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# A host name after IDNA: letters, digits, hyphens (underscores occur in the wild), dots.
+HOST_NAME = re.compile(r"^(?=.{1,253}\.?$)[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_-]{1,63})*\.?$")
+
+
+def parse_allow_entry(entry: str) -> IPNetwork | tuple[str, int]:
+    """One `crawl.allow_private` entry: an IP or network (any port), or "host:port".
+
+    Raises ValueError naming the entry; `CrawlSettings` calls it as a field validator, so a
+    typo is reported at load time with its file and line; the crawler's guard reads the
+    entries with it again.
+    """
+    text = entry.strip()
+    try:
+        return ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        pass
+    host, sep, port = text.rpartition(":")
+    host = host.strip("[]").lower()
+    if sep and host and port.isdigit() and 0 < int(port) < 65536:
+        try:
+            host = ipaddress.ip_address(host).compressed
+        except ValueError:
+            if not HOST_NAME.match(host):
+                raise ValueError(f"{entry!r}: not a host name") from None
+        return host, int(port)
+    raise ValueError(f"{entry!r} is not an IP address, a network (10.1.0.0/16) or host:port")
+
+
 class CrawlSettings(_Strict):
     contact: str = "radar-admin@example.org"
     concurrency: int = Field(default=16, ge=1, le=64)  # across all domains at once
@@ -201,16 +237,13 @@ class CrawlSettings(_Strict):
     @field_validator("allow_private")
     @classmethod
     def _allow_entries(cls, value: list[str]) -> list[str]:
-        if value:  # a typo would silently open nothing: refuse it where it is written
-            from crawlers.guard import parse_allow_entry
-
-            for entry in value:
-                parse_allow_entry(entry)
+        for entry in value:  # a typo would silently open nothing: refuse it where it is written
+            parse_allow_entry(entry)
         return value
 
     @property
     def user_agent(self) -> str:
-        from radar import __version__
+        from domain import __version__
 
         return f"CouncilRadar/{__version__} (+mailto:{self.contact})"
 
@@ -411,7 +444,7 @@ class WatchList(_Strict):
 
 def load_england_register() -> list[Council]:
     """All current English principal councils (mySociety data, CC-BY-4.0; see README)."""
-    path = resources.files("radar") / "data" / "england_councils.csv"
+    path = resources.files("domain") / "data" / "england_councils.csv"
     councils = []
     with path.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
