@@ -356,7 +356,7 @@ def discover_settings(watchlist: WatchList) -> Settings:
 
     A host whose name does not resolve is not asked again: most candidate homepages
     (www.X.gov.uk, X.gov.uk) are guesses, and offline every one of them fails the same way."""
-    from crawlers.run import crawl_settings
+    from crawlers.settings import crawl_settings
 
     settings = crawl_settings(watchlist)
     dns = (CannotResolveHostError, "scrapy.exceptions.CannotResolveHostError")

@@ -44,13 +44,13 @@ from twisted.internet.interfaces import (
 )
 from zope.interface import implementer, provider
 
+from crawlers.settings import ALLOW_PRIVATE
 from domain.config import HOST_NAME, IPNetwork, parse_allow_entry
 
 logger = logging.getLogger(__name__)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-SETTING = "RADAR_ALLOW_PRIVATE"  # crawl.allow_private, as crawlers.run.crawl_settings passes it
 # AWS, GCP, Azure and others answer credentials here; named so the refusal says what it is.
 METADATA_ADDRESSES = frozenset(
     {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
@@ -200,7 +200,7 @@ class SsrfGuardMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Any) -> SsrfGuardMiddleware:
         settings = crawler.settings
-        allowance = PrivateAllowance.from_entries(settings.getlist(SETTING))
+        allowance = PrivateAllowance.from_entries(settings.getlist(ALLOW_PRIVATE))
         return cls(allowance, settings.getfloat("DNS_TIMEOUT", 60.0))
 
     async def process_request(self, request: Request, spider: Any = None) -> None:
@@ -342,7 +342,7 @@ class GuardedResolver(CachingHostnameResolver):
     def from_crawler(cls, crawler: Any, reactor: Any) -> GuardedResolver:
         settings = crawler.settings
         size = settings.getint("DNSCACHE_SIZE") if settings.getbool("DNSCACHE_ENABLED") else 0
-        return cls(reactor, size, PrivateAllowance.from_entries(settings.getlist(SETTING)))
+        return cls(reactor, size, PrivateAllowance.from_entries(settings.getlist(ALLOW_PRIVATE)))
 
     def resolveHostName(  # noqa: N802 - Twisted's interface
         self,

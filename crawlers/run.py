@@ -9,18 +9,16 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
-from scrapy.settings import Settings
 
 from crawlers.base import source_checked
 from crawlers.cmis import CmisSpider
 from crawlers.feeds import FeedSpider
-from crawlers.guard import SETTING as GUARD_SETTING
 from crawlers.listing import ListingSpider
 from crawlers.middlewares import FirstPageOnly
 from crawlers.moderngov import ModernGovSpider
+from crawlers.settings import crawl_settings
 from crawlers.sitemaps import SitemapSpider
 from domain.config import Source, WatchList
-from pipelines import ITEM_PIPELINES
 from store import open_db
 from store.councils import (
     conditional_headers,
@@ -39,58 +37,6 @@ SPIDERS = {
     "sitemap": SitemapSpider,
     "listing": ListingSpider,
 }
-
-
-def crawl_settings(watchlist: WatchList, log_level: str = "WARNING") -> Settings:
-    """Scrapy settings from the watch list: politeness comes from middlewares, not loops."""
-    crawl = watchlist.crawl
-    return Settings(
-        {
-            "BOT_NAME": "councilradar",
-            "USER_AGENT": crawl.user_agent,
-            "ROBOTSTXT_OBEY": True,
-            "CONCURRENT_REQUESTS": crawl.concurrency,
-            "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_domain,
-            "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
-            "AUTOTHROTTLE_START_DELAY": 1.0,
-            "AUTOTHROTTLE_TARGET_CONCURRENCY": float(crawl.concurrency_per_domain),
-            "DOWNLOAD_TIMEOUT": crawl.download_timeout,
-            "DOWNLOAD_MAXSIZE": crawl.max_bytes,
-            "DOWNLOAD_WARNSIZE": crawl.max_bytes // 2,
-            "RETRY_ENABLED": True,
-            "RETRY_TIMES": crawl.retries,
-            "RADAR_BACKOFF_BASE": crawl.backoff_seconds,
-            "COOKIES_ENABLED": False,
-            # Only http(s): a hostile feed or sitemap must not make us read file:, ftp:, s3:…
-            "DOWNLOAD_HANDLERS": {"file": None, "ftp": None, "s3": None, "data": None},
-            # SSRF: nothing private, loopback, link-local or metadata unless the watch list
-            # opens it, checked per request (every redirect hop) and again at connect time.
-            GUARD_SETTING: list(crawl.allow_private),
-            "TWISTED_DNS_RESOLVER": "crawlers.guard.GuardedResolver",
-            "DNS_TIMEOUT": crawl.download_timeout,
-            # The guard refuses over-long URLs with a reason the source records, where
-            # Scrapy's own limit would drop a feed's link without a word.
-            "URLLENGTH_LIMIT": 0,
-            "TELNETCONSOLE_ENABLED": False,
-            # Scrapy 2.19 opens a code-running control endpoint on loopback by default: no.
-            "REMOTE_CONTROL_ENABLED": False,
-            "LOG_LEVEL": log_level,
-            "LOG_INSTALL_ROOT_HANDLER": False,
-            "ITEM_PIPELINES": ITEM_PIPELINES,
-            "DOWNLOADER_MIDDLEWARES": {
-                "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-                "crawlers.middlewares.PoliteRetryMiddleware": 550,
-                # before robots.txt (100), so a refused host is never contacted at all
-                "crawlers.guard.SsrfGuardMiddleware": 40,
-                "crawlers.guard.RedirectTargetGuard": 650,  # sees redirects before 600 does
-                # CONCURRENT_REQUESTS_PER_DOMAIN alone lets 8-10 requests at once reach one
-                # host under Scrapy 2.19's asyncio downloader: this holds the limit. Last
-                # before the download (after the HTTP cache, 900), first to see its outcome.
-                "crawlers.middlewares.HostConcurrencyLimit": 950,
-            },
-            "RADAR_WATCHLIST": watchlist,
-        }
-    )
 
 
 @dataclass

@@ -24,7 +24,7 @@ from crawlers.discover import (
     skip_reason,
 )
 from crawlers.middlewares import PoliteRetryMiddleware
-from crawlers.run import crawl_settings
+from crawlers.settings import crawl_settings
 from demo.server import LoopbackServer, reply
 from domain.config import WatchList
 from radar.discover_all import nothing_answered, plan, unwritable

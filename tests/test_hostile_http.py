@@ -434,7 +434,7 @@ PROBE = textwrap.dedent(
     import scrapy
     from scrapy.crawler import CrawlerProcess
     import crawlers.guard
-    from crawlers.run import crawl_settings
+    from crawlers.settings import crawl_settings
     from domain.config import WatchList
 
     mode, urls = sys.argv[1], sys.argv[2:]
