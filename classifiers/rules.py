@@ -124,12 +124,15 @@ SIGNALS: tuple[Signal, ...] = tuple(rule.acute for rule in RULES if rule.acute)
 # the model, which reads the whole passage, decides alone.
 _NEGATION = re.compile(
     r"\b(?:not|never|no longer|no plans?|no intention|no need|no such|none|without|"
-    r"rule[sd]? out|ruling out|den(?:y|ies|ied)|dismiss\w*)\b|n't\b",
+    r"rule[sd]? out|ruling out|den(?:y|ies|ied)|dismiss\w* (?:claims|reports|suggestions))\b|"
+    r"n't\b",
     re.IGNORECASE,
 )
 _NOT_HAPPENING = re.compile(
     r"\b(?:what (?:is|are|happens)|explain\w*|questions answered|guide to|for information|"
-    r"for the benefit of|simulation|exercise|training|induction|fictional|hypothetical|"
+    r"for the benefit of|simulat\w*|(?:training|tabletop|continuity) exercise|an exercise in|"
+    r"training (?:session|course|programme|day|event|module)|annual training|induction|"
+    r"fictional|hypothetical|"
     r"scenario|withdrawn|lifted|expire[ds]?|repaid|untrue|rumou?rs?|speculation|"
     r"suggesting|wrongly|other (?:authorities|councils)|elsewhere)\b",
     re.IGNORECASE,
