@@ -89,6 +89,10 @@ def test_rules_still_fire_on_the_event_itself():
     assert "finance" in rule_scores(issued)
     assert "finance" in rule_scores("The s151 officer said reserves were not adequate.")
     assert "leadership" in rule_scores("The chief executive has been suspended.")
+    # words near the cues that do not say "not happening here"
+    assert "finance" in rule_scores("Training budgets were cut after a section 114 notice.")
+    dismissed = "Members dismissed the chief executive, who had been suspended since May."
+    assert "leadership" in rule_scores(dismissed)
 
 
 def test_admin_terms_from_the_watch_list_flag_too():
