@@ -11,6 +11,7 @@ from email.utils import format_datetime, getaddresses
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
+import pytest
 import yaml
 from conftest import run_radar
 from test_digest import own_copy
@@ -18,6 +19,9 @@ from test_digest import own_copy
 from alerts.sink import SmtpSink
 from demo.server import LoopbackServer, reply
 from domain.config import load_watchlist
+
+# End to end (real crawls, processes, the scheduler's slots): `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
 
 SCRAPED = ("ceo@croydon.example", "leader@croydon.example", "attacker@evil.example")
 ARTICLE = """<html><head><title>Croydon Council issues section 114 notice</title></head><body>

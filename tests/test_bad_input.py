@@ -9,6 +9,9 @@ import yaml
 from conftest import rows, run_radar
 from faultweb import FaultWeb
 
+# End to end (real crawls, processes, the scheduler's slots): `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
+
 FAULT_FEEDS = (
     "malformed", "latin1", "html-200", "gone", "flaky", "busy", "slow", "huge", "loop",
     "documents", "hostile-links",

@@ -41,6 +41,9 @@ from conftest import RADAR, run_radar, write_watchlist
 
 from demo.server import LoopbackServer
 
+# End to end (real crawls, processes, the scheduler's slots): `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
+
 # The SSRF guard refuses loopback unless the watch list allows it; politeness delays off.
 LOOPBACK = {"allow_private": ["127.0.0.0/8"], "autothrottle": False}
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "NO_COLOR": "1"}

@@ -5,7 +5,11 @@ from __future__ import annotations
 import email
 from email import policy
 
+import pytest
 from conftest import run_radar
+
+# End to end (real crawls, processes, the scheduler's slots): `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
 
 
 def test_demo_sends_every_regions_digest_and_the_section_114_alert(tmp_path):

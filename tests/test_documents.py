@@ -35,6 +35,9 @@ from faultweb import encrypted_pdf, pdf_with_text
 
 from pipelines.documents import DocumentReader, ExtractionError, ReadingLimits
 
+# End to end (real crawls, processes, the scheduler's slots): `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
+
 # wait4's peak is the larger of the crawl process's and its document worker's, and the
 # worker is capped at 1 GiB of address space. Measured: a normal crawl of the same feed
 # shape 134 MiB, the hostile one 1,006 MiB (the worker at its cap); before the worker, the

@@ -31,6 +31,9 @@ from alerts.digest import CouncilOnRadar, Digest, Evidence
 from alerts.render import render_digest
 from pipelines.normalise import clean_text, clean_title
 
+# End to end (real crawls, processes, the scheduler's slots): `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
+
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "feedparser"
 TEMPLATES = Path(__file__).resolve().parents[1] / "alerts" / "templates"
 # feedparser's own test server sends the headers a document names in its comment header

@@ -33,6 +33,9 @@ from alerts.scoring import week_of
 from demo.server import LoopbackServer, reply
 from pipelines.normalise import TITLE_MAX
 
+# End to end (real crawls, processes, the scheduler's slots): `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
+
 COUNCIL = "E06000001"  # Hartlepool, North East
 REGION = "North East"
 LONG_BODY_BYTES = 2 * 1024 * 1024

@@ -18,6 +18,9 @@ import yaml
 from conftest import crawl_measured, rows
 from faultweb import FaultWeb, bomb, rss_links
 
+# End to end (real crawls, processes, the scheduler's slots): `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
+
 SECRET = "TOP-SECRET-LOCAL-FILE"  # in a file on the crawler's machine; must never be stored
 LOCAL_FEED = "LOCAL-FEED-ON-DISK"  # a feed file on the crawler's machine; likewise
 LEAKED = "LEAKED-BY-PARAMETER-ENTITY"  # defined by a local DTD a document tries to load

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import pytest
 import yaml
 from conftest import rows, run_radar
 from faultweb import FaultWeb
 
 from demo.server import LoopbackServer, reply
+
+# End to end (real crawls, processes, the scheduler's slots): `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
 
 
 def fault_watchlist(folder, feed_url: str):

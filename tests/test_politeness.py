@@ -29,6 +29,9 @@ from twisted.internet.defer import Deferred
 import crawlers.middlewares as middlewares
 from crawlers.middlewares import HostConcurrencyLimit
 
+# End to end (real crawls, processes, the scheduler's slots): `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
+
 HOSTS = ("127.0.0.1", "localhost")  # one server, two host names: two download slots
 ARTICLES_PER_HOST = 12
 PER_DOMAIN = 2  # crawl.concurrency_per_domain's default, the README's promise

@@ -23,6 +23,9 @@ from demo.server import LoopbackServer, reply
 from store import open_db
 from store.items import refetch_due
 
+# End to end (real crawls, processes, the scheduler's slots): `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
+
 HTML = "text/html; charset=utf-8"
 PUBLISHED = "2026-11-25T10:00:00Z"
 GARBAGE = bytes(range(256)).replace(b"<", b"") * 6  # no markup at all, as random bytes have

@@ -31,6 +31,9 @@ from alerts.sink import SmtpSink, _SaveToFolder, free_port
 from domain.config import DAYS, load_watchlist
 from store import open_db
 
+# End to end (real crawls, processes, the scheduler's slots): `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
+
 LONDON = ZoneInfo("Europe/London")
 REGIONS_WITH_ADVISERS = 9
 SLOT_AHEAD = 8  # seconds from writing the watch list to the digest slot; covers start-up
