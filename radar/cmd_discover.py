@@ -15,7 +15,7 @@ from domain.config import default_watchlist_path, load_watchlist
 from radar.console import WatchListOption, err, load_or_exit, out, progress_bar, writing_watchlist
 
 if TYPE_CHECKING:
-    from radar.discover_all import Miss
+    from crawlers.discovery_plan import Miss
 
 
 def discover(
@@ -66,7 +66,7 @@ def discover(
 def discover_one(homepage: str, council: str | None, write: bool, watchlist: Path | None) -> None:
     from classifiers.attribution import CouncilMatcher
     from crawlers.discover import discover as run_discovery
-    from radar.watchfile import add_sources
+    from domain.watchfile import add_sources
 
     config = load_or_exit(watchlist, required=False)
     with err.status(f"Looking at {homepage}…"):
@@ -111,8 +111,8 @@ def discover_everything(watchlist: Path | None, write: bool, output: Path | None
     Where the proposals go is checked before the crawl; when no site answered at all (no
     internet) the run fails in one line and an earlier proposals file is kept."""
     from crawlers.discover import discover_all
-    from radar.discover_all import nothing_answered, plan, review, unwritable, write_proposals
-    from radar.watchfile import add_council_sources
+    from crawlers.discovery_plan import nothing_answered, plan, review, unwritable, write_proposals
+    from domain.watchfile import add_council_sources
 
     path = watchlist or default_watchlist_path()
     config = load_or_exit(path)

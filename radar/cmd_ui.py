@@ -16,10 +16,10 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def register_feedback_page() -> None:
-    """The feedback page (radar.ui_feedback) as a Datasette plugin, registered once."""
+    """The feedback page (alerts.ui_feedback) as a Datasette plugin, registered once."""
     from datasette.plugins import pm
 
-    from radar import ui_feedback
+    from alerts import ui_feedback
 
     if not pm.is_registered(ui_feedback):
         pm.register(ui_feedback, name="council-radar-feedback")
@@ -50,7 +50,7 @@ def ui(
 
     from alerts.digest import current_week
     from alerts.scoring import compute_radar
-    from radar.ui_feedback import PLUGIN
+    from alerts.ui_feedback import PLUGIN
     from store.ui import ensure_ui_views, metadata, save_radar_snapshot
 
     config = load_or_exit(watchlist)

@@ -116,7 +116,7 @@ def _edit(
     """Apply one edit to the watch list file, keeping its comments; refuse (exit 2, nothing
     written) an edit that does not apply or that would leave a watch list that fails to load.
     `create`: a missing file is a new, empty watch list (an admin's first `watch add`)."""
-    from radar.watchfile import EditError, edit
+    from domain.watchfile import EditError, edit
 
     path = watchlist or default_watchlist_path()
     config = WatchList() if create and not path.exists() else load_or_exit(path)
@@ -170,7 +170,7 @@ def watch_add(
     URL`); add a media, alert or government source (`--source URL --origin media`); or, with
     --all, list every council in the register with its democracy site."""
     from crawlers.sites import guess_kind
-    from radar.watchfile import add_source
+    from domain.watchfile import add_source
 
     if everything:
         if council or source:
@@ -201,8 +201,8 @@ def watch_add(
 
 def _watch_with_site(data: Any, config: WatchList, code: str, with_site: bool) -> str:
     """Watch one council and add its democracy source from the directory; say what was done."""
-    from radar.directory import site_for
-    from radar.watchfile import add_democracy_source, list_council
+    from crawlers.directory import site_for
+    from domain.watchfile import add_democracy_source, list_council
 
     name = config.council_register()[code].name
     new = list_council(data, code, name, watch=True)
@@ -242,9 +242,9 @@ def _without_password(url: str) -> str:
 def watch_add_all(watchlist: Path | None, with_sources: bool = True) -> None:
     """`radar watch add --all`: every current council in the register, with its democracy
     site, kept comments and entries; then who has no democracy source and why."""
+    from crawlers.directory import site_for
     from domain.config import load_england_register
-    from radar.directory import site_for
-    from radar.watchfile import WatchAllResult, edit, watch_all
+    from domain.watchfile import WatchAllResult, edit, watch_all
 
     path = watchlist or default_watchlist_path()
     config = load_or_exit(path) if path.exists() else WatchList()  # a new file is fine
@@ -291,7 +291,7 @@ def watch_remove(
 ) -> None:
     """Take a council (with its sources) or one source out of the watch list. Items already
     stored stay in the store."""
-    from radar.watchfile import remove_council, remove_source
+    from domain.watchfile import remove_council, remove_source
 
     def change(data: Any, config: WatchList) -> str:
         code = _target(config, council, source)
@@ -301,7 +301,7 @@ def watch_remove(
 
 
 def _switch(on: bool) -> Callable[..., None]:
-    from radar.watchfile import set_source_enabled, set_watched
+    from domain.watchfile import set_source_enabled, set_watched
 
     def command(
         council: CouncilArgument = None,

@@ -44,7 +44,7 @@ def writing_watchlist(path: Path) -> Iterator[None]:
     """An edit of the watch list at `path` that cannot be made ends in one line and exit 2,
     the file untouched: an edit that would not load (or does not apply), or a file that
     cannot be written (its folder missing or read-only, the disk full)."""
-    from radar.watchfile import EditError
+    from domain.watchfile import EditError
 
     try:
         yield

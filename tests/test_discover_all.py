@@ -23,11 +23,11 @@ from crawlers.discover import (
     is_news,
     skip_reason,
 )
+from crawlers.discovery_plan import nothing_answered, plan, unwritable
 from crawlers.middlewares import PoliteRetryMiddleware
 from crawlers.settings import crawl_settings
 from demo.server import LoopbackServer, reply
 from domain.config import WatchList
-from radar.discover_all import nothing_answered, plan, unwritable
 
 HOME = (Path(__file__).parent / "files" / "discover" / "testshire_home.html").read_bytes()
 ROBOTS = b"User-agent: *\nDisallow: /private/\nSitemap: /sitemap.xml\n"

@@ -1,5 +1,5 @@
 """Council web addresses read by their shape (crawlers/sites.py), and the democracy-site
-directory turned into watch-list sources (radar/directory.py): every row of the directory
+directory turned into watch-list sources (crawlers/directory.py): every row of the directory
 gives a site root a spider can start from, or a reason an admin can act on."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from importlib import resources
 
 import pytest
 
+from crawlers.directory import DirectoryRow, democracy_site, load_directory, site_for
 from crawlers.sites import (
     democracy_kind,
     democracy_root,
@@ -18,7 +19,6 @@ from crawlers.sites import (
     registrable_domain,
     same_site,
 )
-from radar.directory import DirectoryRow, democracy_site, load_directory, site_for
 
 # Every distinct shape of democracy-site URL in the directory, and pages of those sites.
 ROOTS = [
@@ -201,7 +201,7 @@ def test_guess_kind_reads_democracy_sites_first(url, kind):
 
 
 def directory_rows() -> list[dict[str, str]]:
-    path = resources.files("radar") / "data" / "democracy_sites.csv"
+    path = resources.files("crawlers") / "data" / "democracy_sites.csv"
     with path.open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
 

@@ -7,10 +7,10 @@ import yaml
 from conftest import run_radar
 from ruamel.yaml.comments import CommentedMap
 
+from crawlers.directory import site_for
 from domain.config import WatchList, load_england_register, load_watchlist
+from domain.watchfile import add_democracy_source, edit, one_line, site_key, watch_all
 from radar.cmd_watch import problems
-from radar.directory import site_for
-from radar.watchfile import add_democracy_source, edit, one_line, site_key, watch_all
 
 ADMIN_FILE = (
     "# our watch list\ndatabase: radar.db  # the store\n"

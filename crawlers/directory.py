@@ -1,5 +1,5 @@
 """The democracy-site directory: which system each English council runs its meetings on, and
-where (Democracy Club's LGSF data, `radar/data/democracy_sites.csv`; see README, "Data").
+where (Democracy Club's LGSF data, `crawlers/data/democracy_sites.csv`; see README, "Data").
 
 `democracy_site(row)` turns a directory row into what a watch list needs: a `moderngov` or
 `cmis` source at the site root, or the reason an admin has to find the meetings by hand
@@ -12,9 +12,9 @@ import csv
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
 
 from crawlers.sites import democracy_kind, democracy_root
+from domain.watchfile import DemocracySite
 
 DIRECTORY_FILE = "democracy_sites.csv"
 # The directory's cms_type → the spider that reads it; other types need an admin.
@@ -32,28 +32,10 @@ class DirectoryRow:
     councillors_url: str
 
 
-@dataclass(frozen=True)
-class DemocracySite:
-    """A council's democracy site as a watch list can use it: `kind` and `url` (the site
-    root), or neither and a `reason` an admin can act on."""
-
-    gss_code: str
-    name: str
-    kind: str | None = None
-    url: str | None = None
-    reason: str | None = None  # why there is no source: what the admin should look at
-
-    def source(self) -> dict[str, Any]:
-        """The watch-list source entry (kind, name, url)."""
-        if self.kind is None or self.url is None:
-            raise ValueError(f"{self.name} has no democracy source: {self.reason}")
-        return {"kind": self.kind, "name": f"{self.name} meetings", "url": self.url}
-
-
 @cache
 def load_directory() -> dict[str, DirectoryRow]:
     """The packaged directory, by GSS code (read once per process)."""
-    path = resources.files("radar") / "data" / DIRECTORY_FILE
+    path = resources.files("crawlers") / "data" / DIRECTORY_FILE
     with path.open(encoding="utf-8", newline="") as handle:
         return {row["gss_code"]: DirectoryRow(**row) for row in csv.DictReader(handle)}
 

@@ -21,7 +21,25 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from domain.config import ConfigError
-from radar.directory import DemocracySite
+
+
+@dataclass(frozen=True)
+class DemocracySite:
+    """A council's democracy site as a watch list can use it: `kind` and `url` (the site
+    root), or neither and a `reason` an admin can act on."""
+
+    gss_code: str
+    name: str
+    kind: str | None = None
+    url: str | None = None
+    reason: str | None = None  # why there is no source: what the admin should look at
+
+    def source(self) -> dict[str, Any]:
+        """The watch-list source entry (kind, name, url)."""
+        if self.kind is None or self.url is None:
+            raise ValueError(f"{self.name} has no democracy source: {self.reason}")
+        return {"kind": self.kind, "name": f"{self.name} meetings", "url": self.url}
+
 
 
 class EditError(Exception):
@@ -275,7 +293,7 @@ class WatchAllResult:
 def watch_all(
     data: CommentedMap, sites: list[DemocracySite], with_sources: bool = True
 ) -> WatchAllResult:
-    """List every council given (their directory sites, from `radar.directory`) with its
+    """List every council given (their directory sites, from `crawlers.directory`) with its
     democracy source, keeping every entry and source already there: a council an admin has
     stopped watching stays unwatched, one with a democracy source keeps it, and a second run
     adds nothing. A site two councils share (Adur and Worthing) is listed once, under the

@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from crawlers.directory import load_directory, site_for
 from crawlers.discover import Discovery, Proposal
 from crawlers.sites import homepage_candidates
 from domain.config import WatchList
-from radar.directory import load_directory, site_for
 
 DEMOCRACY_KINDS = ("moderngov", "cmis")
 NEWS_KINDS = ("feed", "listing", "sitemap")
@@ -161,7 +161,7 @@ def write_proposals(path: Path, found: list[Found], misses: list[Miss]) -> None:
     from ruamel.yaml import YAML
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-    from radar.watchfile import one_line as line
+    from domain.watchfile import one_line as line
 
     councils = CommentedSeq()
     for council in found:
