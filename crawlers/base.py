@@ -17,6 +17,7 @@ from twisted.python.failure import Failure
 
 from crawlers.guard import RequestRefused, shorten
 from domain.config import Source
+from domain.items import Item
 from pipelines.normalise import now_iso
 from pipelines.urls import canonical_url
 
@@ -172,7 +173,7 @@ class RadarSpider(scrapy.Spider):
         elif "item" in kwargs:
             self.record_item_error(self.source_of(kwargs["item"]), reason)
 
-    def source_of(self, item: dict[str, Any]) -> Source:
+    def source_of(self, item: Item) -> Source:
         return next(s for s in self.sources if s.id == item["source_id"])
 
     def begin(self, source: Source) -> SourceHealth:
@@ -200,7 +201,7 @@ class RadarSpider(scrapy.Spider):
         health.last_item_error = reason
         self.logger.warning("item failed: %s", reason)
 
-    def article_failed(self, failure: Failure) -> Iterator[dict[str, Any]]:
+    def article_failed(self, failure: Failure) -> Iterator[Item]:
         """Errback for an article or document request (its item is in cb_kwargs). A new one
         is not stored, so the next crawl asks again; one already stored without its text
         (fetched again) goes to the store to count the failure against its refetch limit."""
@@ -210,10 +211,10 @@ class RadarSpider(scrapy.Spider):
             yield self.fetch_failed(item, failure)
 
     @staticmethod
-    def fetch_failed(item: dict[str, Any], failure: Failure) -> dict[str, Any]:
+    def fetch_failed(item: Item, failure: Failure) -> Item:
         """`item` without its page: its summary (if it has one), marked to be fetched again
         by a later crawl when that may help (`refetch`, counted by the store)."""
-        return {**item, "summary_only": True, "refetch": worth_refetching(failure)}
+        return Item(item, summary_only=True, refetch=worth_refetching(failure))
 
     def readable(self, response: Response, source: Source, entry: bool = False) -> bool:
         """Whether `response` is a page to read; if not, the reason is recorded: on the source
@@ -250,7 +251,7 @@ class RadarSpider(scrapy.Spider):
             return True, True
         return False, False
 
-    def parse_body(self, response: Response, item: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    def parse_body(self, response: Response, item: Item) -> Iterator[Item]:
         """A page or document fetched for `item`: the pipelines extract its text."""
         item.update(
             url=response.url,
@@ -261,10 +262,5 @@ class RadarSpider(scrapy.Spider):
         )
         yield item
 
-    def base_item(self, source: Source, **fields: Any) -> dict[str, Any]:
-        return {
-            "source_id": source.id,
-            "origin": source.origin,
-            "council": source.council,
-            **fields,
-        }
+    def base_item(self, source: Source, **fields: Any) -> Item:
+        return Item(source_id=source.id, origin=source.origin, council=source.council, **fields)

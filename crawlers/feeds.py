@@ -19,6 +19,7 @@ from twisted.python.failure import Failure
 
 from crawlers.base import RadarSpider
 from domain.config import Source
+from domain.items import Item
 from pipelines.normalise import DATE_FORMAT
 from pipelines.urls import is_web_url, unwrap_alert_link
 
@@ -250,7 +251,7 @@ class FeedSpider(RadarSpider):
             priority=PRIORITY_BY_ORIGIN[source.origin],
         )
 
-    def page_failed(self, failure: Failure) -> Iterator[dict[str, Any]]:
+    def page_failed(self, failure: Failure) -> Iterator[Item]:
         """The page is gone, forbidden, unreachable or blocked by robots.txt: keep the feed's
         summary. A failure is counted on the source (items_failed, last_item_error) so the
         admin sees what is missing; a page robots.txt keeps us from is a choice, not one."""

@@ -19,6 +19,7 @@ from twisted.python.failure import Failure
 
 from crawlers.base import RadarSpider
 from domain.config import Source
+from domain.items import Item
 from pipelines.normalise import DATE_FORMAT, clean_text
 from pipelines.urls import canonical_url, is_web_url
 
@@ -185,7 +186,7 @@ class MeetingSpider(RadarSpider):
 
     def minutes_item(
         self, source: Source, meeting: Meeting, url: str, text: str
-    ) -> dict[str, Any] | None:
+    ) -> Item | None:
         """Minutes published as a web page: the text is already here, nothing to fetch."""
         self.health[source.id].items_found += 1
         if canonical_url(url) in self.known_urls:

@@ -6,6 +6,7 @@ from typing import Any
 
 from classifiers.attribution import CouncilMatcher, attribute
 from domain.config import WatchList
+from domain.items import Item
 
 
 class AttributePipeline:
@@ -16,7 +17,7 @@ class AttributePipeline:
     def from_crawler(cls, crawler: Any) -> AttributePipeline:
         return cls(crawler.settings["RADAR_WATCHLIST"])
 
-    def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
+    def process_item(self, item: Item, spider: Any = None) -> Item:
         own = item.get("council") if item.get("origin") == "council" else None
         item["councils"] = attribute(self.matcher, item["title"], item["text"], own)
         return item

@@ -6,6 +6,7 @@ from typing import Any
 
 from scrapy.exceptions import DropItem
 
+from domain.items import Item
 from pipelines.database import StoreBackedPipeline
 from store.items import find_duplicate, mark_fetched, record_alias, stored_origin
 
@@ -16,7 +17,7 @@ class DedupePipeline(StoreBackedPipeline):
         self.seen_urls: set[str] = set()
         self.seen_hashes: set[str] = set()
 
-    def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
+    def process_item(self, item: Item, spider: Any = None) -> Item:
         url, digest = item["canonical_url"], item.get("content_hash")
         if url in self.seen_urls:
             raise DropItem(f"duplicate in this crawl: {item['url']}")
@@ -44,7 +45,7 @@ class DedupePipeline(StoreBackedPipeline):
             self.seen_hashes.add(digest)
         return item
 
-    def _check_update(self, item: dict[str, Any]) -> dict[str, Any]:
+    def _check_update(self, item: Item) -> Item:
         """A stored URL the source says has changed (or one stored without its text, fetched
         again): keep it only if its text did change. One whose fetch failed again goes on
         to the store, which counts the failure."""

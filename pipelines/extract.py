@@ -16,6 +16,7 @@ import trafilatura
 from trafilatura.utils import load_html
 from w3lib.html import remove_tags, replace_entities
 
+from domain.items import Item
 from pipelines.dates import CRAWL_DATES, PAGE_DATES, UK, PageDates, choose_date, url_date
 from pipelines.documents import (
     DocumentReader,
@@ -84,7 +85,7 @@ def extract_html(
     return Page(text=text, title=metadata.title if metadata else None, dates=dates)
 
 
-def date_item(item: dict[str, Any], dates: PageDates) -> None:
+def date_item(item: Item, dates: PageDates) -> None:
     """Give an item its date from what its source gave with the link and what its page
     shows (pipelines.dates.choose_date); when they disagree, `meta.dates` keeps them all,
     and `meta.date_shown` says where a reader sees the chosen day (headline, listing).
@@ -124,7 +125,7 @@ def is_pdf(content_type: str, url: str, body: bytes) -> bool:
     )
 
 
-def summary_text(item: dict[str, Any]) -> str:
+def summary_text(item: Item) -> str:
     """A feed's summary as plain text: feeds put HTML in it."""
     return replace_entities(remove_tags(item.get("summary") or ""))
 
@@ -164,7 +165,7 @@ class ExtractPipeline:
     def __init__(self, today: date | None = None):
         self.today = today
 
-    async def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
+    async def process_item(self, item: Item, spider: Any = None) -> Item:
         body: bytes | None = item.pop("body", None)
         content_type = item.pop("content_type", "") or ""
         encoding = item.pop("encoding", None)

@@ -9,6 +9,7 @@ from typing import Any
 
 from w3lib.html import remove_tags, replace_entities
 
+from domain.items import Item
 from pipelines.urls import canonical_url
 from store.times import DATE_FORMAT, now_iso  # noqa: F401 - one format, re-exported
 
@@ -88,7 +89,7 @@ def item_id(canonical: str) -> str:
 
 
 class NormalisePipeline:
-    def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
+    def process_item(self, item: Item, spider: Any = None) -> Item:
         item["canonical_url"] = canonical_url(item["url"])
         item["id"] = item_id(item["canonical_url"])
         item["title"] = clean_title(item.get("title")) or item["canonical_url"]

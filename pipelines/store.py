@@ -18,6 +18,7 @@ from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
+from domain.items import Item
 from pipelines.database import StoreBackedPipeline, report_store_errors_once
 from store.councils import record_source_run
 from store.db import StoreError, defer_failure, describe_store_error
@@ -71,7 +72,7 @@ class StorePipeline(StoreBackedPipeline):
             self.db.close()
 
     def item_failed(
-        self, item: dict[str, Any], response: Any, spider: Any, failure: Failure
+        self, item: Item, response: Any, spider: Any, failure: Failure
     ) -> None:
         """A pipeline raised on this item. The store's own failure stops the crawl; any other
         error costs the item, is shown on its source, and keeps the source's validators from
@@ -99,7 +100,7 @@ class StorePipeline(StoreBackedPipeline):
         if close and engine is not None:
             deferred_from_coro(engine.close_spider_async(reason="store_failed"))
 
-    def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
+    def process_item(self, item: Item, spider: Any = None) -> Item:
         row = {key: item.get(key) for key in ITEM_COLUMNS}
         row["summary_only"] = int(bool(item.get("summary_only")))
         row["page_offsets"] = json.dumps(item["page_offsets"]) if item.get("page_offsets") else None

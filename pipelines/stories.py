@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from domain.items import Item
 from pipelines.database import StoreBackedPipeline
 from store.stories import find_story_candidates, sketch_of
 
@@ -69,7 +70,7 @@ def similarity(first: np.ndarray, second: np.ndarray) -> float:
 class StoryPipeline(StoreBackedPipeline):
     """Give each item a `story_id`: an earlier near-identical item's story, or its own id."""
 
-    def process_item(self, item: dict[str, Any], spider: Any = None) -> dict[str, Any]:
+    def process_item(self, item: Item, spider: Any = None) -> Item:
         item["story_id"] = item["id"]
         if item.get("kind") not in STORY_KINDS or item.get("summary_only"):
             return item
