@@ -212,11 +212,9 @@ def main() -> None:
         first_requests, first_bytes = sum(web.requests.values()), web.bytes
         import sqlite3
 
-        items = (
-            sqlite3.connect(f"{folder}/radar.db")
-            .execute("select count(*) from items")
-            .fetchone()[0]
-        )
+        from store.audit import count_rows
+
+        items = count_rows(sqlite3.connect(f"{folder}/radar.db"), "items")
         web.reset()
         second_time = crawl(watchlist)
         second_requests, second_bytes = sum(web.requests.values()), web.bytes

@@ -51,6 +51,7 @@ QUERIES = (
 def build(path: Path, count: int, seed: int = 7) -> None:
     from domain.config import FACTORS, WatchList
     from store import open_db
+    from store.audit import analyse, insert_synthetic
     from store.councils import sync_councils
 
     rng = random.Random(seed)
@@ -82,28 +83,12 @@ def build(path: Path, count: int, seed: int = 7) -> None:
             tags.append((item_id, "bench", "negative" if factor else "neutral", 0, "{}", when))
             if factor:
                 flags.append((item_id, factor, round(rng.uniform(0.5, 1.0), 3), words[0], None))
-        with db.conn:
-            db.conn.executemany(
-                "insert into items (id, url, canonical_url, source_id, origin, kind, title, "
-                "text, published, fetched, first_seen, radar_at) "
-                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                items,
-            )
-            db.conn.executemany("insert into item_councils values (?, ?, ?)", links)
-            db.conn.executemany(
-                "insert into tags (item_id, classifier_version, sentiment, service, scores, "
-                "tagged_at) values (?, ?, ?, ?, ?, ?)",
-                tags,
-            )
-            db.conn.executemany(
-                "insert into flags (item_id, factor, score, evidence, page) values (?, ?, ?, ?, ?)",
-                flags,
-            )
+        insert_synthetic(db, items, links, tags, flags)
         done = min(first + batch, count)
         rate = done / (time.perf_counter() - made)
         print(f"\r  built {done:,} of {count:,} items ({rate:,.0f}/s)", end="", flush=True)
     print()
-    db.execute("analyze")
+    analyse(db)
     db.close()
 
 
@@ -122,6 +107,7 @@ def main() -> None:
     from alerts.scoring import compute_radar
     from domain.config import RadarSettings
     from store import open_db
+    from store.audit import count_rows
     from store.search import Filters, search
 
     if not args.store.exists():
@@ -131,10 +117,8 @@ def main() -> None:
         size = args.store.stat().st_size / 2**30
         print(f"  built in {time.perf_counter() - started:.0f} s; {size:.2f} GiB on disk")
     db = open_db(args.store)
-    total = db.execute("select count(*) from items").fetchone()[0]
-    print(
-        f"Store: {total:,} items, {db.execute('select count(*) from flags').fetchone()[0]:,} flags"
-    )
+    total = count_rows(db, "items")
+    print(f"Store: {total:,} items, {count_rows(db, 'flags'):,} flags")
     print(f"{'query':<18} {'hits':>5} {'p50 ms':>8} {'p95 ms':>8}")
     for label, query, filters in QUERIES:
         timings, hits = [], 0

@@ -62,6 +62,13 @@ from bench.crawl import HOSTS  # noqa: E402
 from bench.soakweb import FAULT_KINDS, FaultRates, FaultyWeb, meeting_of  # noqa: E402
 from domain.config import DAYS, REGIONS, load_england_register  # noqa: E402
 from pipelines.urls import canonical_url  # noqa: E402
+from store.audit import (  # noqa: E402
+    all_rows,
+    count_rows,
+    items_with_tag_time,
+    repeated_texts,
+    sources_attempted_since,
+)
 
 MIB = 1024 * 1024
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -179,24 +186,20 @@ class StoreRecord:
             return
         try:
             conn = connect(database)
-            runs = conn.execute("select * from job_runs order by id").fetchall()
+            runs = all_rows(conn, "job_runs")
             new = [r for r in runs if r["finished"] and r["id"] not in self.seen_runs]
             for run in new:
                 self.seen_runs.add(run["id"])
                 if run["job"] not in ("feeds", "sites"):
                     continue
-                rows = conn.execute(
-                    "select last_error, items_failed, last_item_error from sources "
-                    "where last_attempt >= ?",
-                    [run["started"]],
-                ).fetchall()
+                rows = sources_attempted_since(conn, run["started"])
                 for row in rows:
                     if row["last_error"]:
                         self.source_errors[fault_of(row["last_error"])] += 1
                     self.item_failures += row["items_failed"] or 0
                     if row["last_item_error"] and row["items_failed"]:
                         self.last_item_errors[fault_of(row["last_item_error"])] += 1
-            items = conn.execute("select count(*) from items").fetchone()[0]
+            items = count_rows(conn, "items")
             done = Counter(f"{r['job']} {r['outcome']}" for r in runs if r["finished"])
             running = [r["job"] for r in runs if not r["finished"]]
             conn.close()
@@ -443,18 +446,13 @@ class Report:
         conn = connect(database)
         self.items = {
             row["canonical_url"]: dict(row)
-            for row in conn.execute(
-                "select i.*, t.tagged_at from items i left join tags t on t.item_id = i.id"
-            )
+            for row in items_with_tag_time(conn)
         }
-        self.aliases = {r[0] for r in conn.execute("select canonical_url from url_aliases")}
-        self.runs = [dict(r) for r in conn.execute("select * from job_runs order by id")]
-        self.alerts = [dict(r) for r in conn.execute("select * from alerts")]
-        self.digests = [dict(r) for r in conn.execute("select * from digests")]
-        self.same_text = conn.execute(
-            "select coalesce(sum(n - 1), 0) from (select count(*) n from items "
-            "where content_hash is not null group by content_hash having n > 1)"
-        ).fetchone()[0]
+        self.aliases = {r["canonical_url"] for r in all_rows(conn, "url_aliases")}
+        self.runs = [dict(r) for r in all_rows(conn, "job_runs")]
+        self.alerts = [dict(r) for r in all_rows(conn, "alerts")]
+        self.digests = [dict(r) for r in all_rows(conn, "digests")]
+        self.same_text = repeated_texts(conn)
         conn.close()
         self.crawl_windows = [
             (stamp_seconds(r["started"]) or 0, (stamp_seconds(r["finished"]) or 0) + 1)
