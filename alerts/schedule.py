@@ -101,7 +101,10 @@ def _same(job: Any, spec: JobSpec) -> bool:
 
 
 def start_scheduler(config: WatchList, watchlist_path: str) -> BackgroundScheduler:
-    """Start the scheduler with the watch list's jobs; missed runs are due at once."""
+    """Start the scheduler with the watch list's jobs; missed runs are due at once.
+
+    Time is APScheduler's clock (`datetime.now` in the schedule's zone), read here the same
+    way, so a test moves both with time-machine (tests/test_schedule_clock.py)."""
     scheduler = BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(url=f"sqlite:///{schedule_path(config)}")},
         # One job at a time: a crawl and a digest never race for the store or the mail.
@@ -130,12 +133,13 @@ def start_scheduler(config: WatchList, watchlist_path: str) -> BackgroundSchedul
         if job.id not in {spec.id for spec in wanted}:
             job.remove()
     _release_claims(config)
-    if _digest_interrupted(config) or (digest_stored and _digest_missed(config)):
+    now = datetime.now(UTC)
+    if _digest_interrupted(config) or (digest_stored and _digest_missed(config, now)):
         # Killed half-way through sending (the machine went down), or the slot came while the
         # scheduler was stopping (APScheduler refuses the run and still moves it to next week):
         # the hourly retry only resends digests whose sending failed, so without this the
         # week's digest would never go out.
-        scheduler.modify_job("digest", next_run_time=datetime.now(UTC))
+        scheduler.modify_job("digest", next_run_time=now)
     scheduler.resume()
     return scheduler
 
@@ -150,12 +154,12 @@ def _release_claims(config: WatchList) -> None:
         db.close()
 
 
-def _digest_missed(config: WatchList) -> bool:
+def _digest_missed(config: WatchList, now: datetime) -> bool:
     """The latest digest slot passed, within its grace, and no digest run began after it."""
     from alerts.deliver import last_slot
 
-    slot = last_slot(config.schedule)
-    if datetime.now(UTC) - slot > timedelta(days=config.schedule.digest_grace_days):
+    slot = last_slot(config.schedule, now)
+    if now - slot > timedelta(days=config.schedule.digest_grace_days):
         return False
     db = open_db(config.database)
     try:

@@ -1,101 +1,53 @@
-"""`radar run`'s schedule: missed and repeated digest slots send once, failures retry, hung
-children are killed. Real `radar run` processes, a real SMTP sink on loopback, no mocks."""
+"""`radar run` end to end: a slot missed while it was down is sent once, a digest run killed
+half-way is finished at start-up, a second scheduler is refused, hung children are killed.
+Real `radar run` processes, a real SMTP sink on loopback, no mocks.
+
+No test here waits for a slot: each slot is in the past, and the job store says the
+scheduler was stopped before it (as the machine being off across it would leave it). The
+clock-driven cases (the slot coming while it runs, a refused slot, the grace) are in
+test_schedule_clock.py on a clock the test moves. A kill lands at a point the test holds:
+the SMTP server keeps the next message waiting until the process is dead."""
 
 from __future__ import annotations
 
 import asyncio
-import email
 import os
-import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections import Counter
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from email import policy
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-import yaml
 from aiosmtpd.controller import Controller
+from apscheduler.schedulers.background import BackgroundScheduler
 from conftest import RADAR, rows, run_radar
+from scheduling import (
+    LONDON,
+    REGIONS_WITH_ADVISERS,
+    assert_one_digest_per_region,
+    digest_finished,
+    digest_runs,
+    digest_subjects,
+    schedule_at,
+    scheduled_copy,
+    started_at,
+    subjects,
+    wait_for,
+)
 
 from alerts.deliver import deliver_pending, due_week
 from alerts.jobs import digest_job, run_child
-from alerts.schedule import next_runs
+from alerts.schedule import next_runs, schedule_path
 from alerts.sink import SmtpSink, _SaveToFolder, free_port
-from domain.config import DAYS, load_watchlist
+from domain.config import load_watchlist
 from store import open_db
 
 # End to end (real crawls, processes, the scheduler's slots): `pytest -m "not slow"` skips them.
 pytestmark = pytest.mark.slow
-
-LONDON = ZoneInfo("Europe/London")
-REGIONS_WITH_ADVISERS = 9
-SLOT_AHEAD = 8  # seconds from writing the watch list to the digest slot; covers start-up
-
-
-def wait_for(check: Callable[[], Any], timeout: float, what: str, every: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-def subjects(sink: SmtpSink) -> list[str]:
-    return [
-        str(email.message_from_bytes(path.read_bytes(), policy=policy.default)["Subject"])
-        for path in sink.messages()
-    ]
-
-
-def digest_subjects(sink: SmtpSink) -> list[str]:
-    return [s for s in subjects(sink) if "on the radar" in s and "ACUTE" not in s]
-
-
-def assert_one_digest_per_region(sink: SmtpSink) -> None:
-    found = digest_subjects(sink)
-    regions = Counter(subject.split(" — ")[1] for subject in found)
-    assert len(found) == REGIONS_WITH_ADVISERS, found
-    assert all(count == 1 for count in regions.values()), regions
-
-
-def slot_soon(ahead: float = SLOT_AHEAD) -> tuple[datetime, dict[str, Any]]:
-    """A `schedule:` whose digest slot is `ahead` seconds from now in London, today there, and
-    whose feed and site crawls are far off (so no crawl runs during the test)."""
-    now = datetime.now(LONDON)
-    midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), LONDON)
-    if (midnight - now).total_seconds() < ahead + 120:  # keep slot and run on the same day
-        time.sleep((midnight - now).total_seconds() + 1)
-        now = datetime.now(LONDON)
-    slot = (now + timedelta(seconds=ahead)).replace(microsecond=0)
-    schedule = {
-        "timezone": "Europe/London",
-        "feeds_every_minutes": 1440,
-        "sites_daily_at": (now + timedelta(hours=12)).strftime("%H:%M"),
-        "digest_day": DAYS[slot.weekday()],
-        "digest_at": slot.strftime("%H:%M:%S"),
-    }
-    return slot, schedule
-
-
-def scheduled_copy(tagged, tmp_path: Path, smtp: dict, schedule: dict | None = None) -> Path:
-    """A watch list over this test's own copy of the tagged store."""
-    shutil.copy(tagged["db_path"], tmp_path / "radar.db")
-    data = yaml.safe_load(tagged["watchlist"].read_text(encoding="utf-8"))
-    data.update(smtp=smtp, database=str(tmp_path / "radar.db"), output_dir=str(tmp_path / "out"))
-    if schedule is not None:
-        data["schedule"] = schedule
-    path = tmp_path / "watchlist.yaml"
-    path.write_text(yaml.safe_dump(data), encoding="utf-8")
-    return path
 
 
 class RadarRun:
@@ -143,19 +95,6 @@ class RadarRun:
         self.handle.close()
 
 
-def digest_runs(db_path: Path) -> list[dict[str, Any]]:
-    return rows(db_path, "select * from job_runs where job = 'digest' order by id")
-
-
-def digest_finished(db_path: Path) -> bool:
-    runs = digest_runs(db_path)
-    return bool(runs and runs[-1]["outcome"])
-
-
-def started_at(run: dict[str, Any]) -> datetime:
-    return datetime.strptime(run["started"], "%Y-%m-%dT%H:%M:%S%z")
-
-
 def restart_until_digests_sent(
     watchlist: Path, log: Path, sink: Any, db_path: Path, what: str
 ) -> None:
@@ -164,12 +103,31 @@ def restart_until_digests_sent(
         run.wait_started()
         wait_for(
             lambda: len(digest_subjects(sink)) >= REGIONS_WITH_ADVISERS,
-            45,
+            120,
             f"{what} at start-up",
         )
-        wait_for(lambda: digest_finished(db_path), 15, "the digest job to finish")
+        wait_for(lambda: digest_finished(db_path), 60, "the digest job to finish")
         assert run.stop() == 0, run.text()
     assert_one_digest_per_region(sink)
+
+
+def past_slot() -> datetime:
+    """A digest slot two hours ago (well within the six days' grace)."""
+    return (datetime.now(LONDON) - timedelta(hours=2)).replace(microsecond=0)
+
+
+def stopped_before(watchlist: Path, slot: datetime, log: Path) -> None:
+    """`radar run` started and stopped once, its digest job then stored as due at `slot`: the
+    job store a scheduler leaves when it was stopped (or the machine went off) before the
+    slot. The scheduler is started for real first, so the stored jobs are its own."""
+    with RadarRun(watchlist, log) as first:
+        first.wait_started()
+        assert first.stop() == 0, first.text()
+    stored = BackgroundScheduler(timezone=LONDON)
+    stored.add_jobstore("sqlalchemy", url=f"sqlite:///{schedule_path(load_watchlist(watchlist))}")
+    stored.start(paused=True)
+    stored.modify_job("digest", next_run_time=slot)
+    stored.shutdown(wait=False)
 
 
 @pytest.fixture()
@@ -178,27 +136,20 @@ def sink(tmp_path):
         yield sink
 
 
-def test_a_scheduler_restarted_across_the_digest_slot_sends_exactly_once(tagged, tmp_path, sink):
-    slot, schedule = slot_soon()
+def test_a_slot_passed_while_down_is_sent_exactly_once_by_radar_run(tagged, tmp_path, sink):
+    slot = past_slot()
     smtp = {"host": "127.0.0.1", "port": sink.port, "timeout": 10}
-    watchlist = scheduled_copy(tagged, tmp_path, smtp, schedule)
+    watchlist = scheduled_copy(tagged, tmp_path, smtp, schedule_at(slot))
     db_path = tmp_path / "radar.db"
-
-    with RadarRun(watchlist, tmp_path / "run1.log") as first:
-        first.wait_started()
-        assert datetime.now(LONDON) < slot - timedelta(seconds=1), "started too late for the test"
-        first.kill()  # the machine dies before the slot
+    stopped_before(watchlist, slot, tmp_path / "run1.log")
     assert digest_runs(db_path) == [] and sink.messages() == []
-
-    time.sleep(max(0.0, (slot - datetime.now(LONDON)).total_seconds()) + 2)
-    assert sink.messages() == []  # nothing ran while it was down
 
     restart_until_digests_sent(watchlist, tmp_path / "run2.log", sink, db_path, "the missed run")
     sent = len(sink.messages())  # the digests and any acute alert waiting to be sent
 
     with RadarRun(watchlist, tmp_path / "run3.log") as third:
         third.wait_started()
-        time.sleep(4)
+        assert next_runs(load_watchlist(watchlist))["digest"] == slot + timedelta(days=7)
         assert third.stop() == 0, third.text()
     assert len(sink.messages()) == sent
     assert_one_digest_per_region(sink)
@@ -222,102 +173,63 @@ def test_a_scheduler_restarted_across_the_digest_slot_sends_exactly_once(tagged,
     assert next_slot.strftime("%Y-%m-%d %H:%M:%S") in digest_row, status
 
 
-def test_a_slot_refused_while_the_scheduler_stopped_is_caught_up_at_start(tagged, tmp_path, sink):
-    """A slot that comes while `radar run` is stopping (waiting for a long crawl): APScheduler
-    refuses the run ("cannot schedule new futures after shutdown") and still moves the job to
-    next week. Its job store is left in exactly that state here; the store's record (no
-    digest run since the slot) must bring the digest back at the next start."""
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-    from apscheduler.schedulers.background import BackgroundScheduler
+class _HeldRecipients(_SaveToFolder):
+    """Saves messages until `hold_after` digests have been accepted, then keeps the next
+    message waiting at RCPT (before any DATA) until `release` is set: a relay that stops
+    answering, so a test can kill the sender between two messages at a point it controls."""
 
-    from alerts.schedule import schedule_path
+    hold_after = 10**9
 
-    slot, schedule = slot_soon()
-    smtp = {"host": "127.0.0.1", "port": sink.port, "timeout": 10}
-    watchlist = scheduled_copy(tagged, tmp_path, smtp, schedule)
-    db_path = tmp_path / "radar.db"
-    with RadarRun(watchlist, tmp_path / "run1.log") as first:
-        first.wait_started()
-        assert first.stop() == 0, first.text()
-    time.sleep(max(0.0, (slot - datetime.now(LONDON)).total_seconds()) + 2)
-    jobs = SQLAlchemyJobStore(url=f"sqlite:///{schedule_path(load_watchlist(watchlist))}")
-    refused = BackgroundScheduler(jobstores={"default": jobs}, timezone=LONDON)
-    refused.start(paused=True)
-    refused.modify_job("digest", next_run_time=slot + timedelta(days=7))
-    refused.shutdown(wait=False)
-    assert sink.messages() == [] and digest_runs(db_path) == []
+    def __init__(self, folder: Path):
+        super().__init__(folder)
+        self.held = threading.Event()  # set when a message is being held
+        self.release = threading.Event()
 
-    restart_until_digests_sent(watchlist, tmp_path / "run2.log", sink, db_path, "the refused run")
-    assert [run["outcome"] for run in digest_runs(db_path)] == ["ok"]
+    def digests(self) -> int:
+        return len(digest_subjects(self))
 
-
-def test_a_scheduler_running_across_the_slot_sends_once(tagged, tmp_path, sink):
-    slot, schedule = slot_soon()
-    smtp = {"host": "127.0.0.1", "port": sink.port, "timeout": 10}
-    watchlist = scheduled_copy(tagged, tmp_path, smtp, schedule)
-    db_path = tmp_path / "radar.db"
-
-    with RadarRun(watchlist, tmp_path / "run.log") as running:
-        running.wait_started()
-        assert datetime.now(LONDON) < slot, "started too late for the test"
-        assert sink.messages() == []
-        wait_for(
-            lambda: len(digest_subjects(sink)) >= REGIONS_WITH_ADVISERS,
-            SLOT_AHEAD + 45,
-            "the digest run at the slot",
-        )
-        wait_for(lambda: digest_finished(db_path), 15, "the digest job to finish")
-        sent = len(sink.messages())
-        time.sleep(4)
-        assert len(sink.messages()) == sent
-        assert running.stop() == 0, running.text()
-    assert_one_digest_per_region(sink)
-    runs = digest_runs(db_path)
-    assert [run["outcome"] for run in runs] == ["ok"], runs
-    assert slot <= started_at(runs[0]) < slot + timedelta(seconds=5)  # at the slot, not before
-
-
-class _SlowRecipients(_SaveToFolder):
-    """Accepts each recipient only after `delay` seconds: a slow relay, so a process can be
-    killed between two messages (while the next waits at RCPT, before any DATA is sent)."""
-
-    delay = 0.0
+    def messages(self) -> list[Path]:
+        return sorted(self.folder.glob("*.eml"))
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-        await asyncio.sleep(self.delay)
+        if self.digests() >= self.hold_after:
+            self.held.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
 
-class SlowSink(SmtpSink):
+class HoldingSink(SmtpSink):
     def __init__(self, folder: Path):
         super().__init__(folder)
-        self.handler = _SlowRecipients(self.folder)
+        self.handler = _HeldRecipients(self.folder)
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
 
 
 def test_a_digest_run_killed_half_way_is_finished_at_start_up(tagged, tmp_path):
-    slot, schedule = slot_soon()
-    with SlowSink(tmp_path / "mail") as sink:
-        smtp = {"host": "127.0.0.1", "port": sink.port, "timeout": 10}
-        watchlist = scheduled_copy(tagged, tmp_path, smtp, schedule)
+    slot = past_slot()
+    with HoldingSink(tmp_path / "mail") as sink:
+        smtp = {"host": "127.0.0.1", "port": sink.port, "timeout": 60}
+        watchlist = scheduled_copy(tagged, tmp_path, smtp, schedule_at(slot))
         db_path = tmp_path / "radar.db"
-        week = due_week(load_watchlist(watchlist).schedule, slot + timedelta(seconds=1))
-        sink.handler.delay = 0.7
+        week = due_week(load_watchlist(watchlist).schedule)
+        stopped_before(watchlist, slot, tmp_path / "run0.log")
+        sink.handler.hold_after = 3
 
         with RadarRun(watchlist, tmp_path / "run1.log") as first:
             first.wait_started()
-            wait_for(lambda: len(digest_subjects(sink)) >= 3, SLOT_AHEAD + 30, "3 digests")
-            time.sleep(0.3)  # the third is recorded as sent; the fourth waits at RCPT
+            assert sink.handler.held.wait(120), "the digest run never reached a fourth message"
             first.kill()  # the machine dies in the middle of the digest run
+        sink.handler.release.set()
         before = len(digest_subjects(sink))
-        assert 3 <= before < REGIONS_WITH_ADVISERS
+        assert before == 3, subjects(sink)
         sent = "select * from digests where week = ? and sent_at is not null"
-        assert len(rows(db_path, sent, [week])) == before
+        assert len(rows(db_path, sent, [week])) == before  # each recorded as it went
         assert [run["outcome"] for run in digest_runs(db_path)] == [None]  # killed
         assert "running or killed" in run_radar("status", "-w", str(watchlist)).stdout
 
-        sink.handler.delay = 0.0
+        sink.handler.hold_after = 10**9
         restart_until_digests_sent(
             watchlist, tmp_path / "run2.log", sink, db_path, "the rest of the interrupted run"
         )
