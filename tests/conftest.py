@@ -40,26 +40,23 @@ IN_PROCESS = {
 
 
 def _in_process(args: tuple[str, ...], input: str | None) -> subprocess.CompletedProcess:
-    import contextlib
+    """`radar ARGS` through the installed entry point's function (`radar.cli.main`, which
+    turns store failures into one line), with Click's test runner isolating stdin, stdout,
+    stderr and the environment. Not `CliRunner.invoke(app)`: that would skip `main` and so
+    never see what a user's terminal shows."""
     import gc
-    import io
     import traceback
     from unittest import mock
 
+    from typer.testing import CliRunner
+
     from radar.cli import main
 
-    def stream(data: str = "") -> io.TextIOWrapper:
-        return io.TextIOWrapper(io.BytesIO(data.encode()), encoding="utf-8", newline="")
-
-    stdout, stderr = stream(), stream()
     env = {"HF_HUB_OFFLINE": "1", "NO_COLOR": "1"}
     code: Any = 0
     with (
-        mock.patch.dict(os.environ, env),
+        CliRunner().isolation(input=input or "", env=env) as (stdout, stderr, _),
         mock.patch.object(sys, "argv", ["radar", *args]),
-        mock.patch.object(sys, "stdin", stream(input or "")),
-        contextlib.redirect_stdout(stdout),
-        contextlib.redirect_stderr(stderr),
     ):
         try:
             main()
@@ -68,16 +65,14 @@ def _in_process(args: tuple[str, ...], input: str | None) -> subprocess.Complete
         except Exception:  # what a user would see: the traceback on stderr, exit code 1
             traceback.print_exc()
             code = 1
+        sys.stdout.flush()
+        sys.stderr.flush()
         # What a process's exit does: the command's store connections close (the last one
         # checkpoints the WAL into the file a test may copy next).
         gc.collect()
+        out, err = (s.getvalue().decode("utf-8", "replace") for s in (stdout, stderr))
     code = 0 if code is None else code if isinstance(code, int) else 1
-
-    def text(handle: io.TextIOWrapper) -> str:
-        handle.flush()
-        return handle.buffer.getvalue().decode("utf-8", "replace")  # type: ignore[attr-defined]
-
-    return subprocess.CompletedProcess(["radar", *args], code, text(stdout), text(stderr))
+    return subprocess.CompletedProcess(["radar", *args], code, out, err)
 
 
 def run_radar(

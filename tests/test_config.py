@@ -68,3 +68,42 @@ def test_register_council_can_be_watched_by_code_alone(tmp_path):
 def test_missing_watch_list_says_how_to_point_at_one(tmp_path):
     with pytest.raises(ConfigError, match="--watchlist"):
         load_watchlist(tmp_path / "nope.yaml")
+
+
+def test_times_written_without_quotes_are_times_not_base_60_numbers(tmp_path):
+    """YAML 1.1 reads `10:30` as the integer 630; an admin means half past ten."""
+    path = tmp_path / "watchlist.yaml"
+    path.write_text(
+        f"database: {tmp_path / 'radar.db'}\n"
+        "schedule:\n  digest_at: 10:30\n  sites_daily_at: 06:15\n",
+        encoding="utf-8",
+    )
+    schedule = load_watchlist(path).schedule
+    assert (schedule.digest_at, schedule.sites_daily_at) == ("10:30", "06:15")
+
+
+def test_an_alias_bomb_is_read_once_per_node_and_refused_in_lines(tmp_path):
+    """Nine levels of nine aliases are 9**9 paths but 10 nodes: the secret scan walks nodes,
+    so the watch list is answered (here refused for its unknown keys) instead of hanging."""
+    import threading
+
+    rows = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    for level in range(1, 9):
+        name, below = chr(97 + level), chr(96 + level)
+        rows.append(f"{name}: &{name} [{', '.join(['*' + below] * 9)}]")
+    rows.append("secret_token: *i")
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    outcome: list[str] = []
+
+    def load() -> None:
+        try:
+            load_watchlist(path)
+        except ConfigError as exc:
+            outcome.append(str(exc))
+
+    worker = threading.Thread(target=load, daemon=True)
+    worker.start()
+    worker.join(120)  # a bound on a hang only: the load takes milliseconds
+    assert outcome, "loading an alias bomb did not finish"
+    assert f"{path}:10: secret_token: secrets are never kept in the watch list" in outcome[0]
