@@ -4,8 +4,8 @@ A Scrapy `Item` rather than a dict so that a misspelt key fails where it is writ
 (`KeyError: 'Item does not support field: titel'`) instead of reaching the store as a silent
 `None`, and so that the control flags the pipelines pass along (`update`, `refetch`,
 `summary_only`, the raw `body`) are written down here with what they mean. Pipelines read it
-like a dict (`item["url"]`, `item.get("meta")`), which Scrapy's `ItemAdapter` also gives any
-code that has to accept plain dicts too (tests build items as dicts).
+like a dict (`item["url"]`, `item.get("meta")`), so they also take the plain dicts some tests
+build (code that must treat any item kind alike can use Scrapy's `ItemAdapter`).
 
 Fields are grouped by who sets them; a field not set is absent (`item.get(...)` is None).
 """
@@ -21,10 +21,10 @@ class Item(ScrapyItem):
 
     # Set by the spider (crawlers/base.py `base_item`) from the source and the listing.
     source_id = Field()  # the watch list's source id
-    origin = Field()  # "council" or "media": where it was found
+    origin = Field()  # council, media, alert or government (domain.config.ORIGINS)
     council = Field()  # GSS code of the source's council (None for local media)
     url = Field()  # the address fetched (after redirects, once the page is read)
-    kind = Field()  # news, minutes, report, decisions, agenda (domain.config.KINDS)
+    kind = Field()  # news, media, alert, notice (feeds); minutes, report... (meetings)
     title = Field()  # the listing's or feed's headline; the page's own when it has none
     summary = Field()  # a feed entry's summary: the text kept if the page cannot be read
     text = Field()  # the text, when the listing already holds it (minutes on a meeting page)
