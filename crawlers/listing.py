@@ -1,9 +1,13 @@
 """Council news sites without a feed: a news listing page → its article pages.
 
 Article links come from the source's `selector` (CSS) when given; otherwise from a sensible
-fallback: links on the same host under the listing's own folder (`/news/…`), which keeps the
-site's navigation and footer out. Older pages are followed through `rel="next"` (or the
-source's `next_selector`) until a page brings nothing new, at most MAX_PAGES a crawl.
+fallback: links on the same host under the listing's own folder (`/news/…` for a listing at
+`/news`, `/news/` or `/news/index.aspx`; the folder above when nothing is under it), which
+keeps the site's navigation and footer out, less the links that lead to more lists rather
+than to an article: pagers ("View older news", "Next", "2"), month archives ("June 2026") and
+section pages that other links on the page sit under (`/news/news_june_2026`). Older pages
+are followed through `rel="next"` (or the source's `next_selector`) until a page brings
+nothing new, at most MAX_PAGES a crawl.
 
 The date a listing shows beside an article (in the list item or card holding its link and no
 other article's) goes with the link, as `date_source` "listing": it is what the site's reader
@@ -13,6 +17,7 @@ sees, and it is there even when the article page's own date is only in misleadin
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime
 from typing import Any
@@ -34,9 +39,34 @@ MAX_PAGES = 5
 DEFAULT_NEXT = "a[rel~=next]::attr(href), link[rel~=next]::attr(href)"
 
 
+# Link texts that lead to another page of the list, not to an article.
+PAGER_TEXT = re.compile(
+    r"^(?:(?:view|see|show|browse)\s+)?(?:all\s+)?(?:the\s+)?"
+    r"(?:older|newer|earlier|later|previous|next)"
+    r"(?:\s+(?:news|stories|articles|posts|items|entries|page))?\W*$"
+    r"|^(?:more|all|latest)\s+(?:news|stories|articles|posts)\W*$"
+    r"|^(?:page\s+)?\d{1,3}$|^[«»‹›<>…]+$",
+    re.IGNORECASE,
+)
+MONTH_ARCHIVE_TEXT = re.compile(
+    r"^(?:news\s+(?:from|for|in)\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+    r"[a-z]*\.?\s+\d{4}(?:\s*\(\d+\))?$",
+    re.IGNORECASE,
+)
+
+
 def listing_folder(url: str) -> str:
-    path = urlsplit(url).path
-    return path if path.endswith("/") else path.rsplit("/", 1)[0] + "/"
+    """The folder a listing's articles sit under: `/news/` for `/news/`, `/news/index.aspx`
+    and `/news` alike (a last segment without a file extension names a folder)."""
+    path = urlsplit(url).path or "/"
+    if path.endswith("/"):
+        return path
+    folder, _, last = path.rpartition("/")
+    return path + "/" if "." not in last else folder + "/"
+
+
+def _parent_folder(folder: str) -> str:
+    return folder.rstrip("/").rpartition("/")[0] + "/"
 
 
 def article_links(response: Response, source: Source) -> list[tuple[str, str]]:
@@ -52,21 +82,47 @@ def _article_anchors(response: Response, source: Source) -> dict[str, tuple[str,
         anchors = response.css("main a[href], article a[href], #content a[href]") or response.css(
             "a[href]"
         )
-    folder, host = listing_folder(response.url), urlsplit(response.url).netloc
+    if source.selector:
+        return _anchors_in(response, anchors, None)
+    folder = listing_folder(response.url)
+    found = _anchors_in(response, anchors, folder)
+    if not found and folder != "/":  # a listing at /news-and-events, articles under /news/
+        found = _anchors_in(response, anchors, _parent_folder(folder))
+    # Section and archive pages: a link that other links on the page sit under.
+    paths = [urlsplit(url).path for url in found]
+
+    def is_section(url: str) -> bool:
+        under = urlsplit(url).path.rstrip("/") + "/"
+        return any(path.startswith(under) and path != urlsplit(url).path for path in paths)
+
+    return {url: value for url, value in found.items() if not is_section(url)}
+
+
+def _anchors_in(
+    response: Response, anchors: Any, folder: str | None
+) -> dict[str, tuple[str, list[Selector]]]:
+    """The anchors that may be articles, by URL: all of them (an admin's selector), or those
+    on the listing's host under `folder` that lead to an article rather than another list."""
+    host = urlsplit(response.url).netloc
     listing = canonical_url(response.url).split("?")[0]
     found: dict[str, tuple[str, list[Selector]]] = {}
     for anchor in anchors:
         url = response.urljoin(anchor.attrib.get("href", ""))
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or (
-            not source.selector
-            and (parts.netloc != host or not parts.path.startswith(folder) or parts.path == folder)
+        if parts.scheme not in ("http", "https"):
+            continue
+        title = clean_text(" ".join(anchor.css("::text").getall()))
+        if folder is not None and (
+            parts.netloc != host
+            or not parts.path.startswith(folder)
+            or parts.path == folder
+            or PAGER_TEXT.match(title)
+            or MONTH_ARCHIVE_TEXT.match(title)
         ):
             continue
         is_pager = anchor.attrib.get("rel") in ("next", "prev")
         if is_pager or canonical_url(url).split("?")[0] == listing:
             continue
-        title = clean_text(" ".join(anchor.css("::text").getall()))
         found.setdefault(url, (title, []))[1].append(anchor)
     return found
 

@@ -30,6 +30,7 @@ where to look and whom to believe.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -47,6 +48,14 @@ PAGE_DATES = ("headline", "url", "page", "updated")  # read from the page itself
 DATE_SOURCES = ("headline", *CRAWL_DATES, "url", "page", "updated", "lastmod", "meeting", "none")
 
 SHORT_TEXT = 80  # characters: a date line ("Published: Tuesday 30 June 2026, 10:04 BST")
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+# "30 Jun 26" (Richmond's news cards): day, month's name, two-digit year, then nothing but
+# punctuation or a time, so "3 Jun 26 councillors" in a sentence is not read as a date.
+TWO_DIGIT_YEAR = re.compile(
+    r"\b(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\s+(?P<month>[a-z]{3})[a-z]*\.?,?\s+'?(?P<year>\d{2})"
+    r"(?=\s*$|\s*[|,;)\]\u2013\u2014-]|\s+\d{1,2}[:.]\d{2})",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,8 @@ def read_date(text: str, today: date) -> tuple[date, date | None] | None:
         return None
     latest = datetime.combine(today, datetime.max.time())
     found, swapped = regex_parse(text), None  # a month's name, a day and a year
+    if found is None:
+        found = _two_digit_year(text)
     numeric = YMD_PATTERN.search(text) if found is None else None
     if numeric:  # numbers only: 30/06/2026 (day first, as in the UK), 2026-06-30
         parsed = custom_parse(text, DAY, EARLIEST, latest)
@@ -85,6 +96,19 @@ def read_date(text: str, today: date) -> tuple[date, date | None] | None:
     if found is None or not EARLIEST <= found <= latest:
         return None
     return found.date(), swapped
+
+
+def _two_digit_year(text: str) -> datetime | None:
+    """"30 Jun 26" as 30 June 2026: htmldate reads only four-digit years after a month's
+    name. The century is this one's (the caller refuses a day after today)."""
+    match = TWO_DIGIT_YEAR.search(text)
+    if match is None or match.group("month").lower() not in MONTHS:
+        return None
+    month = MONTHS.index(match.group("month").lower()) + 1
+    try:
+        return datetime(2000 + int(match.group("year")), month, int(match.group("day")))
+    except ValueError:
+        return None
 
 
 def url_date(url: str, today: date) -> date | None:
