@@ -15,10 +15,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
+from apscheduler.schedulers.background import BackgroundScheduler
 from conftest import rows
 
+from alerts.schedule import schedule_path
 from alerts.sink import SmtpSink
-from domain.config import DAYS
+from domain.config import DAYS, load_watchlist
 
 LONDON = ZoneInfo("Europe/London")
 REGIONS_WITH_ADVISERS = 9
@@ -90,3 +92,13 @@ def digest_finished(db_path: Path) -> bool:
 
 def started_at(run: dict[str, Any]) -> datetime:
     return datetime.strptime(run["started"], "%Y-%m-%dT%H:%M:%S%z")
+
+
+def stored_jobs(watchlist: Path) -> BackgroundScheduler:
+    """The job store as `radar run` left it, opened without running anything: the caller
+    changes what it needs (as a stop, a refusal or the machine being off would have left it)
+    and shuts it down."""
+    stored = BackgroundScheduler(timezone=LONDON)
+    stored.add_jobstore("sqlalchemy", url=f"sqlite:///{schedule_path(load_watchlist(watchlist))}")
+    stored.start(paused=True)
+    return stored

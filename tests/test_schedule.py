@@ -23,7 +23,6 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from apscheduler.schedulers.background import BackgroundScheduler
 from conftest import RADAR, rows, run_radar
 from scheduling import (
     LONDON,
@@ -35,13 +34,14 @@ from scheduling import (
     schedule_at,
     scheduled_copy,
     started_at,
+    stored_jobs,
     subjects,
     wait_for,
 )
 
 from alerts.deliver import deliver_pending, due_week
 from alerts.jobs import digest_job, run_child
-from alerts.schedule import next_runs, schedule_path
+from alerts.schedule import next_runs
 from alerts.sink import SmtpSink, _SaveToFolder, free_port
 from domain.config import load_watchlist
 from store import open_db
@@ -123,9 +123,7 @@ def stopped_before(watchlist: Path, slot: datetime, log: Path) -> None:
     with RadarRun(watchlist, log) as first:
         first.wait_started()
         assert first.stop() == 0, first.text()
-    stored = BackgroundScheduler(timezone=LONDON)
-    stored.add_jobstore("sqlalchemy", url=f"sqlite:///{schedule_path(load_watchlist(watchlist))}")
-    stored.start(paused=True)
+    stored = stored_jobs(watchlist)
     stored.modify_job("digest", next_run_time=slot)
     stored.shutdown(wait=False)
 

@@ -26,11 +26,12 @@ from scheduling import (
     schedule_at,
     scheduled_copy,
     started_at,
+    stored_jobs,
     wait_for,
 )
 
 from alerts.deliver import due_week
-from alerts.schedule import next_runs, schedule_path, start_scheduler
+from alerts.schedule import next_runs, start_scheduler
 from alerts.sink import SmtpSink
 from domain.config import load_watchlist
 
@@ -60,15 +61,6 @@ def running(watchlist) -> Iterator[BackgroundScheduler]:
         yield scheduler
     finally:
         scheduler.shutdown(wait=True)
-
-
-def stored_jobs(watchlist) -> BackgroundScheduler:
-    """The job store as `radar run` left it, opened without running anything (the caller
-    modifies what it needs and shuts it down)."""
-    stored = BackgroundScheduler(timezone=LONDON)
-    stored.add_jobstore("sqlalchemy", url=f"sqlite:///{schedule_path(load_watchlist(watchlist))}")
-    stored.start(paused=True)
-    return stored
 
 
 def nothing_due(scheduler: BackgroundScheduler, now: datetime) -> bool:
