@@ -198,17 +198,14 @@ def _write_csv(rows: list[dict[str, Any]]) -> None:
     import csv
     import sys
 
-    columns = ["published", "title", "url", "councils", "factors", "sentiment", "kind", "snippet"]
-    writer = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore")
+    from store.export import flatten
+
+    columns = ("published", "title", "url", "councils", "factors", "sentiment", "kind", "snippet")
+    writer = csv.DictWriter(sys.stdout, fieldnames=columns)
     writer.writeheader()
     for row in rows:
-        writer.writerow(
-            {
-                **row,
-                "councils": "; ".join(c["name"] for c in row["councils"]),
-                "factors": "; ".join(row["factors"]),
-            }
-        )
+        names = [c["name"] for c in row["councils"]]
+        writer.writerow(flatten({**row, "councils": names}, columns))
 
 
 def _highlight(snippet: str) -> str:

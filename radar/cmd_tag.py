@@ -61,11 +61,28 @@ def _read_jsonl(lines: Any, errors: list[dict[str, Any]]) -> Iterator[dict[str, 
                 o for o in offsets if isinstance(o, int) and not isinstance(o, bool)
             ):
                 raise ValueError("page_offsets must be a sorted list of character offsets")
+            if not valid_text(item):
+                raise ValueError("a string holds a lone surrogate (\\ud800-\\udfff), not text")
+        except RecursionError:  # "[[[[…": json.loads recurses once per level
+            errors.append({"line": number, "error": f"stdin line {number}: nested too deep"})
+            yield {"_error": errors[-1]}
+            continue
         except ValueError as exc:
             errors.append({"line": number, "error": f"stdin line {number}: {exc}"})
             yield {"_error": errors[-1]}
             continue
         yield item
+
+
+def valid_text(item: dict[str, Any]) -> bool:
+    """JSON may carry "\\ud800", half a surrogate pair, which no text encoding can write: the
+    tokenizer refuses it (TypeError) and so would the output line. Such a line is an error
+    of its own, not the end of the batch."""
+    try:
+        json.dumps(item, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def tag_stream(config: WatchList, lines: Any, output: Any) -> int:

