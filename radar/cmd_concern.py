@@ -9,7 +9,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from domain.config import FACTORS, WatchList
-from radar.console import WatchListOption, council_code, err, load_or_exit, open_store, out
+from radar.console import (
+    SQLITE_MAX,
+    WatchListOption,
+    council_code,
+    err,
+    load_or_exit,
+    open_store,
+    out,
+)
 
 concern_app = typer.Typer(
     help="Record and follow concerns about councils (confidential: shown only in that "
@@ -60,7 +68,7 @@ def concern_open(
 
 @concern_app.command("update")
 def concern_update(
-    number: Annotated[int, typer.Argument(help="The concern's number.")],
+    number: Annotated[int, typer.Argument(min=1, max=SQLITE_MAX, help="The concern's number.")],
     note: Annotated[str, typer.Option("--note", help="What happened (dated automatically).")],
     status: Annotated[str | None, typer.Option("--status", help=STATUS_HELP)] = None,
     owner: Annotated[str | None, typer.Option("--owner")] = None,
@@ -109,7 +117,7 @@ def concern_list(
 
 @concern_app.command("show")
 def concern_show(
-    number: Annotated[int, typer.Argument(help="The concern's number.")],
+    number: Annotated[int, typer.Argument(min=1, max=SQLITE_MAX, help="The concern's number.")],
     watchlist: WatchListOption = None,
 ) -> None:
     """A concern's whole history."""

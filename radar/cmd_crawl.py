@@ -10,7 +10,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from domain.config import SOURCE_KINDS, WatchList
-from radar.console import QuietOption, WatchListOption, err, load_or_exit, open_store, out
+from radar.console import (
+    MAX_ROWS,
+    QuietOption,
+    WatchListOption,
+    err,
+    load_or_exit,
+    open_store,
+    out,
+)
 
 
 def crawl(
@@ -166,7 +174,7 @@ def source_test(
         typer.Option(help="feed, moderngov, cmis, sitemap or listing (default: guessed)."),
     ] = None,
     origin: Annotated[str, typer.Option(help="council, media, alert or government.")] = "media",
-    limit: Annotated[int, typer.Option(help="How many items to show.")] = 10,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_ROWS, help="How many items to show.")] = 10,
     watchlist: WatchListOption = None,
 ) -> None:
     """Fetch one source once and show what would be stored, without storing anything.

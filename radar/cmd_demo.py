@@ -21,7 +21,8 @@ def demo(
         Path, typer.Option("--output", help="Folder for the demo's store, digests and mail.")
     ] = Path("demo-output"),
     port: Annotated[
-        int, typer.Option("--port", help="Port for the demo web (0: any free port).")
+        int,
+        typer.Option("--port", min=0, max=65535, help="Port for the demo web (0: any free port)."),
     ] = 0,
 ) -> None:
     """Run the whole product offline on the recorded demo web, start to finish.

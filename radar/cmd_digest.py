@@ -13,6 +13,7 @@ from rich.table import Table
 from domain.config import FACTORS, REGIONS, WatchList
 from radar.cmd_radar import region_name
 from radar.console import (
+    MAX_ROWS,
     SinceOption,
     UntilOption,
     WatchListOption,
@@ -137,7 +138,9 @@ def search(
     ] = None,
     since: SinceOption = None,
     until: UntilOption = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", help="How many results.")] = 20,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=MAX_ROWS, help="How many results.")
+    ] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON Lines.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print results as CSV.")] = False,
     watchlist: WatchListOption = None,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated
 
 import typer
 
@@ -17,6 +16,7 @@ from radar.console import (
     err,
     load_or_exit,
     open_store,
+    writing_output,
 )
 
 
@@ -57,9 +57,8 @@ def export(
     rows = (concern_events if concerns else export_rows)(open_store(config), *dates)
     if concerns:
         err.print("[yellow]Concern notes are confidential: share this file accordingly.[/yellow]")
-    handle: TextIO = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
     count = 0
-    try:
+    with writing_output(output) as handle:
         if fmt == "csv":
             writer = csv.DictWriter(handle, fieldnames=list(columns))
             writer.writeheader()
@@ -70,8 +69,5 @@ def export(
             for row in rows:
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
                 count += 1
-    finally:
-        if output:
-            handle.close()
     what = "concern events" if concerns else "items"
     err.print(f"Exported {count} {what}{f' to {output}' if output else ''}.")

@@ -35,7 +35,9 @@ def ui(
             "it turns on the login there, which the feedback page needs).",
         ),
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", "-p", help="Port to listen on.")] = 8001,
+    port: Annotated[
+        int, typer.Option("--port", "-p", min=1, max=65535, help="Port to listen on.")
+    ] = 8001,
     watchlist: WatchListOption = None,
 ) -> None:
     """Serve the store in Datasette: full-text search of items with facets (council, region,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn, TextIO
 
 import typer
 from rich.console import Console
@@ -16,6 +17,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from domain.config import ConfigError, WatchList, load_watchlist
 from store.councils import council_names
+
+MAX_ROWS = 100_000  # the most results a command prints: --limit beyond it is a typo
+SQLITE_MAX = 2**63 - 1  # the largest integer SQLite stores; a larger number is no row's
 
 # Piped or captured output (make, CI, a log file) gets wide lines rather than 80 columns.
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
@@ -104,3 +108,36 @@ def progress_bar() -> Progress:
         TimeElapsedColumn(),
         console=err,
     )
+
+
+@contextmanager
+def writing_output(path: Path | None) -> Iterator[TextIO]:
+    """stdout, or the file at `path` written whole or not at all: into a temporary file beside
+    it, renamed over it at the end, so an export that fails (a full disk, a missing folder, a
+    kill) leaves any old file as it was and no half file. A device or pipe (`-o /dev/stdout`)
+    is written directly. A failure is one line naming the file, and exit code 1."""
+    if path is None:
+        yield sys.stdout
+        return
+    direct = path.exists() and not path.is_file()
+    target = path if direct else path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        handle = target.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        _cannot_write(path, exc)
+    try:
+        with handle:
+            yield handle
+        if not direct:
+            os.replace(target, path)
+    except BaseException as exc:
+        if not direct:
+            target.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            _cannot_write(path, exc)
+        raise
+
+
+def _cannot_write(path: Path, exc: OSError) -> NoReturn:
+    err.print(f"{escape(str(path))}: cannot write ({exc.strerror or exc})", highlight=False)
+    raise typer.Exit(1)

@@ -28,3 +28,64 @@ def test_broken_watch_list_gives_a_clear_error(tmp_path):
     assert result.returncode == 2
     assert f"{path}:2" in result.stderr and "concurrency_per_domain" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def _empty_store(tmp_path) -> str:
+    path = tmp_path / "watchlist.yaml"
+    path.write_text(f"database: {tmp_path / 'radar.db'}\n", encoding="utf-8")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("target", "cause"),
+    [
+        ("{tmp}/no such folder/items.csv", "No such file or directory"),
+        ("/proc/items.csv", "No such file or directory"),  # a folder nobody may create in
+        ("/dev/full", "No space left on device"),  # a disk that fills up
+    ],
+)
+def test_export_to_a_place_it_cannot_write_is_one_line_naming_it(tmp_path, target, cause):
+    watchlist = _empty_store(tmp_path)
+    target = target.format(tmp=tmp_path)
+    # An empty store's JSON Lines export writes nothing, which even a full disk takes.
+    for fmt in ("csv",) if target == "/dev/full" else ("csv", "jsonl"):
+        result = run_radar("export", "--format", fmt, "-o", target, "-w", watchlist, check=False)
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.strip() == f"{target}: cannot write ({cause})", result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["radar.db", "watchlist.yaml"]
+
+
+def test_a_failed_export_leaves_the_old_file_whole(tmp_path, monkeypatch):
+    """The export goes to a temporary file renamed over the old one at the end: a failure
+    half-way (here the store's rows raising) leaves the old export and no half file."""
+    import store.export
+
+    watchlist = _empty_store(tmp_path)
+    old = tmp_path / "items.jsonl"
+    old.write_text('{"id": "kept"}\n', encoding="utf-8")
+
+    def failing(*_: object):
+        yield {"id": "first"}
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store.export, "export_rows", failing)
+    result = run_radar("export", "-o", str(old), "-w", watchlist, check=False)
+    assert result.returncode == 1 and "No space left on device" in result.stderr
+    assert old.read_text(encoding="utf-8") == '{"id": "kept"}\n'
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == ["items.jsonl", "radar.db", "watchlist.yaml"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("search", "council", "--limit", "999999999999999999999"),
+        ("search", "council", "-n", "0"),
+        ("concern", "update", "99999999999999999999999", "--note", "x"),
+        ("concern", "show", "0"),
+    ],
+)
+def test_numbers_out_of_range_are_a_usage_error_not_a_traceback(tmp_path, args):
+    result = run_radar(*args, "-w", _empty_store(tmp_path), check=False)
+    assert result.returncode == 2, result.stderr
+    assert "Invalid value" in result.stderr and "Traceback" not in result.stderr
