@@ -484,6 +484,10 @@ def default_watchlist_path() -> Path:
     return Path(os.environ.get(ENV_WATCHLIST, "watchlist.yaml"))
 
 
+# Paths a watch list gives relative to its own folder (not to wherever a command is run from).
+FILE_RELATIVE = ("database", "output_dir")
+
+
 def load_watchlist(
     path: Path | str | None = None, required: bool = True, **overrides: Any
 ) -> WatchList:
@@ -516,6 +520,9 @@ def load_watchlist(
     secrets = find_secrets(text)
     if secrets:
         raise ConfigError("\n".join(f"{path}:{line}: {problem}" for line, problem in secrets))
+    for key in FILE_RELATIVE:  # as written in the file: beside the watch list, wherever run
+        if isinstance(data.get(key), str) and not Path(data[key]).expanduser().is_absolute():
+            data[key] = str(path.parent / data[key])
     data.update(overrides)
     try:
         return WatchList.model_validate(data)

@@ -30,7 +30,7 @@ STATUS_HELP = "under_review, satisfactory, light_touch, support_package, not_acc
 def _store(config: WatchList) -> Any:
     from store.councils import sync_councils
 
-    db = open_store(config)
+    db = open_store(config, create=True)
     sync_councils(db, config.council_register().values())
     return db
 

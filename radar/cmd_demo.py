@@ -62,7 +62,7 @@ def demo(
             out.print(f"   {source['name']:<34} {source['items_new'] or 0:>3} new items  {status}")
         out.print(f"[bold]3. Tagging[/bold] {summary.items_after} items…")
         tag_store(config)
-        db = open_store(config)
+        db = open_store(config, create=True)
         flagged = Table(title="Flagged items", show_lines=False)
         for column in ("published", "council", "kind", "factors", "title"):
             flagged.add_column(column)

@@ -149,7 +149,7 @@ def run(watchlist: WatchListOption = None) -> None:
 
     path = resolve(watchlist or default_watchlist_path())
     config = load_or_exit(Path(path))
-    open_store(config).close()  # create or upgrade the store before any job opens it
+    open_store(config, create=True).close()  # create or upgrade the store before any job opens it
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s", force=True
     )

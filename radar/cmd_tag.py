@@ -123,7 +123,7 @@ def tag_store(config: WatchList, everything: bool = False) -> int:
     """`classifiers.pending.tag_pending` with a progress bar and a closing line."""
     from classifiers.pending import tag_pending
 
-    db = open_store(config)
+    db = open_store(config, create=True)
     loading = err.status("Loading the classifier…")
     loading.start()
     progress = progress_bar()

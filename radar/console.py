@@ -79,9 +79,19 @@ def council_code(config: WatchList, text: str, db: Any = None) -> str:
     return matches[0]
 
 
-def open_store(watchlist: WatchList) -> Any:
+def open_store(watchlist: WatchList, create: bool = False) -> Any:
+    """The watch list's store. Only commands that make one (`crawl`, `run`, `demo`, `tag
+    --store`, `concern open`) create it: any other command on a missing store stops with one
+    line naming it, not an empty store and a report of "0 councils"."""
     from store import open_db
 
+    if not create and not watchlist.database.exists():
+        err.print(
+            f"{escape(str(watchlist.database))}: no store here yet (crawl first with "
+            "`radar crawl`, or check `database:` in the watch list)",
+            highlight=False,
+        )
+        raise typer.Exit(1)
     return open_db(watchlist.database)
 
 

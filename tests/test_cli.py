@@ -31,8 +31,11 @@ def test_broken_watch_list_gives_a_clear_error(tmp_path):
 
 
 def _empty_store(tmp_path) -> str:
+    from store import open_db
+
     path = tmp_path / "watchlist.yaml"
     path.write_text(f"database: {tmp_path / 'radar.db'}\n", encoding="utf-8")
+    open_db(tmp_path / "radar.db").close()
     return str(path)
 
 
@@ -89,3 +92,43 @@ def test_numbers_out_of_range_are_a_usage_error_not_a_traceback(tmp_path, args):
     result = run_radar(*args, "-w", _empty_store(tmp_path), check=False)
     assert result.returncode == 2, result.stderr
     assert "Invalid value" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_relative_database_is_beside_the_watch_list_wherever_radar_runs(tmp_path, monkeypatch):
+    """`database: radar.db` in /srv/radar/watchlist.yaml means /srv/radar/radar.db, whether
+    cron runs `radar` from / or an admin from their home folder (it was the current folder)."""
+    from domain.config import load_watchlist
+    from store import open_db
+
+    folder = tmp_path / "radar"
+    folder.mkdir()
+    (folder / "watchlist.yaml").write_text(
+        "database: data/radar.db\noutput_dir: out\n", encoding="utf-8"
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    config = load_watchlist(folder / "watchlist.yaml")
+    assert config.database == folder / "data" / "radar.db"
+    assert config.output_dir == folder / "out"
+    assert load_watchlist(folder / "watchlist.yaml", database="x.db").database.name == "x.db"
+
+    (folder / "data").mkdir()
+    open_db(folder / "data" / "radar.db").close()
+    result = run_radar("status", "-w", str(folder / "watchlist.yaml"))
+    assert result.returncode == 0
+    assert sorted(p.name for p in elsewhere.iterdir()) == []  # no stray store made here
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("search", "council"), ("radar",), ("export",), ("status",), ("sources",)],
+)
+def test_a_read_only_command_on_a_missing_store_says_so_and_creates_nothing(tmp_path, args):
+    path = tmp_path / "watchlist.yaml"
+    path.write_text("database: nowhere/radar.db\n", encoding="utf-8")
+    result = run_radar(*args, "-w", str(path), check=False)
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    store = tmp_path / "nowhere" / "radar.db"
+    assert result.stderr.strip().startswith(f"{store}: no store here yet"), result.stderr
+    assert not (tmp_path / "nowhere").exists()
