@@ -183,10 +183,24 @@ def _single_instance(path: Path) -> Any:
     return handle
 
 
+def scheduler_running(lock: Path) -> bool:
+    """Whether a `radar run` holds this store's scheduler lock now (tried, never waited for)."""
+    import fcntl
+
+    if not lock.exists():
+        return False
+    with lock.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+    return False  # closing the file released the lock just taken
+
+
 def status(watchlist: WatchListOption = None) -> None:
     """Show each scheduled job's next run and the outcome of its last run, and any digest or
     alert waiting to be sent."""
-    from alerts.schedule import next_runs
+    from alerts.schedule import next_runs, schedule_path
     from store.jobs import last_runs
     from store.radar import unsent_alerts
 
@@ -209,6 +223,13 @@ def status(watchlist: WatchListOption = None) -> None:
             (last.get("started") or "-").replace("T", " ")[:16],
             f"[{colour}]{outcome}[/{colour}]",
             escape(last.get("detail") or ""),
+        )
+    if scheduler_running(schedule_path(config).with_suffix(".lock")):
+        out.print("[green]The scheduler is running[/green] (`radar run`).")
+    else:
+        out.print(
+            "[yellow]The scheduler is not running:[/yellow] nothing runs until `radar run` is "
+            "started; the next runs shown are when it would run each job."
         )
     out.print(table)
     waiting = waiting_digests(db)

@@ -132,3 +132,17 @@ def test_a_read_only_command_on_a_missing_store_says_so_and_creates_nothing(tmp_
     store = tmp_path / "nowhere" / "radar.db"
     assert result.stderr.strip().startswith(f"{store}: no store here yet"), result.stderr
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_status_says_whether_the_scheduler_is_running(tmp_path):
+    """`radar status` showed next runs when no `radar run` was running; it now says which."""
+    import fcntl
+
+    watchlist = _empty_store(tmp_path)
+    stopped = run_radar("status", "-w", watchlist).stdout
+    assert "The scheduler is not running" in stopped
+    lock = tmp_path / "radar-schedule.lock"  # what `radar run` holds while it runs
+    with lock.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        running = run_radar("status", "-w", watchlist).stdout
+    assert "The scheduler is running" in running and "not running" not in running
