@@ -64,6 +64,12 @@ def ui(
             "(the store holds confidential evidence), or use the default 127.0.0.1."
         )
         raise typer.Exit(2)
+    if host not in LOOPBACK:
+        err.print(
+            f"[yellow]Warning:[/yellow] on {host} the password and every page travel "
+            "unencrypted (plain HTTP): serve it to others only behind a reverse proxy that "
+            "speaks HTTPS (README, \"radar ui beyond this machine\")."
+        )
     if password:  # on loopback too: advisers' feedback is taken only from a signed-in user
         # Handed to the auth plugin through the environment: no secret is written to a file.
         os.environ["RADAR_UI_PASSWORD_HASH"] = hash_password(password)

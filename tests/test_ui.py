@@ -94,6 +94,9 @@ def test_ui_beyond_loopback_needs_a_password(serve, tagged, tmp_path):
     )  # fmt: skip
     assert refused.returncode == 2 and "RADAR_UI_PASSWORD" in refused.stderr
     base = serve("--host", "0.0.0.0", env={"RADAR_UI_PASSWORD": "correct horse"})
+    port = base.split(":")[-1].split("/")[0]
+    started = (tmp_path / f"ui-{port}.log").read_text(encoding="utf-8")
+    assert "the password and every page travel unencrypted" in " ".join(started.split())
     refusals = (401, 403)  # 401 asks the browser for the password
     assert get(f"{base}/items.json")[0] in refusals
     assert get(f"{base}/source_health.json")[0] in refusals
