@@ -98,7 +98,16 @@ class PrivateAllowance:
         return cls(tuple(networks), frozenset(endpoints))
 
     def permits(self, address: IPAddress, host: str, port: int) -> bool:
-        """May we connect to `address` (reached as `host`, on `port`)?"""
+        """May we connect to `address` (reached as `host`, on `port`)?
+
+        The cloud metadata address (credentials) is opened only by an entry naming that very
+        address: not by a host name, which its DNS can point anywhere, nor by a link-local
+        network opened for a device."""
+        if reached_address(address) in METADATA_ADDRESSES:
+            metadata = reached_address(address)
+            return any(
+                network.num_addresses == 1 and metadata in network for network in self.networks
+            ) or (metadata.compressed, port) in self.endpoints
         if any(address in network for network in self.networks):
             return True
         return (host.lower(), port) in self.endpoints or (address.compressed, port) in (

@@ -358,6 +358,22 @@ def test_allow_private_opens_networks_on_any_port_and_hosts_on_one():
     ), "one private address among public ones refuses the host"
 
 
+def test_allow_private_never_opens_the_metadata_address_by_a_name_or_a_range():
+    """An entry naming a host trusted whatever the host resolved to, the cloud metadata
+    address (credentials) included; only an entry naming that address opens it now."""
+    import ipaddress
+
+    metadata = ipaddress.ip_address("169.254.169.254")
+    mapped = ipaddress.ip_address("::ffff:169.254.169.254")
+    by_name = PrivateAllowance.from_entries(["intranet:80", "169.254.0.0/16"])
+    for address in (metadata, mapped):
+        refused = refusal("intranet", 80, [address], by_name)
+        assert refused and "the cloud metadata address" in refused, refused
+    assert refusal("intranet", 80, [ipaddress.ip_address("169.254.1.1")], by_name) is None
+    named = PrivateAllowance.from_entries(["169.254.169.254"])
+    assert refusal("169.254.169.254", 80, [metadata], named) is None
+
+
 @pytest.mark.parametrize("entry", ["10.0.0.0/33", "localhost", "host:0", "host:http", "a b:80"])
 def test_a_mistyped_allow_private_entry_is_an_error_naming_it(entry):
     with pytest.raises(ValueError, match="not an IP address|not a host name"):
