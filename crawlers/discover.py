@@ -376,6 +376,31 @@ def discover_settings(watchlist: WatchList) -> Settings:
     return settings
 
 
+def not_for_the_watch_list(url: str, watchlist: WatchList) -> str | None:
+    """Why a proposed source must not be written into the watch list: its URL is one the
+    crawl would refuse, written as a private, loopback, link-local or cloud metadata address
+    (or `localhost`) that `crawl.allow_private` does not open. Proposals are links on a page
+    anyone could have written. A host name is not looked up here (hundreds of proposals, and
+    maybe no DNS): the crawl's guard checks what it resolves to on every request."""
+    import ipaddress
+
+    from crawlers.guard import PrivateAllowance, RequestRefused, refusal, url_target
+
+    try:
+        host, port = url_target(url)
+    except RequestRefused as exc:
+        return str(exc)
+    name = host.strip("[]").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        name = "127.0.0.1"
+    try:
+        address = ipaddress.ip_address(name.split("%")[0])
+    except ValueError:
+        return None
+    allowance = PrivateAllowance.from_entries(watchlist.crawl.allow_private)
+    return refusal(host, port, [address], allowance)
+
+
 def discover_all(
     targets: list[Discovery],
     watchlist: WatchList,

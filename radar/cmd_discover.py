@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from domain.config import default_watchlist_path, load_watchlist
+from domain.config import WatchList, default_watchlist_path, load_watchlist
 from radar.console import WatchListOption, err, load_or_exit, out, progress_bar, writing_watchlist
 
 if TYPE_CHECKING:
@@ -99,7 +99,10 @@ def discover_one(homepage: str, council: str | None, write: bool, watchlist: Pat
         path = watchlist or default_watchlist_path()
         with writing_watchlist(path):
             added = add_sources(
-                path, council, [p.source() for p in recommended], validate=load_watchlist
+                path,
+                council,
+                [p.source() for p in writable(recommended, config)],
+                validate=load_watchlist,
             )
         out.print(f"Added {added} sources to {council} in {path}.")
 
@@ -156,10 +159,24 @@ def discover_everything(watchlist: Path | None, write: bool, output: Path | None
         with writing_watchlist(path):
             added = add_council_sources(
                 path,
-                {c.gss_code: [p.source() for p in c.sources] for c in found},
+                {c.gss_code: [p.source() for p in writable(c.sources, config)] for c in found},
                 validate=load_watchlist,
             )
         out.print(f"Added {added} recommended sources to {path}.")
+
+
+def writable(proposals: list[Any], config: WatchList) -> list[Any]:
+    """The proposals that may go into the watch list; each one left out is named, with why."""
+    from crawlers.discover import not_for_the_watch_list
+
+    kept = []
+    for proposal in proposals:
+        reason = not_for_the_watch_list(proposal.url, config)
+        if reason:
+            err.print(f"[yellow]Not written:[/yellow] {escape(proposal.url)}: {escape(reason)}")
+        else:
+            kept.append(proposal)
+    return kept
 
 
 def report_misses(misses: list[Miss]) -> None:

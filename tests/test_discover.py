@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import rows, run_radar
 from test_discover_all import closed_port
 
@@ -95,3 +96,52 @@ def test_source_test_crawls_a_democracy_page_from_its_site_root(demo_web, tmp_pa
     root = f"{demo_web.base_url}/kelderby/democracy/"
     assert f"→ {root}: a moderngov site is read from its root" in output
     assert f"moderngov source {root}:" in output
+
+
+@pytest.mark.parametrize(
+    ("site", "why"),
+    [
+        ("http://10.0.0.7/democracy/", "10.0.0.7 is a private address"),
+        ("http://169.254.169.254/", "169.254.169.254 is the cloud metadata address"),
+        ("http://localhost:9/", "localhost resolves to 127.0.0.1, a loopback address"),
+    ],
+)
+def test_discover_write_leaves_out_a_private_or_metadata_site_and_says_so(tmp_path, site, why):
+    """A homepage's links are anyone's to write, and a democracy site may be on any host
+    outside gov.uk: one at a private or the cloud metadata address is proposed but never
+    written into the watch list (the crawl would refuse it, and a later `allow_private`
+    entry must not quietly turn it on)."""
+    from http.server import BaseHTTPRequestHandler
+
+    from demo.server import reply
+
+    page = (
+        "<html><head><title>Croydon Council</title>"
+        f'</head><body><main><a href="{site}mgListCommittees.aspx">Meetings</a></main>'
+        "</body></html>"
+    )
+
+    class Home(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            status = 200 if self.path == "/" else 404
+            reply(self, status, page.encode(), "text/html; charset=utf-8")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with LoopbackServer(Home) as server:
+        watchlist = tmp_path / "watchlist.yaml"
+        watchlist.write_text(
+            "councils:\n  - gss_code: E09000008\n"
+            f"crawl:\n  allow_private: ['{server.crawl_allowance}']\n",
+            encoding="utf-8",
+        )
+        result = run_radar(
+            "discover", f"{server.base_url}/", "--council", "E09000008", "--write",
+            "-w", str(watchlist),
+        )  # fmt: skip
+    assert site in result.stdout, "proposed, so the admin sees it"
+    written = watchlist.read_text(encoding="utf-8")
+    assert "moderngov" not in written and "sources" not in written, "but not written"
+    assert f"Not written: {site}: refused: {why}" in " ".join(result.stderr.split())
+    assert "Added 0 sources" in result.stdout
