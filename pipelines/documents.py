@@ -239,8 +239,10 @@ def checked_docx_archive(data: bytes, url: str) -> bytes:
                                 raise ExtractionError(url, f"{reason}; refused")
                             target.write(chunk)
                     except zipfile.BadZipFile as exc:
-                        reason = f"{exc}: its parts do not match their stated sizes"
-                        raise ExtractionError(url, f"damaged Word document ({reason})") from None
+                        # A whole archive whose parts lie about their sizes (a truncated
+                        # download has no central directory and fails above): final.
+                        reason = f"Word document's parts do not match their stated sizes ({exc})"
+                        raise ExtractionError(url, f"{reason}; refused") from None
     return rebuilt.getvalue()
 
 

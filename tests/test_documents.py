@@ -233,3 +233,24 @@ def test_a_worker_that_stops_answering_is_killed_and_replaced(good_pdf):
         assert document.pages == ["The committee agreed the minutes."]
     finally:
         reader.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "again"),
+    [
+        ("/docs/flate-bomb.pdf", False),  # over the reading limits: final
+        ("/docs/paragraph-bomb.docx", False),
+        ("/docs/overlap.docx", False),
+        ("/docs/size-lie.docx", False),
+        ("/docs/page-bombs.pdf", False),  # no text layer: a scan, final
+        ("/docs/image-only.pdf", False),
+        ("/docs/encrypted.pdf", False),
+        ("/docs/truncated.pdf", True),  # a damaged download may come whole next time
+        ("/docs/garbage.pdf", True),
+    ],
+)
+def test_only_a_damaged_download_is_fetched_again(crawls, path, again):
+    """README: a document over the reading limits, encrypted or without a text layer is
+    final; only a damaged download is worth asking for again (`fetch_failures` counts it)."""
+    item = stored(crawls["hostile"], path)
+    assert (item["fetch_failures"] is not None) == again, (path, item["meta"])
