@@ -66,7 +66,10 @@ def sources_table(sources: list[dict[str, Any]]) -> Table:
     """Each source's health as a table; "suspect dates" counts the news items whose date was
     suspect (dated long before a later crawl found them: see store.items.SUSPECT_DAYS)."""
     table = Table(title="Sources (trouble first)", show_lines=False)
-    columns = ("source", "kind", "status", "fails", "found", "new", "suspect dates", "last success")
+    columns = (
+        "source", "kind", "status", "fails", "found", "new", "suspect dates", "last success",
+        "last item",
+    )  # fmt: skip
     for column in (*columns, "error"):
         table.add_column(column)
     for source in sources:
@@ -81,6 +84,7 @@ def sources_table(sources: list[dict[str, Any]]) -> Table:
             str(source["items_new"] or 0),
             f"[yellow]{suspect}[/yellow]" if suspect else "0",
             (source["last_success"] or "never")[:16].replace("T", " "),
+            (source.get("last_item_stored") or "-")[:16].replace("T", " "),
             escape(source["last_error"] or ""),
         )
     return table
@@ -137,7 +141,8 @@ def crawl_with_progress(
 def sources(watchlist: WatchListOption = None) -> None:
     """Show every source's health, troubled sources first: last attempt and success, HTTP
     status, failures in a row, items found, news items with suspect dates (a count,
-    with the latest one's note under the table) and the last error in words."""
+    with the latest one's note under the table), when its last item was stored (which a
+    crawl killed before it could record the rest still shows) and the last error in words."""
     from store.councils import source_health
 
     health = source_health(open_store(load_or_exit(watchlist)))

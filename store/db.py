@@ -42,6 +42,9 @@ TABLES: dict[str, dict[str, Any]] = {
             # the first crawl that succeeded; news items dated long before it, found since,
             # have suspect dates: how many so far, and the last one's note (store.items)
             "first_success": str, "suspect_dates": int, "last_date_note": str,
+            # when its last item was stored: written with the item, so a crawl killed before
+            # it could record the source's health still shows that it ran
+            "last_item_stored": str,
         },
         "pk": "id",
     },

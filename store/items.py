@@ -319,6 +319,11 @@ def insert_item(
         item["first_crawl"] = int(first_crawl)
         item["radar_at"], item["meta"] = _date_decision(db, item, first_crawl)
         db["items"].insert(item)
+        if source_id:
+            db.execute(
+                "update sources set last_item_stored = ? where id = ?",
+                [item["first_seen"], source_id],
+            )
         db["item_councils"].insert_all(
             (
                 {"item_id": item["id"], "gss_code": code, "method": method}

@@ -146,3 +146,30 @@ def test_status_says_whether_the_scheduler_is_running(tmp_path):
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         running = run_radar("status", "-w", watchlist).stdout
     assert "The scheduler is running" in running and "not running" not in running
+
+
+def test_sources_show_a_last_item_a_killed_crawl_stored(tmp_path):
+    """A crawl killed with -9 records no source health (that is written when the crawl
+    ends), so `radar sources` said "never" for sources whose items were stored. Each item
+    now stamps its source as it is stored, in the same transaction."""
+    from domain.config import Source
+    from store import open_db
+    from store.councils import sync_sources
+    from store.items import insert_item
+
+    watchlist = _empty_store(tmp_path)
+    source = Source(kind="feed", url="https://example.org/news/rss", name="Example news")
+    db = open_db(tmp_path / "radar.db")
+    sync_sources(db, [source])
+    stored_at = "2026-12-01T09:30:00Z"
+    item = {
+        "id": "i1", "url": "https://example.org/news/1", "canonical_url": "https://example.org/news/1",
+        "source_id": source.id, "origin": "council", "kind": "news", "title": "Bins",
+        "text": "Collections move to Tuesday.", "summary_only": 0, "published": stored_at,
+        "date_source": "feed", "fetched": stored_at, "content_hash": "h1", "meta": "{}",
+    }  # fmt: skip
+    assert insert_item(db, item, [])
+    db.close()
+    table = run_radar("sources", "-w", watchlist).stdout
+    [row] = [line for line in table.splitlines() if "Example news" in line]
+    assert "never" in row and "2026-12-01 09:30" in row, table
