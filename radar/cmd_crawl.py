@@ -66,10 +66,7 @@ def sources_table(sources: list[dict[str, Any]]) -> Table:
     """Each source's health as a table; "suspect dates" counts the news items whose date was
     suspect (dated long before a later crawl found them: see store.items.SUSPECT_DAYS)."""
     table = Table(title="Sources (trouble first)", show_lines=False)
-    columns = (
-        "source", "kind", "status", "fails", "found", "new", "suspect dates", "last success",
-        "last item",
-    )  # fmt: skip
+    columns = ("source", "kind", "status", "fails", "found", "new", "suspect dates", "last success")
     for column in (*columns, "error"):
         table.add_column(column)
     for source in sources:
@@ -83,11 +80,20 @@ def sources_table(sources: list[dict[str, Any]]) -> Table:
             str(source["items_found"] or 0),
             str(source["items_new"] or 0),
             f"[yellow]{suspect}[/yellow]" if suspect else "0",
-            (source["last_success"] or "never")[:16].replace("T", " "),
-            (source.get("last_item_stored") or "-")[:16].replace("T", " "),
+            _last_success(source),
             escape(source["last_error"] or ""),
         )
     return table
+
+
+def _last_success(source: dict[str, Any]) -> str:
+    """When the source was last read; for one never recorded as read whose items are stored
+    (its first crawl killed before it could record the source's health), when its last item
+    was stored."""
+    success, item = source["last_success"], source.get("last_item_stored")
+    if not success and item:
+        return f"never recorded; item {item[:16].replace('T', ' ')}"
+    return (success or "never")[:16].replace("T", " ")
 
 
 def suspect_date_notes(sources: list[dict[str, Any]]) -> list[str]:
