@@ -25,7 +25,10 @@ import yaml
 from demo.server import WATCHLIST, DemoWeb
 from store import open_db
 
-RADAR = [sys.executable, "-m", "radar.cli"]
+# The installed `radar` (what users run: pyproject's entry point, radar.cli:main), not
+# `python -m radar.cli`, so the tests see its error handling; `-m` only where none is installed.
+_INSTALLED = Path(sys.executable).with_name("radar")
+RADAR = [str(_INSTALLED)] if _INSTALLED.exists() else [sys.executable, "-m", "radar.cli"]
 
 
 # Commands a test may run inside its own process, through `radar.cli.main` exactly as the
