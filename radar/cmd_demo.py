@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Annotated
@@ -120,10 +121,11 @@ def _demo_watchlist_yaml(config: WatchList) -> str:
     from demo.server import WATCHLIST
 
     data = yaml.safe_load(WATCHLIST.read_text(encoding="utf-8"))
-    data.update(
+    folder = config.output_dir.resolve()  # where this watch list is written
+    data.update(  # relative to the watch list's own folder, as every watch list's paths are
         base_url=config.base_url,
-        database=str(config.database),
-        output_dir=str(config.output_dir),
+        database=os.path.relpath(config.database.resolve(), folder),
+        output_dir=".",
     )
     data.setdefault("crawl", {})["allow_private"] = list(config.crawl.allow_private)
     header = (

@@ -13,9 +13,16 @@ pytestmark = pytest.mark.slow
 
 
 def test_demo_sends_every_regions_digest_and_the_section_114_alert(tmp_path):
+    """Run as `make demo` runs it: from a folder, with the default relative --output."""
+    import subprocess
+
+    from conftest import RADAR
+
     output = tmp_path / "demo-output"
-    result = run_radar("demo", "--output", str(output))
-    assert "Done." in result.stdout
+    result = subprocess.run(
+        RADAR + ["demo"], cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0 and "Done." in result.stdout, result.stderr
     messages = [
         email.message_from_bytes(path.read_bytes(), policy=policy.default)
         for path in sorted((output / "mail").glob("*.eml"))
@@ -29,7 +36,8 @@ def test_demo_sends_every_regions_digest_and_the_section_114_alert(tmp_path):
     )
     south_west = next(m for m in digests if "South West" in m["Subject"])
     assert "Section 114 notice" in south_west.get_body(("plain",)).get_content()
-    # The watch list it leaves behind works for the commands it prints.
+    # The watch list it leaves behind works for the commands it prints, from anywhere (its
+    # paths are relative to its own folder).
     radar = run_radar("radar", "-w", str(output / "watchlist.yaml"))
     assert "Sallowmere" in radar.stdout
     watched = run_radar("watch", "list", "-w", str(output / "watchlist.yaml")).stdout
