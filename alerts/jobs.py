@@ -21,9 +21,12 @@ from pathlib import Path
 
 from alerts.acute import check_acute
 from alerts.deliver import deliver_pending
+from alerts.worker import STOPPED_AT_TIME_LIMIT
 from domain.config import SOURCE_KINDS, WatchList, load_watchlist
 from store import open_db
+from store.councils import record_unread, suspended_sources
 from store.jobs import finish_run, start_run
+from store.times import now_iso
 
 log = logging.getLogger("radar.schedule")
 FEED_KINDS = ["feed"]
@@ -89,10 +92,22 @@ def crawl_job(watchlist_path: str, job: str, kinds: list[str]) -> None:
     db.close()
     schedule = config.schedule
     steps = []
+    began, timeout = now_iso(), schedule.crawl_timeout_minutes * 60
     crawl = run_child(
-        worker_command("crawl", watchlist_path, *[f"--kind={k}" for k in kinds]),
-        schedule.crawl_timeout_minutes * 60,
+        worker_command(
+            "crawl",
+            watchlist_path,
+            *[f"--kind={k}" for k in kinds],
+            f"--stop-at={time.time() + timeout - stop_margin(config, timeout):.0f}",
+        ),
+        timeout,
     )
+    if crawl.returncode == STOPPED_AT_TIME_LIMIT:
+        crawl.outcome = "timeout"  # stopped itself in time: every source's health recorded
+    elif crawl.outcome == "timeout":
+        # Killed (hung past its own stop): what it never recorded failed this crawl.
+        unread = record_unread_sources(config, kinds, began)
+        steps.append(f"{unread} sources not read before the kill counted as failing")
     steps.append(crawl.describe("crawl"))
     # Tag even after a failed crawl: whatever it stored before failing is worth reading.
     tag = run_child(worker_command("tag", watchlist_path), schedule.tag_timeout_minutes * 60)
@@ -113,6 +128,28 @@ def crawl_job(watchlist_path: str, job: str, kinds: list[str]) -> None:
         outcome = "failed"
         steps.append(f"alerts: {type(exc).__name__}: {exc}")
     _record(job, config, outcome, "; ".join(steps), run_id)
+
+
+def stop_margin(config: WatchList, timeout: float) -> float:
+    """How long before its timeout a crawl stops itself: time for the downloads in flight to
+    end (each within `crawl.download_timeout`) and for the health of every source to be
+    written, so the kill at the timeout is only for a crawl that hangs."""
+    margin = config.crawl.download_timeout + max(10.0, timeout / 10)
+    return margin if margin < timeout else timeout / 2
+
+
+def record_unread_sources(config: WatchList, kinds: list[str], began: str) -> int:
+    """After a crawl killed at its timeout: each of its sources it never recorded failed."""
+    db = open_db(config.database)
+    try:
+        skipped = suspended_sources(db, config.crawl.max_failures)
+        ids = [s.id for s in config.all_sources() if s.kind in kinds and s.id not in skipped]
+        return record_unread(
+            db, ids, began, "not read: the crawl was killed at its time limit (schedule."
+            "crawl_timeout_minutes)"
+        )
+    finally:
+        db.close()
 
 
 def digest_job(watchlist_path: str) -> None:

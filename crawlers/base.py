@@ -16,6 +16,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawlers.guard import RequestRefused, shorten
+from crawlers.middlewares import PutOff
 from domain.config import Source
 from domain.items import Item
 from pipelines.normalise import now_iso
@@ -51,7 +52,7 @@ def describe_failure(failure: Failure) -> tuple[int | None, str]:
     if failure.check(HttpError):
         status = failure.value.response.status
         return status, f"{url}: HTTP {status}"
-    if failure.check(RequestRefused):  # already words: "refused: 10.0.0.5 is a private …"
+    if failure.check(RequestRefused, PutOff):  # already words: "refused: 10.0.0.5 is a …"
         return None, f"{url}: {failure.getErrorMessage()}"
     if failure.check(DownloadCancelledError) and not str(failure.value):
         # Scrapy cancels without a word when a body without Content-Length passes the limit
@@ -68,6 +69,8 @@ def worth_refetching(failure: Failure) -> bool:
     if failure.check(HttpError):
         status = failure.value.response.status
         return status >= 500 or status in (408, 425, 429)
+    if failure.check(PutOff):  # a slow host or a spent budget: this crawl's, not the page's
+        return True
     return not failure.check(IgnoreRequest, DownloadCancelledError)
 
 
@@ -112,6 +115,7 @@ class RadarSpider(scrapy.Spider):
         self.refetch = refetch or {}  # source id -> stored items due another fetch (store.items)
         self.refetched: set[str] = set()  # sources whose due items have been asked for
         self.health: dict[str, SourceHealth] = {}
+        self.cut_short: set[str] = set()  # sources with pages put off at the time limit
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> RadarSpider:
@@ -172,6 +176,28 @@ class RadarSpider(scrapy.Spider):
             self.record_error(kwargs["source"], response.status, reason)
         elif "item" in kwargs:
             self.record_item_error(self.source_of(kwargs["item"]), reason)
+
+    def unaccounted(self, source_id: str) -> int:
+        """Pages asked for on behalf of `source_id` that neither answered nor failed (the
+        crawl stopped first, or a layer dropped them): the feed spider counts its entries."""
+        return 0
+
+    def stopped_at_time_limit(self) -> None:
+        """The crawl reached its time limit (`run_crawl`'s `stop_at`): each source begun that
+        had not answered, or still had entries to read, failed this crawl. Counted like any
+        failure, so one that never finishes is suspended in the end (`crawl.max_failures`)."""
+        for source in self.sources:
+            health = self.health.get(source.id)
+            if health is None or health.last_error is not None:
+                continue  # never begun (nothing to say), or already failing
+            missing = self.unaccounted(source.id)
+            if health.last_status is None:
+                health.last_error = f"{shorten(source.url)}: no answer before the time limit"
+            elif missing or source.id in self.cut_short:
+                health.last_error = (
+                    f"{shorten(source.url)}: pages still to read at the time limit (kept "
+                    "for the next crawl)"
+                )
 
     def source_of(self, item: Item) -> Source:
         return next(s for s in self.sources if s.id == item["source_id"])

@@ -18,10 +18,11 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawlers.base import RadarSpider
+from crawlers.middlewares import PageReadElsewhere
 from domain.config import Source
 from domain.items import Item
 from pipelines.normalise import DATE_FORMAT
-from pipelines.urls import is_web_url, unwrap_alert_link
+from pipelines.urls import canonical_url, is_web_url, unwrap_alert_link
 
 KIND_BY_ORIGIN = {"council": "news", "media": "media", "alert": "alert", "government": "notice"}
 # A council's own pages are fetched first, so when a blog reprints a press release word for
@@ -136,12 +137,33 @@ class FeedSpider(RadarSpider):
     ):
         super().__init__(*args, **kwargs)
         self.validators = validators or {}
+        # Source id -> entry links asked for and not yet answered (page read or failed): a
+        # feed's validators are saved only when this is empty (`unaccounted`), so an entry
+        # the crawl never finished is asked for again by the next crawl, not hidden by a 304.
+        self.awaiting: dict[str, set[str]] = {}
+        # Canonical page URL -> title of the entry whose page it became in this crawl.
+        self.pages_taken: dict[str, str] = {}
+        self.asked: set[str] = set()  # canonical entry links asked for in this crawl
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> FeedSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.read_alerts_last, signal=signals.spider_idle)
+        crawler.signals.connect(spider.entry_dropped, signal=signals.request_dropped)
         return spider
+
+    def unaccounted(self, source_id: str) -> int:
+        return len(self.awaiting.get(source_id, ()))
+
+    def entry_dropped(self, request: scrapy.Request, spider: Any) -> None:
+        """A layer dropped an entry's request without calling its errback (Scrapy's scheduler
+        does, for one it takes for a duplicate): counted on the source, and left unaccounted
+        so the feed's validators are not saved and the next crawl asks for the entry again."""
+        item = request.cb_kwargs.get("item")
+        if spider is self and item is not None:
+            self.record_item_error(
+                self.source_of(item), f"{request.url}: dropped by the crawl (not fetched)"
+            )
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for source in self.sources:
@@ -230,8 +252,11 @@ class FeedSpider(RadarSpider):
                 source, f"{response.url}: unusable entry link {link[:200]!r} ({exc})"
             )
             return None
-        if not fetch:
+        asked = canonical_url(link)
+        if not fetch or asked in self.asked:  # the same link in two feeds: one fetch
             return None
+        self.asked.add(asked)
+        self.awaiting.setdefault(source.id, set()).add(link)
         published = entry_published(entry)
         item = self.base_item(
             source,
@@ -243,19 +268,68 @@ class FeedSpider(RadarSpider):
             date_source="feed" if published else None,
             update=is_update,
         )
+        # Never taken for a duplicate: a page that redirects to itself (a cookie or session
+        # wall) or to a page another entry also leads to would otherwise be dropped by
+        # Scrapy's duplicate filter, without its errback, and the entry lost (`parse_body`
+        # sorts out the many-to-one case). A redirect keeps the flag, and the redirect
+        # middleware's 20-hop limit still ends a loop (in `page_failed`).
         return scrapy.Request(
             link,
             callback=self.parse_body,
             errback=self.page_failed,
             cb_kwargs={"item": item},
             priority=PRIORITY_BY_ORIGIN[source.origin],
+            dont_filter=True,
+            meta={"radar_entry": True},
         )
+
+    def parse_body(self, response: Response, item: Item) -> Iterator[Item]:
+        """An entry's page, read; one that answered from another address is the entry's
+        only if no other entry's page is already there (`sent_elsewhere`)."""
+        self.awaiting.get(item["source_id"], set()).discard(item["url"])
+        kept = self.sent_elsewhere(item, response.url)
+        if kept is not None:
+            yield kept
+            return
+        self.pages_taken.setdefault(canonical_url(response.url), item.get("title") or "")
+        yield from super().parse_body(response, item)
+
+    def sent_elsewhere(self, item: Item, page_url: str) -> Item | None:
+        """What an entry redirected to `page_url` keeps, or None to read the page as its own.
+
+        When several links lead to one page (a site that moved its news to one index page),
+        the first entry to arrive gets the page and one with the same headline is the same
+        story: it is remembered as an alias of that page (`requested_url`). Any other keeps
+        its own headline and summary under its own link, counted on the source, with the
+        page it was sent to noted (`meta.redirected_to`); so does one sent to a page already
+        stored by an earlier crawl."""
+        page, asked = canonical_url(page_url), canonical_url(item["url"])
+        if page == asked:
+            return None
+        owner = self.pages_taken.get(page)
+        stored = owner is None and page in self.known_urls
+        if stored or (owner is not None and owner != (item.get("title") or "")):
+            where = "a page already stored" if stored else "another entry's page"
+            self.record_item_error(
+                self.source_of(item),
+                f"{item['url']}: redirects to {page_url}, {where}: kept the feed's summary",
+            )
+            meta = {**(item.get("meta") or {}), "redirected_to": page_url}
+            return Item(item, summary_only=True, refetch=False, meta=meta)
+        item["requested_url"] = asked
+        return None
 
     def page_failed(self, failure: Failure) -> Iterator[Item]:
         """The page is gone, forbidden, unreachable or blocked by robots.txt: keep the feed's
         summary. A failure is counted on the source (items_failed, last_item_error) so the
         admin sees what is missing; a page robots.txt keeps us from is a choice, not one."""
         item = failure.request.cb_kwargs["item"]
+        self.awaiting.get(item["source_id"], set()).discard(item["url"])
+        if failure.check(PageReadElsewhere):  # its page is another entry's, read already
+            kept = self.sent_elsewhere(item, failure.value.url)
+            # the same story: its link is remembered as another way to that page's item
+            yield kept or Item(item, url=failure.value.url, alias_only=True)
+            return
         reason = page_failure_in_words(failure)
         if failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
             self.logger.info("keeping summary only for %s (%s)", item["url"], reason)

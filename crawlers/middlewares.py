@@ -11,15 +11,22 @@ Scrapy 2.19's own per-domain limit does not hold under the asyncio reactor (see
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 from scrapy import Request, signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import DownloadTimeoutError, IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import DeferredSemaphore
+from twisted.internet.error import TimeoutError as ConnectTimeoutError
+
+from pipelines.urls import canonical_url
 
 BACKOFF_BASE = 1.0  # seconds before the first retry; doubles each attempt
 BACKOFF_CAP = 60.0
@@ -115,6 +122,128 @@ class HostConcurrencyLimit:
         gate.release()  # hands the permit straight to the next waiting request, if any
         if gate.tokens == gate.limit and not gate.waiting:
             del self._gates[key]
+
+
+class PageReadElsewhere(IgnoreRequest):
+    """A feed entry's redirect leads to a page this crawl has already read for another
+    entry: not downloaded again; the entry's errback decides what it keeps."""
+
+    def __init__(self, url: str):
+        super().__init__(f"redirects to {url}, already read in this crawl")
+        self.url = url
+
+
+class EntryRedirects:
+    """Downloader middleware: a feed entry's requests are never dropped as duplicates (the
+    spider sets `dont_filter`, so a page that redirects to itself is read and several links
+    to one page each reach their entry's errback or callback); this keeps that from costing
+    a council's server a second download of a page one entry already brought back."""
+
+    def process_request(self, request: Request, spider: Any = None) -> None:
+        taken = getattr(spider, "pages_taken", None)
+        if taken and request.meta.get("redirect_urls") and request.meta.get("radar_entry"):
+            if canonical_url(request.url) in taken:
+                raise PageReadElsewhere(request.url)
+
+
+# What a host too slow to answer raises: Scrapy's download timeout, a connect timeout.
+TIMEOUTS = (DownloadTimeoutError, ConnectTimeoutError, TimeoutError)
+
+
+class PutOff(IgnoreRequest):
+    """A page not asked for in this crawl, to keep one slow host or source from holding up
+    the rest: kept (a feed's summary, a placeholder), counted, and fetched by a later crawl
+    (`crawlers.base.worth_refetching`)."""
+
+
+class TimeLimitReached(PutOff):
+    """A page whose turn came after the crawl's time limit (`run_crawl`'s `stop_at`)."""
+
+
+def source_id_of(request: Request) -> str | None:
+    """The watch-list source a request works for (None for robots.txt)."""
+    source = request.cb_kwargs.get("source")
+    if source is not None:
+        return source.id
+    item = request.cb_kwargs.get("item")
+    return item.get("source_id") if item is not None else None
+
+
+class CrawlBudget:
+    """Downloader middleware: a host that keeps timing out, or a source past its time budget,
+    gets no more requests in this crawl (`crawl.slow_host_timeouts`, `crawl.source_budget`).
+
+    Without it a host that drips its pages holds each of its connection slots for
+    `download_timeout` x tries (about 93 s with the defaults) per page, so twenty pages of one
+    feed kept every other page of that host, and the crawl job, waiting for half an hour.
+    Placed after `HostConcurrencyLimit` (950): a request is judged when its turn on the host
+    comes, not when it joined the queue for it (all of a feed's pages join at once), and
+    refused with its permit given back (that middleware's `process_exception`). A timeout
+    is seen here first, so the retry it makes is refused once the host is found slow.
+    `clock` is injectable (seconds, monotonic) for tests.
+    """
+
+    def __init__(
+        self,
+        crawler: Any,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.clock, self.wall_clock = clock, wall_clock
+        self.max_timeouts = max(1, settings.getint("RADAR_SLOW_HOST_TIMEOUTS", 3))
+        self.budget = settings.getfloat("RADAR_SOURCE_BUDGET", 1800.0)
+        # The crawl's time limit (Unix time), if it has one: past it, no page is started. Scrapy's
+        # CLOSESPIDER_TIMEOUT closes the spider then, but waits for every request already
+        # handed to the downloader, and a slow host's pages queue here for their turn.
+        self.stop_at = settings.getfloat("RADAR_STOP_AT", 0.0) or None
+        self.timeouts: dict[str, int] = {}  # host -> timeouts in a row
+        self.started: dict[str, float] = {}  # source id -> when its first request was made
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> CrawlBudget:
+        return cls(crawler)
+
+    @staticmethod
+    def _host(request: Request) -> str:
+        """The request's host, as Scrapy keys its download slots (or the slot it names)."""
+        return request.meta.get("download_slot") or urlparse_cached(request).hostname or ""
+
+    def process_request(self, request: Request, spider: Any = None) -> None:
+        source = source_id_of(request)
+        if source is None:
+            return  # robots.txt: the robots middleware decides what its failure means
+        if self.stop_at is not None and self.wall_clock() >= self.stop_at:
+            cut_short = getattr(self.crawler.spider, "cut_short", None)
+            if cut_short is not None:
+                cut_short.add(source)
+            raise TimeLimitReached("put off to the next crawl: the crawl's time limit came")
+        host = self._host(request)
+        if self.timeouts.get(host, 0) >= self.max_timeouts:
+            raise PutOff(
+                f"put off to the next crawl: {host} timed out {self.max_timeouts} times in "
+                "a row in this one"
+            )
+        now = self.clock()
+        if now - self.started.setdefault(source, now) > self.budget:
+            raise PutOff(
+                f"put off to the next crawl: its source's time budget "
+                f"(crawl.source_budget, {self.budget:.0f} s) is spent"
+            )
+
+    def process_response(
+        self, request: Request, response: Response, spider: Any = None
+    ) -> Response:
+        host = self._host(request)
+        if self.timeouts.get(host, 0) < self.max_timeouts:
+            self.timeouts.pop(host, None)  # it answers: the next timeout starts a new count
+        return response
+
+    def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> None:
+        if isinstance(exception, TIMEOUTS):
+            host = self._host(request)
+            self.timeouts[host] = self.timeouts.get(host, 0) + 1
 
 
 class PoliteRetryMiddleware(RetryMiddleware):

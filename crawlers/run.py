@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ from crawlers.moderngov import ModernGovSpider
 from crawlers.settings import crawl_settings
 from crawlers.sitemaps import SitemapSpider
 from domain.config import Source, WatchList
+from pipelines.store import TIME_LIMIT
 from store import open_db
 from store.councils import (
     conditional_headers,
@@ -46,6 +48,7 @@ class CrawlSummary:
     sources: list[dict[str, Any]]
     suspended: list[str]
     interrupted: bool = False  # stopped by Ctrl-C/SIGTERM before every source was read
+    timed_out: bool = False  # stopped at `stop_at`, its sources' health recorded
 
     @property
     def new_items(self) -> int:
@@ -92,9 +95,12 @@ def run_crawl(
     log_level: str = "WARNING",
     on_progress: Callable[[CrawlProgress], None] | None = None,
     kinds: Collection[str] | None = None,
+    stop_at: float | None = None,
 ) -> CrawlSummary:
-    """Crawl every enabled source once (only those of `kinds`, if given); blocks until done.
-    One call per process (Twisted)."""
+    """Crawl every enabled source once (only those of `kinds`, if given); blocks until done,
+    or until `stop_at` (a Unix time): then the pages in flight finish, and every source's
+    health is recorded, those not done as failing (`radar run` stops its crawls a little
+    before it would kill them). One call per process (Twisted)."""
     db = open_db(watchlist.database)
     sync_councils(db, watchlist.council_register().values())
     sources = watchlist.all_sources()
@@ -107,7 +113,11 @@ def run_crawl(
     sources = [s for s in sources if s.id not in suspended and (not kinds or s.kind in kinds)]
 
     logging.getLogger("scrapy").setLevel(log_level)
-    process = CrawlerProcess(crawl_settings(watchlist, log_level))
+    settings = crawl_settings(watchlist, log_level)
+    if stop_at is not None:
+        settings.set("CLOSESPIDER_TIMEOUT", max(1.0, stop_at - time.time()))
+        settings.set("RADAR_STOP_AT", stop_at)  # crawlers.middlewares.CrawlBudget
+    process = CrawlerProcess(settings)
     progress = CrawlProgress(sources_total=len(sources))
     reasons: list[str] = []
 
@@ -133,6 +143,7 @@ def run_crawl(
     summary = CrawlSummary(before, count_items(db), source_health(db), sorted(suspended))
     db.close()
     summary.interrupted = "shutdown" in reasons
+    summary.timed_out = TIME_LIMIT in reasons
     return summary
 
 

@@ -46,6 +46,8 @@ def crawl_settings(watchlist: WatchList, log_level: str = "WARNING") -> Settings
             "RETRY_ENABLED": True,
             "RETRY_TIMES": crawl.retries,
             "RADAR_BACKOFF_BASE": crawl.backoff_seconds,
+            "RADAR_SLOW_HOST_TIMEOUTS": crawl.slow_host_timeouts,
+            "RADAR_SOURCE_BUDGET": crawl.source_budget,
             "COOKIES_ENABLED": False,
             # Only http(s): a hostile feed or sitemap must not make us read file:, ftp:, s3:…
             "DOWNLOAD_HANDLERS": {"file": None, "ftp": None, "s3": None, "data": None},
@@ -68,11 +70,16 @@ def crawl_settings(watchlist: WatchList, log_level: str = "WARNING") -> Settings
                 "crawlers.middlewares.PoliteRetryMiddleware": 550,
                 # before robots.txt (100), so a refused host is never contacted at all
                 "crawlers.guard.SsrfGuardMiddleware": 40,
+                # a feed entry redirected to a page already read: not downloaded twice
+                "crawlers.middlewares.EntryRedirects": 45,
                 "crawlers.guard.RedirectTargetGuard": 650,  # sees redirects before 600 does
                 # CONCURRENT_REQUESTS_PER_DOMAIN alone lets 8-10 requests at once reach one
                 # host under Scrapy 2.19's asyncio downloader: this holds the limit. Last
                 # before the download (after the HTTP cache, 900), first to see its outcome.
                 "crawlers.middlewares.HostConcurrencyLimit": 950,
+                # a slow host or a spent source budget: checked as the request gets its
+                # permit (not while it queued for one), first to see a timeout
+                "crawlers.middlewares.CrawlBudget": 960,
             },
             "RADAR_WATCHLIST": watchlist,
         }

@@ -94,8 +94,13 @@ class LoopbackServer:
     for): the demo web's, and every recorded web the tests serve. Use as a context manager
     or start()/stop()."""
 
-    def __init__(self, handler: type[BaseHTTPRequestHandler], port: int = 0) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    def __init__(
+        self, handler: type[BaseHTTPRequestHandler], port: int = 0, host: str = "127.0.0.1"
+    ) -> None:
+        # `host`: another loopback address (127.0.0.2) is another host to the crawler, with
+        # its own politeness slot, as two councils' servers would be.
+        self.host = host
+        self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
 
     @property
@@ -104,13 +109,13 @@ class LoopbackServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def crawl_allowance(self) -> str:
         """The `crawl.allow_private` entry that opens this server, and nothing else on
         loopback, to the crawler (which refuses loopback addresses otherwise)."""
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
     def start(self) -> LoopbackServer:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()

@@ -223,6 +223,13 @@ class CrawlSettings(_Strict):
     retries: int = Field(default=2, ge=0)
     backoff_seconds: float = Field(default=1.0, ge=0)  # first retry's delay; doubles each time
     max_failures: int = Field(default=5, ge=1)  # crawls in a row before a source is suspended
+    # One slow host or source never holds up the rest (issue #17): after this many timeouts
+    # in a row from one host, the rest of its pages in this crawl are put off to the next
+    # one (each timeout would hold a connection for download_timeout x tries); and a source
+    # still asking for pages this many seconds after it started has the rest put off too.
+    # Put-off pages are kept (a feed's summary, a placeholder), counted, and fetched again.
+    slow_host_timeouts: int = Field(default=3, ge=1)
+    source_budget: int = Field(default=1800, ge=1)
     # A page or document stored without its text after a failure a later fetch may mend (a
     # server error, a timeout, a damaged download) is fetched again by later crawls: first
     # this many seconds after the failure, then four times longer each time, at most
@@ -312,7 +319,9 @@ class ScheduleSettings(_Strict):
     digest_day: str = "mon"
     digest_at: str = "07:00"
     digest_grace_days: int = Field(default=6, ge=0)  # a missed Monday run still runs this late
-    crawl_timeout_minutes: int = Field(default=50, ge=1)  # a hung crawl is killed after this
+    # A crawl stops itself (and records every source's health) a little before this, and
+    # is killed at it if hung; minutes, fractions allowed.
+    crawl_timeout_minutes: float = Field(default=50, gt=0)
     tag_timeout_minutes: int = Field(default=50, ge=1)
 
     @field_validator("sites_daily_at", "digest_at")

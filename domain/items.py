@@ -24,6 +24,7 @@ class Item(ScrapyItem):
     origin = Field()  # council, media, alert or government (domain.config.ORIGINS)
     council = Field()  # GSS code of the source's council (None for local media)
     url = Field()  # the address fetched (after redirects, once the page is read)
+    requested_url = Field()  # canonical link a feed entry gave, when its page answered elsewhere
     kind = Field()  # news, media, alert, notice (feeds); minutes, report... (meetings)
     title = Field()  # the listing's or feed's headline; the page's own when it has none
     summary = Field()  # a feed entry's summary: the text kept if the page cannot be read
@@ -36,6 +37,7 @@ class Item(ScrapyItem):
     update = Field()  # True: a stored item fetched again; the store updates, never inserts
     summary_only = Field()  # True: the page could not be read; the summary stands for it
     refetch = Field()  # True/False: whether a later crawl should try the page again
+    alias_only = Field()  # True: nothing new; `requested_url` is another link to `url`'s item
 
     # The fetched page, set by `parse_body` and dropped by the extract pipeline.
     body = Field()  # the response's bytes

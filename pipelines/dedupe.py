@@ -19,7 +19,12 @@ class DedupePipeline(StoreBackedPipeline):
 
     def process_item(self, item: Item, spider: Any = None) -> Item:
         url, digest = item["canonical_url"], item.get("content_hash")
+        if item.get("alias_only"):
+            record_alias(self.db, item["requested_url"], item["id"], item["fetched"])
+            raise DropItem(f"another link to {item['url']}")
         if url in self.seen_urls:
+            if item.get("requested_url"):  # a feed entry's link that redirects here
+                record_alias(self.db, item["requested_url"], item["id"], item["fetched"])
             raise DropItem(f"duplicate in this crawl: {item['url']}")
         if item.get("update"):
             return self._check_update(item)
@@ -39,6 +44,8 @@ class DedupePipeline(StoreBackedPipeline):
         if original is not None:
             if original != item["id"]:
                 record_alias(self.db, url, original, item["fetched"])
+            if item.get("requested_url"):  # a feed entry's link that redirects here
+                record_alias(self.db, item["requested_url"], original, item["fetched"])
             raise DropItem(f"already stored: {item['url']}")
         self.seen_urls.add(url)
         if digest:

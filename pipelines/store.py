@@ -22,8 +22,10 @@ from domain.items import Item
 from pipelines.database import StoreBackedPipeline, report_store_errors_once
 from store.councils import record_source_run
 from store.db import StoreError, defer_failure, describe_store_error
-from store.items import insert_item, record_failed_fetch, update_item
+from store.items import insert_item, record_alias, record_failed_fetch, update_item
 from store.times import now_iso
+
+TIME_LIMIT = "closespider_timeout"  # why Scrapy closes a spider at CLOSESPIDER_TIMEOUT
 
 ITEM_COLUMNS = (
     "id", "url", "canonical_url", "source_id", "origin", "kind", "title", "text",
@@ -56,12 +58,21 @@ class StorePipeline(StoreBackedPipeline):
         """Record every source's health; validators and completion only for sources whose
         crawl finished with every entry stored."""
         finished = reason == "finished" and self.failure is None
+        if reason == TIME_LIMIT and hasattr(spider, "stopped_at_time_limit"):
+            spider.stopped_at_time_limit()
         try:
             for source_id, health in self._health(spider).items():
                 if self.failure is not None:
                     break  # the store cannot be written: the CLI reports that instead
+                missing = spider.unaccounted(source_id) if hasattr(spider, "unaccounted") else 0
+                if missing:
+                    health.items_failed += missing
+                    health.last_item_error = (
+                        f"{missing} of its entries neither read nor failed before the crawl "
+                        "ended: the next crawl asks for them again"
+                    )
                 row = health.as_row()
-                if finished and source_id not in self.incomplete:
+                if finished and source_id not in self.incomplete and not missing:
                     row["last_complete"] = now_iso()
                 else:
                     row["etag"] = row["last_modified"] = None  # keep the previous ones
@@ -114,6 +125,9 @@ class StorePipeline(StoreBackedPipeline):
             stored = update_item(self.db, row, item.get("councils"), sketch)
         else:
             stored = insert_item(self.db, row, item.get("councils", []), sketch)
+        if stored and item.get("requested_url"):
+            # the entry's own link, which redirected here: known to the next crawl
+            record_alias(self.db, item["requested_url"], item["id"], row["fetched"])
         health = self._health(spider).get(item["source_id"])
         if stored and health is not None:
             health.items_new += 1  # new, or newer: an update counts as something new

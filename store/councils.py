@@ -10,6 +10,7 @@ from sqlite_utils import Database
 
 from domain.config import Council, Source
 from store.db import write_transaction
+from store.times import now_iso
 
 
 def sync_councils(db: Database, councils: Iterable[Council]) -> None:
@@ -130,6 +131,21 @@ def source_state(db: Database, source_id: str | None) -> dict[str, Any]:
     if not row:
         return {"kind": None, "crawled": False, "since": None}
     return {"kind": row[0], "crawled": bool(row[1]), "since": row[2]}
+
+
+def record_unread(db: Database, source_ids: list[str], since: str, reason: str) -> int:
+    """Sources a crawl killed at its time limit never recorded (no attempt since `since`,
+    when it began): each failed that crawl, with `reason`, so a source that keeps a crawl
+    from finishing is suspended in the end rather than never heard of. Returns how many.
+    The caller leaves out sources the crawl skipped (suspended ones)."""
+    now, count = now_iso(), 0
+    for source_id in source_ids:
+        row = next(iter(db.query("select * from sources where id = ?", [source_id])), None)
+        if row is None or (row["last_attempt"] or "") >= since:
+            continue
+        record_source_run(db, source_id, last_attempt=now, last_error=reason, last_status=None)
+        count += 1
+    return count
 
 
 def suspended_sources(db: Database, max_failures: int) -> set[str]:

@@ -116,13 +116,14 @@ def bomb(encoding: str) -> bytes:
 
 
 class FaultWeb(LoopbackServer):
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.hits: Counter[str] = Counter()
         # Faults a test sets up: path -> (body, content type); /go/<name> -> Location.
         self.documents: dict[str, tuple[bytes, str]] = {}
         self.redirects: dict[str, str] = {}
+        self.headers: dict[str, dict[str, str]] = {}  # extra headers for a document's path
         self.dripped: dict[str, int] = {}  # slow-drip path -> bytes sent before the client left
-        super().__init__(self._handler())
+        super().__init__(self._handler(), host=host)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         web = self
@@ -177,9 +178,13 @@ class FaultWeb(LoopbackServer):
                 if path == "/robots.txt":
                     return self.send(200, b"User-agent: *\nDisallow:\n", "text/plain")
                 if path in web.documents:
-                    return self.send(200, *web.documents[path])
+                    return self.send(200, *web.documents[path], **web.headers.get(path, {}))
                 if path.startswith("/go/") and path[4:] in web.redirects:
                     return self.redirect(web.redirects[path[4:]])
+                if path.startswith("/wall/") and hit == 1:  # a session wall: to itself, once
+                    return self.redirect(path)
+                if path.startswith("/self/"):  # redirects to itself for ever
+                    return self.redirect(path)
                 if path.startswith("/chain/"):  # a redirect chain that never ends
                     return self.redirect(f"/chain/{int(path[7:]) + 1}")
                 if path.startswith("/bomb/"):  # /bomb/<encoding>.xml or .html
@@ -192,6 +197,8 @@ class FaultWeb(LoopbackServer):
                     return self.stream(xml, 3 << 20, declare=False)
                 if path == "/drip.xml":
                     return self.drip(path, xml, 120)
+                if path.startswith("/drip/"):  # a page that drips for two minutes
+                    return self.drip(path, "text/html", 120)
                 if path == "/feeds/malformed.xml":
                     return self.send(200, b"<rss><channel><title>Broken & <item><title", xml)
                 if path == "/feeds/latin1.xml":
@@ -328,7 +335,7 @@ class FaultWeb(LoopbackServer):
                         "</article></body></html>"
                     ).encode("cp1252")
                     return self.send(200, page, "text/html")
-                if path.startswith("/pages/"):
+                if path.startswith(("/pages/", "/wall/")):
                     page = (
                         b"<html><body><article><h1>Story</h1><p>The council said the library will "
                         b"reopen on Monday after repairs to the roof were finished ahead of time "

@@ -4,7 +4,10 @@ its own copy of the tagged store, and readers of what the slot sent and recorded
 from __future__ import annotations
 
 import email
+import os
 import shutil
+import signal
+import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -16,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from apscheduler.schedulers.background import BackgroundScheduler
-from conftest import rows
+from conftest import RADAR, rows
 
 from alerts.schedule import schedule_path
 from alerts.sink import SmtpSink
@@ -94,11 +97,77 @@ def started_at(run: dict[str, Any]) -> datetime:
     return datetime.strptime(run["started"], "%Y-%m-%dT%H:%M:%S%z")
 
 
+class _JobStoreOnly(BackgroundScheduler):
+    """A scheduler opened only to change its job store: it never runs or submits a job.
+    (A paused BackgroundScheduler still processes due jobs once as it shuts down; a job made
+    due here would then fail to submit and be moved on to its next slot.)"""
+
+    def _process_jobs(self) -> None:
+        return None
+
+
 def stored_jobs(watchlist: Path) -> BackgroundScheduler:
     """The job store as `radar run` left it, opened without running anything: the caller
     changes what it needs (as a stop, a refusal or the machine being off would have left it)
     and shuts it down."""
-    stored = BackgroundScheduler(timezone=LONDON)
+    stored = _JobStoreOnly(timezone=LONDON)
     stored.add_jobstore("sqlalchemy", url=f"sqlite:///{schedule_path(load_watchlist(watchlist))}")
     stored.start(paused=True)
     return stored
+
+
+class RadarRun:
+    """A `radar run` process; its log (stderr and stdout) goes to a file we can poll."""
+
+    def __init__(self, watchlist: Path, log: Path):
+        self.log = log
+        self.handle = log.open("wb")
+        env = {**os.environ, "NO_COLOR": "1", "HF_HUB_OFFLINE": "1"}
+        self.process = subprocess.Popen(
+            [*RADAR, "run", "-w", str(watchlist)],
+            stdout=self.handle,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+
+    def text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def wait_started(self, timeout: float = 30) -> None:
+        def started() -> bool:
+            if self.process.poll() is not None:
+                raise AssertionError(f"radar run exited {self.process.returncode}:\n{self.text()}")
+            return "scheduler started" in self.text()
+
+        wait_for(started, timeout, "'scheduler started'", every=0.05)
+
+    def kill(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+        self.handle.close()
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=30)
+        self.handle.close()
+        return code
+
+    def __enter__(self) -> RadarRun:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process.poll() is None:
+            self.kill()
+        self.handle.close()
+
+
+def stopped_before(watchlist: Path, slot: datetime, log: Path, job: str = "digest") -> None:
+    """`radar run` started and stopped once, its `job` then stored as due at `slot`: the
+    job store a scheduler leaves when it was stopped (or the machine went off) before the
+    slot. The scheduler is started for real first, so the stored jobs are its own."""
+    with RadarRun(watchlist, log) as first:
+        first.wait_started()
+        assert first.stop() == 0, first.text()
+    stored = stored_jobs(watchlist)
+    stored.modify_job(job, next_run_time=slot)
+    stored.shutdown(wait=False)

@@ -11,9 +11,7 @@ the SMTP server keeps the next message waiting until the process is dead."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -23,10 +21,11 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import RADAR, rows, run_radar
+from conftest import rows, run_radar
 from scheduling import (
     LONDON,
     REGIONS_WITH_ADVISERS,
+    RadarRun,
     assert_one_digest_per_region,
     digest_finished,
     digest_runs,
@@ -34,7 +33,7 @@ from scheduling import (
     schedule_at,
     scheduled_copy,
     started_at,
-    stored_jobs,
+    stopped_before,
     subjects,
     wait_for,
 )
@@ -48,51 +47,6 @@ from store import open_db
 
 # End to end (real crawls, processes, the scheduler's slots): `pytest -m "not slow"` skips them.
 pytestmark = pytest.mark.slow
-
-
-class RadarRun:
-    """A `radar run` process; its log (stderr and stdout) goes to a file we can poll."""
-
-    def __init__(self, watchlist: Path, log: Path):
-        self.log = log
-        self.handle = log.open("wb")
-        env = {**os.environ, "NO_COLOR": "1", "HF_HUB_OFFLINE": "1"}
-        self.process = subprocess.Popen(
-            [*RADAR, "run", "-w", str(watchlist)],
-            stdout=self.handle,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-
-    def text(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-    def wait_started(self, timeout: float = 30) -> None:
-        def started() -> bool:
-            if self.process.poll() is not None:
-                raise AssertionError(f"radar run exited {self.process.returncode}:\n{self.text()}")
-            return "scheduler started" in self.text()
-
-        wait_for(started, timeout, "'scheduler started'", every=0.05)
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-        self.handle.close()
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout=30)
-        self.handle.close()
-        return code
-
-    def __enter__(self) -> RadarRun:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.process.poll() is None:
-            self.kill()
-        self.handle.close()
 
 
 def restart_until_digests_sent(
@@ -114,18 +68,6 @@ def restart_until_digests_sent(
 def past_slot() -> datetime:
     """A digest slot two hours ago (well within the six days' grace)."""
     return (datetime.now(LONDON) - timedelta(hours=2)).replace(microsecond=0)
-
-
-def stopped_before(watchlist: Path, slot: datetime, log: Path) -> None:
-    """`radar run` started and stopped once, its digest job then stored as due at `slot`: the
-    job store a scheduler leaves when it was stopped (or the machine went off) before the
-    slot. The scheduler is started for real first, so the stored jobs are its own."""
-    with RadarRun(watchlist, log) as first:
-        first.wait_started()
-        assert first.stop() == 0, first.text()
-    stored = stored_jobs(watchlist)
-    stored.modify_job("digest", next_run_time=slot)
-    stored.shutdown(wait=False)
 
 
 @pytest.fixture()
