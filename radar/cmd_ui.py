@@ -15,14 +15,16 @@ ENV_UI_PASSWORD = "RADAR_UI_PASSWORD"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-def register_feedback_page() -> None:
-    """The feedback page (alerts.ui_feedback) as a Datasette plugin, registered once."""
+def register_plugins() -> None:
+    """The UI's guards (alerts.ui_guard: concerns never served) and its feedback page
+    (alerts.ui_feedback) as Datasette plugins, registered once."""
     from datasette.plugins import pm
 
-    from alerts import ui_feedback
+    from alerts import ui_feedback, ui_guard
 
-    if not pm.is_registered(ui_feedback):
-        pm.register(ui_feedback, name="council-radar-feedback")
+    for module in (ui_guard, ui_feedback):
+        if not pm.is_registered(module):
+            pm.register(module, name=f"council-radar-{module.__name__.split('_')[-1]}")
 
 
 def ui(
@@ -44,7 +46,8 @@ def ui(
     factor, sentiment, source kind, month), labelled columns, and canned queries (councils
     on the radar this week, a council's timeline, items by factor, source health).
 
-    It refreshes this week's radar into the store's `radar_weeks` table first.
+    It refreshes this week's radar into the store's `radar_weeks` table first. Advisers'
+    concerns are never served (alerts.ui_guard).
     """
     import uvicorn
     from datasette.app import Datasette
@@ -86,7 +89,7 @@ def ui(
     )
     db.close()
     name = config.database.stem
-    register_feedback_page()
+    register_plugins()
     meta = metadata(name, require_actor=actor)
     meta.setdefault("plugins", {})[PLUGIN] = {"store": str(config.database)}
     datasette = Datasette(

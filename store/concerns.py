@@ -12,6 +12,9 @@ from sqlite_utils import Database
 from store.db import write_transaction
 from store.times import date_range, now_iso
 
+# The tables holding concerns and their notes: never served by `radar ui` (store.ui).
+CONFIDENTIAL_TABLES = ("concerns", "concern_events")
+
 STATUSES = {
     "under_review": "Under review (aware and acting)",
     "satisfactory": "Satisfactory explanation",

@@ -3,10 +3,12 @@ the metadata (search, facets, column labels, canned queries) that makes the stor
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from sqlite_utils import Database
 
+from store.concerns import CONFIDENTIAL_TABLES
 from store.db import write_transaction
 
 # One row per item, with its councils, regions and factors as JSON arrays (Datasette facets
@@ -26,6 +28,41 @@ from items
 left join sources on sources.id = items.source_id
 left join tags on tags.item_id = items.id
 """
+
+
+# Besides the concerns: SQLite's virtual tables that would show the file's raw pages
+# (`sqlite_dbpage`, when compiled in), the SQL other users ran on the same connection
+# (`sqlite_stmt`), or how many bytes each table's rows take (`dbstat`).
+UNREADABLE = ("sqlite_dbpage", "sqlite_stmt", "dbstat")
+
+
+def is_confidential(table: str) -> bool:
+    """A concerns table, or one named after it: an FTS index such as sqlite-utils'
+    `concern_events_fts` and its shadow tables would hold the same words."""
+    name = table.lower()
+    return name in CONFIDENTIAL_TABLES or name.startswith(
+        tuple(f"{t}_" for t in CONFIDENTIAL_TABLES)
+    )
+
+
+def ui_authorizer(action: int, table: str | None, *_: Any) -> int:
+    """The SQLite authorizer on every connection `radar ui` serves from: a statement that
+    would read any column of a confidential table fails to compile ("access to
+    concern_events.note is prohibited"), however it got there: a table or row page, JSON or
+    CSV, `?sql=`, a canned query, facets, a view, a join, a subquery, a CTE, EXPLAIN.
+
+    SQLite asks before anything runs, for each column read, through views too, and once
+    with an empty column for a table only counted; so no URL can get round it, and it needs
+    no list of Datasette's URLs. Everything else stays allowed: `sqlite_master` (names and
+    schemas, no notes), the PRAGMAs Datasette lists tables, columns and foreign keys with,
+    and an sqlite-utils FTS5 index's `_fts_config` table (its settings: SQLite reads them to
+    open the index at all, even to list its columns, and Datasette lists every table's).
+    """
+    if action == sqlite3.SQLITE_READ and table:
+        name = table.lower()
+        if name in UNREADABLE or (is_confidential(name) and not name.endswith("_fts_config")):
+            return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
 
 
 def ensure_ui_views(db: Database) -> None:

@@ -1,5 +1,6 @@
 """`radar ui`: Datasette serving the store on loopback, with search, facets, canned queries,
-and a password before anything is shown when it listens beyond loopback."""
+and a password before anything is shown when it listens beyond loopback; advisers' concerns
+never served."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import urllib.request
 from urllib.parse import quote
 
 import pytest
-from conftest import RADAR, run_radar
+from conftest import RADAR, rows, run_radar
+from sqlite_utils import Database
 from test_digest import own_copy
 
 from alerts.sink import free_port
@@ -28,6 +30,21 @@ def get(url: str, auth: str | None = None) -> tuple[int, object]:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, None
+
+
+def raw(url: str, auth: str | None = None, host: str | None = None) -> tuple[int, str]:
+    """Status and body of any answer (HTML, JSON, CSV, a file), optionally signed in, and
+    under another Host header than the URL's."""
+    request = urllib.request.Request(url)
+    if auth:
+        request.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
+    if host:
+        request.add_header("Host", host)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8", "replace")
 
 
 @pytest.fixture()
@@ -104,3 +121,61 @@ def test_ui_beyond_loopback_needs_a_password(serve, tagged, tmp_path):
     status, _ = get(f"{base}/items.json?_shape=array", auth="radar:correct horse")
     assert status == 200
     assert run_radar("ui", "--help").returncode == 0
+
+
+NOTE, OWNER = "Confided-XQZ7 the chief executive fears a s114", "Owner-QWV7"
+SQL = [  # arbitrary SQL: directly, through a view, a join, a subquery, a CTE, FTS, SQLite's own
+    "select note from concern_events", "select * from concern_board",
+    "select i.title, e.note, e.owner from items i join concern_events e",
+    "select (select group_concat(note) from concern_events) x",
+    "with n as (select * from concerns) select * from n", "explain select note from concern_events",
+    "select * from concern_events_fts where concern_events_fts match 'chief'",
+    "select * from concern_events_fts_data", "select * from sqlite_master",
+    "select * from sqlite_stmt",
+]
+LEAKS = [  # every way into the concerns we know of: none may answer with a note
+    "/radar/concern_events", "/radar/concern_events.json", "/radar/concerns.json",
+    "/radar/CONCERN_EVENTS.json", "/radar/concern_events/1.json", "/radar/concerns/1",
+    "/radar/concern_events.csv?_stream=on", "/radar/concern_board.json", "/radar/concern_board",
+    "/radar/concern_events_fts.json", "/radar?sql=select+note+from+concern_events",
+    *("/radar.json?sql=" + quote(sql) for sql in SQL),
+    "/radar/items.json?_where=" + quote("id in (select note from concern_events)"),
+    "/radar/-/query.json?sql=" + quote(SQL[0]),
+    "/radar.db", "/radar", "/radar.json", "/-/metadata.json", "/",
+]  # fmt: skip
+
+
+def test_ui_never_serves_concerns_signed_in_or_not(serve, tmp_path):
+    """Concerns show in the region's digest and the PSP report only: no URL of the UI, not
+    arbitrary SQL, a view or an FTS index over them, returns a note or its owner."""
+    watchlist = str(tmp_path / "watchlist.yaml")  # the store `serve` serves
+    run_radar("concern", "open", "Sallowmere", "-f", "finance", "--owner", OWNER,
+              "--note", NOTE, "-w", watchlist)  # fmt: skip
+    store = Database(tmp_path / "radar.db")  # what an analyst might add to the store
+    store.create_view("concern_board", "select c.name, e.status, e.note, e.owner from "
+                      "concern_events e join concerns cn on cn.id = e.concern_id "
+                      "join councils c on c.gss_code = cn.gss_code")  # fmt: skip
+    store["concern_events"].enable_fts(["note", "owner"])
+    store.close()
+    assert rows(tmp_path / "radar.db", "select * from concern_board")[0]["note"] == NOTE
+    open_ui = serve()
+    signed = serve(env={"RADAR_UI_PASSWORD": "ann-pw"})
+    for base, auth in ((open_ui, None), (signed, "radar:ann-pw")):
+        root = base.removesuffix("/radar")
+        for path in LEAKS:
+            status, body = raw(root + path, auth=auth)
+            assert status != 401, path  # signed in, where a login is asked for
+            if path.startswith(("/radar/concerns", "/radar/concern_events")):
+                assert status == 403, path  # not an SQL error: not served at all
+            assert NOTE not in body and "Confided" not in body and OWNER not in body, path
+        status, listing = get(f"{base}.json", auth=auth)
+        tables = {t["name"]: t for t in listing["tables"]}
+        assert not [t for t in tables if t.startswith("concern")]
+        assert "/radar/concern_events" not in raw(base, auth=auth)[1]
+        # Datasette's own reading of the store still works: counts, foreign keys, SQL
+        assert tables["items"]["count"] > 0
+        assert {"other_table": "items", "column": "item_id", "other_column": "id"} in tables[
+            "flags"]["foreign_keys"]["outgoing"]  # fmt: skip
+        status, counted = get(f"{base}.json?sql=select+count(*)+n+from+items&_shape=array",
+                              auth=auth)  # fmt: skip
+        assert status == 200 and counted[0]["n"] == tables["items"]["count"]
