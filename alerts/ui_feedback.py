@@ -7,9 +7,11 @@ council, the right sentiment, a note. Posting it records a signed, dated judgeme
 of evidence here (with `ui.base_url` set), with the item's flagged factors ticked.
 
 Behind the UI's login only: the store is confidential and a judgement changes what every
-adviser's digest says, so on a UI started without $RADAR_UI_PASSWORD the page refuses (403)
-and says how to turn the login on. A post must carry Datasette's CSRF cookie and the same
-token in its form (checked here as well: Datasette lets a request with no cookies through).
+adviser's digest says, so on a UI started without a login ($RADAR_UI_PASSWORD or
+$RADAR_UI_USERS) the page refuses (403) and says how to turn one on. A judgement is signed
+with the signed-in user's name, never a name typed in the form, so it says who really gave
+it. A post must carry Datasette's CSRF cookie and the same token in its form (checked here
+as well: Datasette lets a request with no cookies through).
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ async def feedback_page(datasette: Any, request: Any) -> Response:
         return Response.html(
             _page("Sign-in needed", "<p>Feedback changes what every adviser's digest says, "
                   "so it is taken only from a signed-in adviser: start <code>radar ui</code> "
-                  "with <code>$RADAR_UI_PASSWORD</code> set, and sign in.</p>"),
+                  "with <code>$RADAR_UI_PASSWORD</code> or <code>$RADAR_UI_USERS</code> "
+                  "set, and sign in.</p>"),
             status=403,
         )  # fmt: skip
     item_id = request.url_vars["item_id"]
@@ -71,7 +74,7 @@ async def feedback_page(datasette: Any, request: Any) -> Response:
                     else []
                 ),
             ]
-            adviser = form.get("adviser", [""])[0]
+            adviser = request.actor["id"]
             note = form.get("note", [""])[0]
             if not given:
                 message = "Nothing was ticked: nothing recorded."
@@ -89,11 +92,11 @@ async def feedback_page(datasette: Any, request: Any) -> Response:
     if request.args.get("recorded"):
         message = "Recorded: the radar and the next digest read the item as you judged it."
     ticked = set((request.args.get("not_factor") or "").split(","))
-    return Response.html(_page(item["title"] or item_id, _form(item, ticked, message,
-                                                               request.scope["csrftoken"]())))
+    form = _form(item, ticked, message, request.scope["csrftoken"](), request.actor["id"])
+    return Response.html(_page(item["title"] or item_id, form))
 
 
-def _form(item: dict[str, Any], ticked: set[str], message: str, token: str) -> str:
+def _form(item: dict[str, Any], ticked: set[str], message: str, token: str, by: str) -> str:
     flagged = {f["factor"]: f for f in item["flags"]}
     parts = []
     if message:
@@ -139,7 +142,7 @@ def _form(item: dict[str, Any], ticked: set[str], message: str, token: str) -> s
     parts.append(
         f"<h3>Sentiment</h3><p>Now: {escape(item['sentiment'] or 'not tagged')}. "
         f'Should be: <select name="sentiment">{options}</select></p>'
-        '<p><label>Your name <input name="adviser" required></label></p>'
+        f"<p>Signed as <b>{escape(by)}</b> (your sign-in).</p>"
         '<p><label>Why (optional) <input name="note" size="50"></label></p>'
         '<p><button type="submit">Record</button></p></form>'
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 from typing import Annotated
 
 import typer
@@ -12,7 +13,9 @@ import typer
 from radar.console import WatchListOption, err, load_or_exit, open_store, out
 
 ENV_UI_PASSWORD = "RADAR_UI_PASSWORD"
+ENV_UI_USERS = "RADAR_UI_USERS"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+USER_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
 def register_plugins() -> None:
@@ -27,14 +30,39 @@ def register_plugins() -> None:
             pm.register(module, name=f"council-radar-{module.__name__.split('_')[-1]}")
 
 
+def ui_passwords() -> dict[str, str]:
+    """Who may sign in, and their passwords, from the environment only (nothing is written):
+    user `radar` with $RADAR_UI_PASSWORD, and each name in $RADAR_UI_USERS (comma- or
+    space-separated) with its own $RADAR_UI_PASSWORD_<NAME>, so feedback is signed by the
+    adviser who gave it. Exits with a usage error naming what is missing or malformed."""
+    users = {"radar": os.environ[ENV_UI_PASSWORD]} if os.environ.get(ENV_UI_PASSWORD) else {}
+    for name in re.split(r"[,\s]+", os.environ.get(ENV_UI_USERS, "").strip()):
+        if not name:
+            continue
+        variable = f"{ENV_UI_PASSWORD}_{name.upper()}"
+        if not USER_NAME.match(name) or name in users:
+            err.print(
+                f"{ENV_UI_USERS}: {name!r} is not a user name (lower-case letters, "
+                "digits and _, each name once; 'radar' is $RADAR_UI_PASSWORD's user)",
+                markup=False,
+            )
+            raise typer.Exit(2)
+        if not os.environ.get(variable):
+            err.print(f"{ENV_UI_USERS} names {name}: set {variable} to their password")
+            raise typer.Exit(2)
+        users[name] = os.environ[variable]
+    return users
+
+
 def ui(
     host: Annotated[
         str,
         typer.Option(
             "--host",
-            help="Address to listen on. Anything but loopback needs $RADAR_UI_PASSWORD set: "
-            "then every page asks for user 'radar' and that password (set on loopback too, "
-            "it turns on the login there, which the feedback page needs).",
+            help="Address to listen on. Anything but loopback needs a login: "
+            "$RADAR_UI_PASSWORD (user 'radar') and/or $RADAR_UI_USERS (names, each with "
+            "$RADAR_UI_PASSWORD_<NAME>). Set on loopback too, it turns on the login there, "
+            "which the feedback page needs.",
         ),
     ] = "127.0.0.1",
     port: Annotated[
@@ -59,12 +87,12 @@ def ui(
     from store.ui import ensure_ui_views, metadata, save_radar_snapshot
 
     config = load_or_exit(watchlist)
-    actor = None
-    password = os.environ.get(ENV_UI_PASSWORD)
-    if host not in LOOPBACK and not password:
+    passwords = ui_passwords()
+    if host not in LOOPBACK and not passwords:
         err.print(
             f"Refusing to serve on {host} without a password: set {ENV_UI_PASSWORD} "
-            "(the store holds confidential evidence), or use the default 127.0.0.1."
+            f"or {ENV_UI_USERS} (the store holds confidential evidence), or use the default "
+            "127.0.0.1."
         )
         raise typer.Exit(2)
     if host not in LOOPBACK:
@@ -73,10 +101,12 @@ def ui(
             "unencrypted (plain HTTP): serve it to others only behind a reverse proxy that "
             "speaks HTTPS (README, \"radar ui beyond this machine\")."
         )
-    if password:  # on loopback too: advisers' feedback is taken only from a signed-in user
-        # Handed to the auth plugin through the environment: no secret is written to a file.
-        os.environ["RADAR_UI_PASSWORD_HASH"] = hash_password(password)
-        actor = "radar"
+    # On loopback too: advisers' feedback is taken only from a signed-in user. The hashes
+    # reach the auth plugin through the environment: no secret is written to a file.
+    logins = {}
+    for user, password in passwords.items():
+        logins[user] = f"RADAR_UI_HASH_{user.upper()}"
+        os.environ[logins[user]] = hash_password(password)
     db = open_store(config)
     ensure_ui_views(db)
     radar = compute_radar(db, config.radar, current_week())
@@ -90,7 +120,7 @@ def ui(
     db.close()
     name = config.database.stem
     register_plugins()
-    meta = metadata(name, require_actor=actor)
+    meta = metadata(name, logins)
     meta.setdefault("plugins", {})[PLUGIN] = {"store": str(config.database)}
     datasette = Datasette(
         [str(config.database)],
@@ -100,6 +130,6 @@ def ui(
     asyncio.run(datasette.invoke_startup())
     where = f"http://{host if host not in ('0.0.0.0', '::') else '127.0.0.1'}:{port}/{name}"
     out.print(f"Council Radar UI: {where}  (Ctrl-C to stop)")
-    if actor:
-        out.print(f"Sign in as '{actor}' with the password in ${ENV_UI_PASSWORD}.")
+    if logins:
+        out.print(f"Sign in as: {', '.join(logins)}.")
     uvicorn.run(datasette.app(), host=host, port=port, log_level="warning")

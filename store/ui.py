@@ -148,8 +148,10 @@ COLUMN_LABELS = {
 }
 
 
-def metadata(database: str, require_actor: str | None = None) -> dict[str, Any]:
-    """Datasette metadata for the store named `database` (the file's stem)."""
+def metadata(database: str, logins: dict[str, str] | None = None) -> dict[str, Any]:
+    """Datasette metadata for the store named `database` (the file's stem). `logins` maps
+    each user who may sign in to the environment variable holding their password's hash:
+    the metadata (which `/-/metadata` shows) names the variable, never the hash."""
     tables: dict[str, Any] = {
         "item_browser": {
             "title": "Items",
@@ -179,11 +181,11 @@ def metadata(database: str, require_actor: str | None = None) -> dict[str, Any]:
         "in itself an indication of failure. Confidential.",
         "databases": {database: {"tables": tables, "queries": CANNED}},
     }
-    if require_actor:
-        meta["allow"] = {"id": require_actor}
+    if logins:
+        meta["allow"] = {"id": list(logins)}
         meta["plugins"] = {
             "datasette-auth-passwords": {
-                f"{require_actor}_password_hash": {"$env": "RADAR_UI_PASSWORD_HASH"},
+                **{f"{user}_password_hash": {"$env": var} for user, var in logins.items()},
                 "http_basic_auth": True,
             }
         }

@@ -1,17 +1,19 @@
 """`radar ui`: Datasette serving the store on loopback, with search, facets, canned queries,
 and a password before anything is shown when it listens beyond loopback; advisers' concerns
-never served."""
+never served, each user signing in with their own password."""
 
 from __future__ import annotations
 
 import base64
 import json
 import os
+import re
 import subprocess
 import time
 import urllib.error
 import urllib.request
-from urllib.parse import quote
+from http.cookiejar import CookieJar
+from urllib.parse import quote, urlencode
 
 import pytest
 from conftest import RADAR, rows, run_radar
@@ -45,6 +47,23 @@ def raw(url: str, auth: str | None = None, host: str | None = None) -> tuple[int
             return response.status, response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode("utf-8", "replace")
+
+
+def opener(auth: str | None = None) -> urllib.request.OpenerDirector:
+    """An HTTP client that keeps cookies (Datasette's CSRF cookie) and signs in if asked."""
+    built = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    if auth:
+        built.addheaders = [("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())]
+    return built
+
+
+def fetch(client, url: str, data: dict | None = None) -> tuple[int, str]:
+    body = urlencode(data, doseq=True).encode() if data is not None else None
+    try:
+        with client.open(url, data=body, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
 
 
 @pytest.fixture()
@@ -159,8 +178,8 @@ def test_ui_never_serves_concerns_signed_in_or_not(serve, tmp_path):
     store.close()
     assert rows(tmp_path / "radar.db", "select * from concern_board")[0]["note"] == NOTE
     open_ui = serve()
-    signed = serve(env={"RADAR_UI_PASSWORD": "ann-pw"})
-    for base, auth in ((open_ui, None), (signed, "radar:ann-pw")):
+    signed = serve(env={"RADAR_UI_USERS": "ann", "RADAR_UI_PASSWORD_ANN": "ann-pw"})
+    for base, auth in ((open_ui, None), (signed, "ann:ann-pw")):
         root = base.removesuffix("/radar")
         for path in LEAKS:
             status, body = raw(root + path, auth=auth)
@@ -179,3 +198,40 @@ def test_ui_never_serves_concerns_signed_in_or_not(serve, tmp_path):
         status, counted = get(f"{base}.json?sql=select+count(*)+n+from+items&_shape=array",
                               auth=auth)  # fmt: skip
         assert status == 200 and counted[0]["n"] == tables["items"]["count"]
+
+
+def test_ui_signs_in_each_user_with_their_own_password(serve, tmp_path):
+    users = {"RADAR_UI_USERS": "ann, bob", "RADAR_UI_PASSWORD_ANN": "ann-pw",
+             "RADAR_UI_PASSWORD_BOB": "bob-pw"}  # fmt: skip
+    base = serve(env=users)
+    assert raw(f"{base}/items.json?_size=1", auth="ann:ann-pw")[0] == 200
+    assert raw(f"{base}/items.json?_size=1", auth="bob:bob-pw")[0] == 200
+    for wrong in ("ann:bob-pw", "bob:ann-pw", "radar:ann-pw", "eve:ann-pw", None):
+        assert raw(f"{base}/items.json?_size=1", auth=wrong)[0] == 401, wrong
+    root = base.removesuffix("/radar")
+    assert get(f"{root}/-/actor.json", auth="bob:bob-pw")[1] == {"actor": {"id": "bob"}}
+
+    item = rows(tmp_path / "radar.db", "select item_id, factor from flags limit 1")[0]
+    page = f"{root}/-/feedback/{item['item_id']}"
+    client = opener("ann:ann-pw")
+    status, form = fetch(client, page)
+    assert status == 200 and "Signed as <b>ann</b>" in form
+    token = re.search(r'name="csrftoken" value="([^"]+)"', form).group(1)
+    status, _ = fetch(client, page, {"csrftoken": token, "not_factor": item["factor"],
+                                     "adviser": "Eve"})  # fmt: skip
+    assert status == 200
+    judged = rows(tmp_path / "radar.db", "select adviser from feedback where item_id = ?",
+                  [item["item_id"]])  # fmt: skip
+    assert [j["adviser"] for j in judged] == ["ann"]  # who signed in, not what the form said
+
+    # A user named without a password, or a name that is no name, stops it starting.
+    watchlist = str(tmp_path / "watchlist.yaml")
+    for env, says in (({**users, "RADAR_UI_PASSWORD_BOB": ""}, "RADAR_UI_PASSWORD_BOB"),
+                      ({**users, "RADAR_UI_USERS": "ann Bob!"}, "'Bob!' is not a user name")):
+        refused = subprocess.run(
+            [*RADAR, "ui", "-p", str(free_port()), "-w", watchlist],
+            capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1", **env},
+            timeout=120,
+        )  # fmt: skip
+        assert refused.returncode == 2 and says in refused.stderr, refused.stderr
+
