@@ -16,6 +16,7 @@ ENV_UI_PASSWORD = "RADAR_UI_PASSWORD"
 ENV_UI_USERS = "RADAR_UI_USERS"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 USER_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+HOST_NAME = re.compile(r"^[a-z0-9_]([a-z0-9_.-]{0,252})$")
 
 
 def register_plugins() -> None:
@@ -68,6 +69,15 @@ def ui(
     port: Annotated[
         int, typer.Option("--port", "-p", min=1, max=65535, help="Port to listen on.")
     ] = 8001,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allowed-host",
+            help="A host name the UI answers to besides localhost, IP addresses and --host "
+            "(repeatable): the name a reverse proxy passes on. Requests under any other name "
+            "are refused, so a hostile page cannot reach the UI by DNS rebinding.",
+        ),
+    ] = None,
     watchlist: WatchListOption = None,
 ) -> None:
     """Serve the store in Datasette: full-text search of items with facets (council, region,
@@ -75,7 +85,8 @@ def ui(
     on the radar this week, a council's timeline, items by factor, source health).
 
     It refreshes this week's radar into the store's `radar_weeks` table first. Advisers'
-    concerns are never served (alerts.ui_guard).
+    concerns are never served (alerts.ui_guard), and a request under a host name it does not
+    know is refused (DNS rebinding).
     """
     import uvicorn
     from datasette.app import Datasette
@@ -84,9 +95,15 @@ def ui(
     from alerts.digest import current_week
     from alerts.scoring import compute_radar
     from alerts.ui_feedback import PLUGIN
+    from alerts.ui_guard import host_guard, is_ip_address
     from store.ui import ensure_ui_views, metadata, save_radar_snapshot
 
     config = load_or_exit(watchlist)
+    names = [name.lower() for name in allowed_host or []]
+    for name in names:
+        if not HOST_NAME.match(name.strip("[]")) and not is_ip_address(name.strip("[]")):
+            err.print(f"--allowed-host: {name!r} is not a host name", markup=False)
+            raise typer.Exit(2)
     passwords = ui_passwords()
     if host not in LOOPBACK and not passwords:
         err.print(
@@ -132,4 +149,5 @@ def ui(
     out.print(f"Council Radar UI: {where}  (Ctrl-C to stop)")
     if logins:
         out.print(f"Sign in as: {', '.join(logins)}.")
-    uvicorn.run(datasette.app(), host=host, port=port, log_level="warning")
+    app = host_guard(datasette.app(), [host, *names])
+    uvicorn.run(app, host=host, port=port, log_level="warning")

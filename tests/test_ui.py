@@ -1,6 +1,6 @@
 """`radar ui`: Datasette serving the store on loopback, with search, facets, canned queries,
 and a password before anything is shown when it listens beyond loopback; advisers' concerns
-never served, each user signing in with their own password."""
+never served, each user signing in with their own password, strangers' host names refused."""
 
 from __future__ import annotations
 
@@ -139,6 +139,8 @@ def test_ui_beyond_loopback_needs_a_password(serve, tagged, tmp_path):
     assert get(f"{base}/items.json", auth="radar:wrong")[0] in refusals
     status, _ = get(f"{base}/items.json?_shape=array", auth="radar:correct horse")
     assert status == 200
+    # a name not given with --allowed-host is refused even with the password
+    assert raw(f"{base}/items.json", auth="radar:correct horse", host="evil.example")[0] == 400
     assert run_radar("ui", "--help").returncode == 0
 
 
@@ -235,3 +237,18 @@ def test_ui_signs_in_each_user_with_their_own_password(serve, tmp_path):
         )  # fmt: skip
         assert refused.returncode == 2 and says in refused.stderr, refused.stderr
 
+
+def test_ui_answers_only_to_its_own_host_names(serve):
+    """Against DNS rebinding: a hostile page whose name resolves to 127.0.0.1 reaches the
+    UI with its own name in the Host header, and is refused before anything is read."""
+    base = serve("--allowed-host", "radar.example.org")
+    port = base.split(":")[-1].split("/")[0]
+    url = f"{base}/items.json?_size=1"
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", "10.1.2.3",
+                 "radar.example.org", "RADAR.Example.org:443"):  # fmt: skip
+        assert raw(url, host=host)[0] == 200, host
+    for host in ("evil.example", f"evil.example:{port}", f"localhost.evil.example:{port}",
+                 "radar.example.org.evil.example", "127.0.0.1.nip.io", "localhost@evil.example",
+                 f"evil.example:{port}/x"):  # fmt: skip
+        status, body = raw(url, host=host)
+        assert status == 400 and "--allowed-host" in body and "items" not in body, host
