@@ -19,7 +19,7 @@ from sqlite_utils import Database
 
 from alerts.acute import LABELS
 from alerts.digest import Digest, build_digest
-from alerts.mailer import DeliveryError, build_message, send_message
+from alerts.mailer import DeliveryError, build_message, send_message, stable_message_id
 from alerts.render import alert_subject, render_alert, render_digest
 from alerts.scoring import shift_week, week_bounds, week_of
 from domain.config import DAYS, REGIONS, ScheduleSettings, WatchList
@@ -102,7 +102,9 @@ def send_digest(
     outcome = write_digest(db, watchlist, region, week)
     html = outcome.html_path.read_text(encoding="utf-8")
     text = outcome.text_path.read_text(encoding="utf-8")
-    message = build_message(watchlist.smtp, recipients, outcome.digest.subject, html, text)
+    message_id = None if resend else stable_message_id("digest", region, week)
+    subject = outcome.digest.subject
+    message = build_message(watchlist.smtp, recipients, subject, html, text, message_id)
     outcome.recipients = tuple(recipients)
     if outbox is not None:
         outcome.outbox_path = write_eml(message, outbox, f"digest-{week}-{region_slug(region)}")
@@ -131,7 +133,10 @@ def send_alert(
     if not recipients:
         raise ValueError(f"no advisers are configured for region {alert['region']!r}")
     html, text = render_alert(alert)
-    message = build_message(watchlist.smtp, recipients, alert_subject(alert), html, text)
+    message = build_message(
+        watchlist.smtp, recipients, alert_subject(alert), html, text,
+        stable_message_id("alert", alert["id"]),
+    )  # fmt: skip
     if outbox is not None:
         name = "alert-" + re.sub(r"[^A-Za-z0-9]+", "-", alert["id"]).strip("-")
         return str(write_eml(message, outbox, name))

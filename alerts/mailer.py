@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -19,16 +20,37 @@ class DeliveryError(Exception):
         super().__init__(f"SMTP {host}:{port}: {reason}")
 
 
+MESSAGE_ID_DOMAIN = "council-radar.example.org"
+
+
+def stable_message_id(*parts: str) -> str:
+    """One Message-ID for one digest (region, week) or one alert, whichever send carries it.
+
+    The store cannot close one gap: a message the SMTP server accepted in the instant before
+    a crash, before the store recorded it, is sent again after the restart. Sent again under
+    the same Message-ID, it is recognisably the same message: Gmail and Exchange Online
+    discard a second delivery of a Message-ID already in the mailbox, and any client or
+    mail log can thread or drop it."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:24]  # short enough never to be folded
+    return f"<{parts[0]}.{digest}@{MESSAGE_ID_DOMAIN}>"
+
+
 def build_message(
-    smtp: SmtpSettings, recipients: list[str], subject: str, html: str, text: str
+    smtp: SmtpSettings,
+    recipients: list[str],
+    subject: str,
+    html: str,
+    text: str,
+    message_id: str | None = None,
 ) -> EmailMessage:
-    """A multipart/alternative message: plain text first, HTML preferred by mail clients."""
+    """A multipart/alternative message: plain text first, HTML preferred by mail clients.
+    `message_id`: `stable_message_id`'s, or a new one (a deliberate resend is a new message)."""
     message = EmailMessage()
     message["From"] = smtp.sender
     message["To"] = ", ".join(recipients)
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain="council-radar.example.org")
+    message["Message-ID"] = message_id or make_msgid(domain=MESSAGE_ID_DOMAIN)
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message

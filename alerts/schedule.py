@@ -54,12 +54,17 @@ def wanted_jobs(config: WatchList, watchlist_path: str) -> list[JobSpec]:
     clock = settings.digest_at.split(":") + ["0"]
     every = settings.feeds_every_minutes
     args = (watchlist_path,)
+    # Jobs run one at a time, so a feeds run falling due while the sites run works (up to
+    # its crawl and tag timeouts) waits for it: its grace covers that wait, or APScheduler
+    # would drop it as missed once it starts, and the feeds would go unread for a whole
+    # extra interval after every long sites crawl.
+    longest_job = int((settings.crawl_timeout_minutes + settings.tag_timeout_minutes) * 60)
     return [
         JobSpec(
             "feeds",
             "alerts.jobs:feeds_job",
             IntervalTrigger(minutes=every, timezone=zone),
-            every * 60,
+            max(every * 60, longest_job + 600),
             args,
             f"crawl feeds every {every} min, then tag, alert, retry deliveries",
         ),

@@ -228,13 +228,15 @@ class RadarSpider(scrapy.Spider):
         self.logger.warning("item failed: %s", reason)
 
     def article_failed(self, failure: Failure) -> Iterator[Item]:
-        """Errback for an article or document request (its item is in cb_kwargs). A new one
-        is not stored, so the next crawl asks again; one already stored without its text
-        (fetched again) goes to the store to count the failure against its refetch limit."""
+        """Errback for an article or document request (its item is in cb_kwargs): counted on
+        its source, and stored as a placeholder (its headline or document title, its date,
+        no text), so later crawls ask again only as `crawl.refetch_after` and
+        `crawl.refetch_limit` allow, and never after a final failure (a 404, robots.txt).
+        Not storing it made every later crawl ask for it again, for ever. One already stored
+        without its text (fetched again) counts the failure against its refetch limit."""
         item = failure.request.cb_kwargs["item"]
         self.item_failed(self.source_of(item), failure)
-        if item.get("update"):
-            yield self.fetch_failed(item, failure)
+        yield self.fetch_failed(item, failure)
 
     @staticmethod
     def fetch_failed(item: Item, failure: Failure) -> Item:

@@ -143,8 +143,9 @@ def update_item(
 
 
 def meetings_with_minutes(db: Database) -> set[str]:
-    """Meeting pages whose minutes were stored by a crawl that ran to the end (democracy
-    spiders need not read them again).
+    """Meeting pages whose minutes were stored, read, by a crawl that ran to the end
+    (democracy spiders need not read them again). Minutes kept only as a placeholder (their
+    download failed) do not count: the meeting page may yet link another copy.
 
     Minutes stored by a crawl that was killed or stopped do not count: its other documents
     (reports, decisions) may still be unread, and skipping the meeting would lose them.
@@ -153,7 +154,7 @@ def meetings_with_minutes(db: Database) -> set[str]:
         select json_extract(items.meta, '$.meeting_url') as url from items
         join sources on sources.id = items.source_id
         where items.kind = 'minutes' and json_extract(items.meta, '$.meeting_url') is not null
-        and sources.last_complete >= items.first_seen
+        and sources.last_complete >= items.first_seen and not items.summary_only
     """
     return {row["url"] for row in db.query(sql)}
 

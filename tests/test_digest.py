@@ -5,8 +5,10 @@ from __future__ import annotations
 import email
 import re
 import shutil
+import sqlite3
 from datetime import date
 from email import policy
+from pathlib import Path
 
 import pytest
 import yaml
@@ -83,6 +85,28 @@ def test_a_sent_digest_is_not_sent_twice_without_resend(sending_watchlist):
     assert len(sink.messages()) == 1
     run_radar(*send, "--resend")
     assert len(sink.messages()) == 2
+
+
+def test_a_digest_sent_again_after_a_crash_is_the_same_message(sending_watchlist):
+    """The gap no store closes (issue #17, item 8): the SMTP server accepts a digest and the
+    process dies before the store records it, so the restarted scheduler sends it again.
+    It goes again under the same Message-ID, which mail services and clients recognise as
+    the message already delivered; a deliberate `--resend` is a new message."""
+    watchlist, sink = sending_watchlist
+    send = ("digest", "--week", WEEK, "--region", "South West", "--send", "-w", watchlist)
+    run_radar(*send)
+    db = Path(watchlist).with_name("radar.db")
+    sent = rows(db, "select message_id from digests where sent_at is not null")
+    # what a crash between the server's acceptance and the store's record leaves
+    connection = sqlite3.connect(db)
+    with connection:
+        connection.execute("update digests set sent_at = null, message_id = null")
+    connection.close()
+    run_radar(*send)
+    run_radar(*send, "--resend")
+    ids = [parse(path)["Message-ID"] for path in sink.messages()]
+    assert len(ids) == 3 and ids[0] == ids[1] == sent[0]["message_id"], ids
+    assert ids[2] != ids[0], "a deliberate resend is a new message"
 
 
 def test_smtp_outage_is_reported_and_nothing_is_recorded_as_sent(tagged, tmp_path):

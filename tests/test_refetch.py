@@ -291,6 +291,50 @@ def test_democracy_sites_fetch_damaged_minutes_again_and_report_unreadable_pages
     assert hits["/mg/documents/s2/report.pdf"] == 1, "an encrypted report is not fetched again"
 
 
+def test_a_document_or_article_that_fails_is_kept_and_not_asked_for_by_every_crawl(tmp_path):
+    """A meeting document or a listing's article whose download fails is stored as a
+    placeholder (its title and date, no text), counted on its source: a 404 is never asked
+    for again, a 503 only when its refetch is due. Before, neither was stored, and every
+    crawl asked for both again, for ever (issue #17, item 8)."""
+    with ScriptedWeb() as web:
+        moderngov_site(web, "/mg/", [(1, "Cabinet")])
+        web.scripts["/mg/documents/g1/minutes.pdf"] = [(404, b"gone", "text/plain")]
+        web.scripts["/mg/documents/s1/report.pdf"] = [(503, b"busy", "text/plain")]
+        cards = "".join(
+            f'<li><a href="/news/{slug}">{title}</a> 2 December 2026</li>'
+            for slug, title in [("budget-gap", "Council warns of budget gap"),
+                                ("new-park", "New park opens in the town centre")]
+        )  # fmt: skip
+        web.scripts["/news"] = [(200, f"<html><body><ul>{cards}</ul></body></html>".encode(), HTML)]
+        web.scripts["/news/budget-gap"] = [(404, b"gone", "text/plain")]
+        web.scripts["/news/new-park"] = [(200, article("The new park opened."), HTML)]
+        sources = [
+            {"kind": "moderngov", "name": "Democracy", "url": f"{web.base_url}/mg/"},
+            {"kind": "listing", "name": "News", "url": f"{web.base_url}/news"},
+        ]
+        watch = watchlist(tmp_path, web, sources, refetch_after=3600)
+        crawl(watch)
+        health = {row["name"]: row for row in rows(tmp_path / "radar.db", "select * from sources")}
+        crawl(watch)
+        crawl(watch)
+        hits = dict(web.hits)
+    stored = {row["url"].split(web.base_url, 1)[1]: row for row in rows(
+        tmp_path / "radar.db", "select * from items")}  # fmt: skip
+    failing = [
+        ("/mg/documents/g1/minutes.pdf", True),
+        ("/mg/documents/s1/report.pdf", False),
+        ("/news/budget-gap", True),
+    ]
+    for path, final in failing:
+        assert hits[path] == 1, f"{path} asked for by {hits[path]} crawls"
+        placeholder = stored[path]
+        assert placeholder["summary_only"] == 1 and placeholder["title"]
+        assert placeholder["fetch_failures"] == (None if final else 1), path
+    assert stored["/news/budget-gap"]["title"] == "Council warns of budget gap"
+    assert "the new park opened" in stored["/news/new-park"]["text"].lower()
+    assert health["Democracy"]["items_failed"] == 2 and health["News"]["items_failed"] == 1
+
+
 @pytest.mark.parametrize(
     ("body", "ctype", "readable"),
     [
