@@ -31,7 +31,8 @@ def stable_message_id(*parts: str) -> str:
     the same Message-ID, it is recognisably the same message: Gmail and Exchange Online
     discard a second delivery of a Message-ID already in the mailbox, and any client or
     mail log can thread or drop it."""
-    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:24]  # short enough never to be folded
+    # 24 hex digits: short enough that the header is never folded onto a second line
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:24]
     return f"<{parts[0]}.{digest}@{MESSAGE_ID_DOMAIN}>"
 
 

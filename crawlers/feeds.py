@@ -297,22 +297,23 @@ class FeedSpider(RadarSpider):
     def sent_elsewhere(self, item: Item, page_url: str) -> Item | None:
         """What an entry redirected to `page_url` keeps, or None to read the page as its own.
 
-        When several links lead to one page (a site that moved its news to one index page),
-        the first entry to arrive gets the page and one with the same headline is the same
-        story: it is remembered as an alias of that page (`requested_url`). Any other keeps
-        its own headline and summary under its own link, counted on the source, with the
-        page it was sent to noted (`meta.redirected_to`); so does one sent to a page already
-        stored by an earlier crawl."""
+        When several links of this crawl lead to one page (a site that moved its news to one
+        index page), the first entry to arrive gets the page and one with the same headline
+        is the same story; any other keeps its own headline and summary under its own link,
+        counted on the source, with the page it was sent to noted (`meta.redirected_to`).
+        A link to a page an earlier crawl stored is taken for that story (a redirect wrapper,
+        a syndicated copy), as the de-duplication would take it. Each link that leads to a
+        stored page is remembered with it (`requested_url`), so no later crawl asks again;
+        an update the feed announces goes to the page it leads to."""
         page, asked = canonical_url(page_url), canonical_url(item["url"])
         if page == asked:
             return None
         owner = self.pages_taken.get(page)
-        stored = owner is None and page in self.known_urls
-        if stored or (owner is not None and owner != (item.get("title") or "")):
-            where = "a page already stored" if stored else "another entry's page"
+        if owner is not None and owner != (item.get("title") or "") and not item.get("update"):
             self.record_item_error(
                 self.source_of(item),
-                f"{item['url']}: redirects to {page_url}, {where}: kept the feed's summary",
+                f"{item['url']}: redirects to {page_url}, another entry's page: kept the "
+                "feed's summary",
             )
             meta = {**(item.get("meta") or {}), "redirected_to": page_url}
             return Item(item, summary_only=True, refetch=False, meta=meta)
