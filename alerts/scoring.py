@@ -131,33 +131,40 @@ class Radar:
     councils: list[CouncilWeek]  # on the radar, ranked
     leaving: list[CouncilWeek]  # on the radar last week, not this week (as they are this week)
     alerts: list[dict[str, Any]]  # acute signals raised this week
+    # every council with a score or an acute signal this week, on the radar or below it,
+    # ranked the same way: the weekly history keeps them all, so a chart of a council's
+    # score does not drop to nothing in the weeks it stayed under `radar.on_radar`
+    scored: list[CouncilWeek] = field(default_factory=list)
 
     def trend(self, council: CouncilWeek) -> str:
         return council.trend(self.settings.rising)
 
     def rows(self) -> list[dict[str, Any]]:
         """The councils on the radar as plain rows (`radar radar --json`, the UI, reports)."""
-        found = []
-        for council in self.councils:
-            top = max(council.rows, key=lambda r: r["score"]) if council.rows else None
-            found.append(
-                {
-                    "week": self.week,
-                    "council": council.name,
-                    "gss_code": council.gss_code,
-                    "region": council.region,
-                    "score": council.score,
-                    "baseline": council.baseline,
-                    "trend": self.trend(council),
-                    "factors": {f: council.factors[f] for f in FACTORS if f in council.factors},
-                    "stories": council.stories,
-                    "acute": sorted({a["signal"] for a in council.acute}),
-                    "priority": round(council.priority()[1], 4),
-                    "top_headline": top["title"] if top else None,
-                    "top_url": top["url"] if top else None,
-                }
-            )
-        return found
+        return [self.row(council) for council in self.councils]
+
+    def history_rows(self) -> list[dict[str, Any]]:
+        """Every scored council as a row, with `on_radar`: what the weekly history keeps.
+        The councils on the radar come out exactly as `rows()` gives them."""
+        return [{**self.row(c), "on_radar": c.on_radar} for c in self.scored]
+
+    def row(self, council: CouncilWeek) -> dict[str, Any]:
+        top = max(council.rows, key=lambda r: r["score"]) if council.rows else None
+        return {
+            "week": self.week,
+            "council": council.name,
+            "gss_code": council.gss_code,
+            "region": council.region,
+            "score": council.score,
+            "baseline": council.baseline,
+            "trend": self.trend(council),
+            "factors": {f: council.factors[f] for f in FACTORS if f in council.factors},
+            "stories": council.stories,
+            "acute": sorted({a["signal"] for a in council.acute}),
+            "priority": round(council.priority()[1], 4),
+            "top_headline": top["title"] if top else None,
+            "top_url": top["url"] if top else None,
+        }
 
 
 def compute_radar(
@@ -205,10 +212,11 @@ def compute_radar(
         found.baseline_factors = {f for p in past for f in p}
         found.on_radar = on_radar_in(code, week)
         this_week[code] = found
-    on_radar = sorted(
-        (c for c in this_week.values() if c.on_radar),
+    scored = sorted(
+        (c for c in this_week.values() if c.on_radar or c.score > 0 or c.acute),
         key=lambda c: (-c.priority()[0], -c.priority()[1], c.name),
     )
+    on_radar = [c for c in scored if c.on_radar]
     leaving = sorted(
         (c for c in this_week.values() if not c.on_radar and on_radar_in(c.gss_code, last_week)),
         key=lambda c: c.name,
@@ -220,6 +228,7 @@ def compute_radar(
         councils=on_radar,
         leaving=leaving,
         alerts=[a for a in alerts if week_of_stamp(a) == week],
+        scored=scored,
     )
 
 

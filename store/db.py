@@ -128,6 +128,24 @@ TABLES: dict[str, dict[str, Any]] = {
         },
         "pk": ("week", "gss_code"),
     },
+    # The weekly history (store.history): each council's radar in every week, below the
+    # radar too (`on_radar` 0), ranked as computed; and which weeks are recorded, when, and
+    # whether final (the week's digest slot had passed) or still in progress.
+    "radar_history": {
+        "columns": {
+            "week": str, "gss_code": str, "council": str, "region": str, "on_radar": int,
+            "rank": int, "score": float, "baseline": float, "trend": str, "factors": str,
+            "stories": int, "acute": str, "priority": float, "top_headline": str,
+            "top_url": str,
+        },
+        "pk": ("week", "gss_code"),
+    },
+    "radar_history_weeks": {
+        "columns": {
+            "week": str, "recorded_at": str, "final": int, "councils": int, "on_radar": int,
+        },
+        "pk": "week",
+    },
     # Advisers' concerns about a council (the papers' stage 3 and 4): the concern, and its
     # history as events that are only ever added, never changed. Confidential.
     "concerns": {
@@ -384,6 +402,8 @@ def _schema_complete(db: Database) -> bool:
         return False
     if ("item_id",) not in {tuple(i.columns) for i in db["feedback"].indexes}:
         return False
+    if ("gss_code", "week") not in {tuple(i.columns) for i in db["radar_history"].indexes}:
+        return False
     return bool(db["items"].detect_fts()) and FTS_TRIGGERS <= {t.name for t in db["items"].triggers}
 
 
@@ -409,6 +429,7 @@ def _create_missing(db: Database) -> None:
         db["items"].create_index([column], if_not_exists=True)
     db["alerts"].create_index(["gss_code", "signal"], if_not_exists=True)
     db["feedback"].create_index(["item_id"], if_not_exists=True)
+    db["radar_history"].create_index(["gss_code", "week"], if_not_exists=True)  # council_history
 
     # A process killed between creating the FTS table and its triggers left an index that
     # new items would never reach: `replace` rebuilds it when a trigger is missing.
