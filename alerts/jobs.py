@@ -17,10 +17,12 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from alerts.acute import check_acute
 from alerts.deliver import deliver_pending
+from alerts.history import record_recent
 from alerts.worker import STOPPED_AT_TIME_LIMIT
 from domain.config import SOURCE_KINDS, WatchList, load_watchlist
 from store import open_db
@@ -85,7 +87,8 @@ def _record(job: str, config: WatchList, outcome: str, detail: str, run_id: int)
 
 
 def crawl_job(watchlist_path: str, job: str, kinds: list[str]) -> None:
-    """Crawl sources of `kinds`, tag what is new, raise acute alerts, deliver what is due."""
+    """Crawl sources of `kinds`, tag what is new, raise acute alerts, deliver what is due,
+    record the week's radar in its history."""
     config = load_watchlist(watchlist_path)
     db = open_db(config.database)
     run_id = start_run(db, job)
@@ -127,7 +130,27 @@ def crawl_job(watchlist_path: str, job: str, kinds: list[str]) -> None:
     except Exception as exc:  # noqa: BLE001 - recorded and logged; the scheduler goes on
         outcome = "failed"
         steps.append(f"alerts: {type(exc).__name__}: {exc}")
+    recorded, line = record_history(config)
+    steps.append(line)
+    if not recorded and outcome == "ok":
+        outcome = "failed"
     _record(job, config, outcome, "; ".join(steps), run_id)
+
+
+def record_history(config: WatchList, now: datetime | None = None) -> tuple[bool, str]:
+    """The crawl job's last step: record this week's radar (and any recent week not yet
+    final) in the weekly history, after tagging and the acute check, so the week holds what
+    this crawl found. Whether it worked, and a line for the job's detail: a failure here
+    (a full disk) is recorded for `radar status`, and never stops the alerts before it."""
+    try:
+        db = open_db(config.database)
+        try:
+            weeks = record_recent(db, config, now)
+        finally:
+            db.close()
+    except Exception as exc:  # noqa: BLE001 - recorded and logged; the scheduler goes on
+        return False, f"radar history: {type(exc).__name__}: {exc}"
+    return True, "radar history: " + ", ".join(week.describe() for week in weeks)
 
 
 def stop_margin(config: WatchList, timeout: float) -> float:
