@@ -15,8 +15,17 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from domain.config import REGIONS
-from radar.console import WatchListOption, err, load_or_exit, open_store, out
+from domain.config import REGIONS, WatchList
+from radar.console import (
+    WatchListOption,
+    council_code,
+    err,
+    load_or_exit,
+    open_store,
+    out,
+    progress_bar,
+)
+from store.councils import council_names
 from store.digests import waiting_digests
 
 WeekOption = Annotated[
@@ -41,6 +50,23 @@ def radar(
     region: Annotated[str | None, typer.Option("--region", "-r", help="Only this region.")] = None,
     week: WeekOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON Lines.")] = False,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild",
+            help="Record every week the store covers in the weekly history, recomputing "
+            "weeks already recorded.",
+        ),
+    ] = False,
+    history: Annotated[
+        str | None,
+        typer.Option(
+            "--history",
+            metavar="COUNCIL",
+            help="A council's weekly history (name, alias or GSS code): score, factors, "
+            "trend, acute signals, week by week.",
+        ),
+    ] = None,
     watchlist: WatchListOption = None,
 ) -> None:
     """Print the councils on the radar: score, trend against their baseline (the mean of the
@@ -48,11 +74,22 @@ def radar(
     evidence headline, acute signals first.
 
     Trend: ▲ new (no flag in the baseline weeks), ▲ rising, ▬ steady, ▼ falling.
+
+    The weekly history keeps each week's radar as it was computed (the schedule records it
+    after every crawl): --rebuild back-fills it from the earliest stored item to this week,
+    --history COUNCIL prints one council's weeks.
     """
     from alerts.digest import current_week
     from alerts.scoring import ARROWS, compute_radar
 
     config = load_or_exit(watchlist)
+    if rebuild or history:
+        db = open_store(config)
+        if rebuild:
+            _rebuild(db, config)
+        if history:
+            _history(db, config, history, as_json)
+        return
     week = week or current_week()
     try:
         result = compute_radar(open_store(config), config.radar, week, region_name(region))
@@ -82,6 +119,73 @@ def radar(
     out.print(table)
     if result.leaving:
         out.print("Leaving the radar: " + ", ".join(escape(c.name) for c in result.leaving))
+    out.print("[dim]Factors: L leadership, R high-risk change, D disengagement, F finance.[/dim]")
+
+
+def _rebuild(db: Any, config: WatchList) -> None:
+    """`radar radar --rebuild`: every week recomputed and recorded, with a progress bar."""
+    from alerts.history import backfill
+
+    with progress_bar() as progress:
+        task = progress.add_task("Weeks recorded", total=None)
+
+        def advance(done: int, total: int, week: str) -> None:
+            progress.update(task, completed=done, total=total, description=f"Week {week}")
+
+        records = backfill(db, config, rebuild=True, on_progress=advance)
+    if not records:
+        out.print("No stored items yet: no week to record.")
+        return
+    recorded = sum(1 for r in records if r.recorded)
+    out.print(
+        f"{recorded} week{'s' if recorded != 1 else ''} recorded in the radar history, "
+        f"{records[0].week} to {records[-1].week} "
+        f"({sum(1 for r in records if not r.final)} still in progress)."
+    )
+
+
+def _history(db: Any, config: WatchList, council: str, as_json: bool) -> None:
+    """`radar radar --history COUNCIL`: the council's recorded weeks as a table or JSON Lines.
+    Every recorded week since its first score is shown, a quiet one as a dash: a gap in the
+    table is a week it did not score in, not a week nobody looked at."""
+    from alerts.scoring import ARROWS
+    from store.history import council_history, recorded_weeks
+
+    code = council_code(config, council, db)
+    weeks = recorded_weeks(db)
+    found = {row["week"]: row for row in council_history(db, code)}
+    if as_json:
+        for row in found.values():
+            out.print_json(json.dumps(row, ensure_ascii=False), indent=None)
+        return
+    if not weeks:
+        err.print("No radar history recorded yet: `radar radar --rebuild` records it.")
+        raise typer.Exit(1)
+    name = council_names(db).get(code, {}).get("name") or code
+    if not found:
+        out.print(
+            f"{escape(name)} scored in none of the {len(weeks)} weeks recorded "
+            f"({min(weeks)} to {max(weeks)})."
+        )
+        return
+    table = Table(title=f"{escape(name)}: the radar week by week")
+    for column in ("week", "score", *ShortFactor.values(), "trend", "on radar", "acute"):
+        table.add_column(column, overflow="fold")
+    for week in (w for w in weeks if w >= min(found)):
+        row = found.get(week)
+        in_progress = "" if weeks[week]["final"] else " (in progress)"
+        if row is None:
+            table.add_row(week + in_progress, "-", *("" for _ in ShortFactor), "", "", "")
+            continue
+        table.add_row(
+            week + in_progress,
+            f"{row['score']:.2f}",
+            *(f"{row['factors'][f]:.2f}" if f in row["factors"] else "" for f in ShortFactor),
+            f"{ARROWS[row['trend']]} (base {row['baseline']:.2f})",
+            "yes" if row["on_radar"] else "",
+            "[bold red]" + escape(", ".join(row["acute"])) + "[/bold red]" if row["acute"] else "",
+        )
+    out.print(table)
     out.print("[dim]Factors: L leadership, R high-risk change, D disengagement, F finance.[/dim]")
 
 
