@@ -41,9 +41,11 @@ from scheduling import (
 from alerts.deliver import deliver_pending, due_week
 from alerts.jobs import digest_job, run_child
 from alerts.schedule import next_runs
+from alerts.scoring import week_of
 from alerts.sink import SmtpSink, _SaveToFolder, free_port
 from domain.config import load_watchlist
 from store import open_db
+from store.times import parse_iso
 
 # End to end (real crawls, processes, the scheduler's slots): `pytest -m "not slow"` skips them.
 pytestmark = pytest.mark.slow
@@ -299,6 +301,12 @@ def test_the_feeds_job_crawls_tags_and_alerts_at_once(demo_web, tmp_path, sink):
     alerts = [s for s in subjects(sink) if " — ACUTE — " in s]
     assert "Council Radar — ACUTE — Sallowmere: Section 114 notice" in alerts
     assert digest_subjects(sink) == []  # the digest waits for its slot
+    # Last, this week's radar goes into the weekly history, Sallowmere on it as acute.
+    this_week = week_of(parse_iso(run["finished"]))  # the job's clock, a moment after
+    assert "radar history: " in run["detail"] and this_week in run["detail"]
+    sql = "select * from radar_history where week = ? and council = 'Sallowmere'"
+    (sallowmere,) = rows(db_path, sql, [this_week])
+    assert sallowmere["on_radar"] == 1 and "section_114" in sallowmere["acute"]
 
 
 def test_the_workers_name_a_bad_watch_list_in_one_line(tmp_path, capsys):
