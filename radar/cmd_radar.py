@@ -76,8 +76,8 @@ def radar(
     Trend: ▲ new (no flag in the baseline weeks), ▲ rising, ▬ steady, ▼ falling.
 
     The weekly history keeps each week's radar as it was computed (the schedule records it
-    after every crawl): --rebuild back-fills it from the earliest stored item to this week,
-    --history COUNCIL prints one council's weeks.
+    after every crawl). With --rebuild it is back-filled from the earliest stored item to this
+    week; with --history COUNCIL one council's weeks are printed.
     """
     from alerts.digest import current_week
     from alerts.scoring import ARROWS, compute_radar
