@@ -122,8 +122,11 @@ def test_a_relative_database_is_beside_the_watch_list_wherever_radar_runs(tmp_pa
 
 @pytest.mark.parametrize(
     "args",
-    [("search", "council"), ("radar",), ("export",), ("status",), ("sources",)],
-)
+    [
+        ("search", "council"), ("radar",), ("radar", "--rebuild"), ("radar", "--history", "X"),
+        ("export",), ("status",), ("sources",),
+    ],
+)  # fmt: skip
 def test_a_read_only_command_on_a_missing_store_says_so_and_creates_nothing(tmp_path, args):
     path = tmp_path / "watchlist.yaml"
     path.write_text("database: nowhere/radar.db\n", encoding="utf-8")
