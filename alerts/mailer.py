@@ -43,15 +43,23 @@ def build_message(
     html: str,
     text: str,
     message_id: str | None = None,
+    urgent: bool = False,
 ) -> EmailMessage:
     """A multipart/alternative message: plain text first, HTML preferred by mail clients.
-    `message_id`: `stable_message_id`'s, or a new one (a deliberate resend is a new message)."""
+    `message_id`: `stable_message_id`'s, or a new one (a deliberate resend is a new message).
+    `urgent` (acute alerts, never digests) marks it high importance in the three headers
+    clients read: `Importance` (Outlook, Exchange), `X-Priority` (Thunderbird, Apple Mail)
+    and RFC 2156's `Priority`. A weekly digest marked so would teach advisers to ignore it."""
     message = EmailMessage()
     message["From"] = smtp.sender
     message["To"] = ", ".join(recipients)
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = message_id or make_msgid(domain=MESSAGE_ID_DOMAIN)
+    if urgent:
+        message["Importance"] = "high"
+        message["X-Priority"] = "1"
+        message["Priority"] = "urgent"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message
