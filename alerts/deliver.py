@@ -58,7 +58,10 @@ def write_digest(
 ) -> DigestOutcome:
     """Render the digest to `<output_dir>/digests/<week>/<region>.html` (and .txt)."""
     week = normal_week(week)
-    digest = build_digest(db, watchlist.radar, region, week, watchlist.ui.base_url)
+    digest = build_digest(
+        db, watchlist.radar, region, week, watchlist.ui.base_url,
+        ui_database=watchlist.database.stem, timezone=watchlist.schedule.timezone,
+    )  # fmt: skip
     html, text = render_digest(digest)
     folder = folder or watchlist.output_dir / "digests" / week
     folder.mkdir(parents=True, exist_ok=True)
@@ -132,10 +135,10 @@ def send_alert(
     recipients = [adviser.email for adviser in watchlist.advisers_for(alert["region"])]
     if not recipients:
         raise ValueError(f"no advisers are configured for region {alert['region']!r}")
-    html, text = render_alert(alert)
+    html, text = render_alert(alert, watchlist.schedule.timezone)
     message = build_message(
         watchlist.smtp, recipients, alert_subject(alert), html, text,
-        stable_message_id("alert", alert["id"]),
+        stable_message_id("alert", alert["id"]), urgent=True,
     )  # fmt: skip
     if outbox is not None:
         name = "alert-" + re.sub(r"[^A-Za-z0-9]+", "-", alert["id"]).strip("-")

@@ -5,16 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
 from alerts.acute import LABELS
 from alerts.scoring import ARROWS, CouncilWeek, compute_radar, week_bounds, week_of
 from domain.config import FACTORS, RadarSettings
-from pipelines.normalise import now_iso
 from store.concerns import concerns
 from store.digests import source_problems
+from store.times import parse_iso, stamp
 
 FACTOR_NAMES = {
     "leadership": "Leadership breakdown",
@@ -23,6 +24,30 @@ FACTOR_NAMES = {
     "finance": "Financial difficulty",
 }
 EVIDENCE_PER_COUNCIL = 3
+DISPLAY_TIMEZONE = "Europe/London"  # the schedule's default zone: advisers read UK time
+
+
+def local_time(value: str, zone: str = DISPLAY_TIMEZONE) -> datetime:
+    """A stored UTC stamp in the zone advisers read it in: the store keeps UTC so stamps
+    compare as strings, but "raised 23:30 UTC" is half past midnight in a British summer."""
+    return parse_iso(value).astimezone(ZoneInfo(zone))
+
+
+def page_link(url: str, page: int | None) -> str:
+    """The evidence's link, opening the cited page of a PDF (`#page=N`, which the PDF viewers
+    of Chromium, Firefox and Acrobat follow): evidence quoted from page 37 of a 90-page
+    report is otherwise a hunt. Only PDFs carry a page; a link with its own fragment keeps it."""
+    if not url or page is None or urlsplit(url).fragment:
+        return url
+    return f"{url}#page={page}"
+
+
+def council_page_url(base_url: str, database: str, gss_code: str) -> str:
+    """Where `radar ui` shows everything about one council: today the council timeline
+    (store/ui.py's canned query). The one place this address is built, so a council page
+    (issue #18) can replace it without touching the digest."""
+    query = urlencode({"council": gss_code})
+    return f"{base_url}/{quote(database)}/council_timeline?{query}"
 
 
 @dataclass
@@ -40,6 +65,10 @@ class Evidence:
     item_id: str = ""
     feedback_url: str = ""  # the UI's page to say "not right" (with `ui.base_url` set)
 
+    @property
+    def link(self) -> str:
+        return page_link(self.url, self.page)
+
 
 @dataclass
 class CouncilOnRadar:
@@ -54,10 +83,16 @@ class CouncilOnRadar:
     new_factors: list[str] = field(default_factory=list)
     acute: list[str] = field(default_factory=list)  # labels of acute signals this week
     concern: str | None = None  # the status of an open concern, if the adviser has one
+    more_url: str = ""  # where the stories not shown are (with `ui.base_url` set)
 
     @property
     def arrow(self) -> str:
         return ARROWS[self.trend]
+
+    @property
+    def more(self) -> int:
+        """Stories counted but not shown as evidence (both count distinct stories)."""
+        return max(0, self.items - len(self.evidence))
 
 
 @dataclass
@@ -82,6 +117,7 @@ class Digest:
     alerts: list[AcuteLine] = field(default_factory=list)
     leaving: list[CouncilOnRadar] = field(default_factory=list)
     baseline_weeks: int = 12
+    timezone: str = DISPLAY_TIMEZONE  # the zone its times are shown in (schedule.timezone)
 
     @property
     def subject(self) -> str:
@@ -144,19 +180,32 @@ def _on_radar(council: CouncilWeek, trend: str) -> CouncilOnRadar:
 
 
 def build_digest(
-    db: Database, settings: RadarSettings, region: str, week: str, ui_base_url: str | None = None
+    db: Database,
+    settings: RadarSettings,
+    region: str,
+    week: str,
+    ui_base_url: str | None = None,
+    *,
+    ui_database: str = "radar",
+    timezone: str = DISPLAY_TIMEZONE,
+    now: datetime | None = None,
 ) -> Digest:
     """The digest of `region` for ISO `week`: the radar (see alerts.scoring), ranked. With
-    `ui_base_url`, each piece of evidence links to its feedback page in `radar ui`."""
+    `ui_base_url`, each piece of evidence links to its feedback page in `radar ui`, and the
+    stories not shown to the council's page there (`ui_database`: the store's name in the
+    UI, its file name's stem). Times are shown in `timezone`; `now` is when it was made."""
     radar = compute_radar(db, settings, week, region)
     start, end = week_bounds(week)
     open_concerns = {
-        c["gss_code"]: f"concern #{c['id']}: {c['status_label']} since {c['updated_at'][:10]}"
+        c["gss_code"]: f"concern #{c['id']}: {c['status_label']} since "
+        f"{local_time(c['updated_at'], timezone).date().isoformat()}"
         for c in concerns(db, region)
     }
     on_radar = [_on_radar(c, radar.trend(c)) for c in radar.councils]
     for council in on_radar:
         council.concern = open_concerns.get(council.gss_code)
+        if ui_base_url:
+            council.more_url = council_page_url(ui_base_url, ui_database, council.gss_code)
         for evidence in council.evidence if ui_base_url else ():
             query = urlencode({"not_factor": ",".join(evidence.factors)})
             evidence.feedback_url = f"{ui_base_url}/-/feedback/{quote(evidence.item_id)}?{query}"
@@ -167,12 +216,12 @@ def build_digest(
         end=end - timedelta(days=1),
         councils=on_radar,
         source_problems=source_problems(db, region),
-        generated_at=now_iso(),
+        generated_at=stamp(now or datetime.now(UTC)),
         alerts=[
             AcuteLine(
                 council=a["council_name"],
                 label=LABELS.get(a["signal"], a["signal"]),
-                raised_at=a["raised_at"][:10],
+                raised_at=a["raised_at"],
                 headline=a["title"] or "",
                 url=a["url"] or "",
                 sentence=a["evidence"] or "",
@@ -181,4 +230,5 @@ def build_digest(
         ],
         leaving=[_on_radar(c, radar.trend(c)) for c in radar.leaving],
         baseline_weeks=settings.baseline_weeks,
+        timezone=timezone,
     )

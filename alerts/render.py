@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from alerts.digest import FACTOR_NAMES, Digest
+from alerts.digest import DISPLAY_TIMEZONE, FACTOR_NAMES, Digest, local_time
 from pipelines.normalise import visible_text
 
 TREND_COLOURS = {"new": "#c1121f", "rising": "#c1121f", "steady": "#777777", "falling": "#2a7d2e"}
@@ -55,10 +55,22 @@ def environment() -> Environment:
     env.filters["safe_url"] = safe_url
     env.filters["factor_names"] = lambda keys: ", ".join(FACTOR_NAMES[k] for k in keys)
     env.filters["md"] = markdown_cell
+    env.filters["clock"] = clock
     env.globals.update(
         FACTOR_NAMES=FACTOR_NAMES, RADAR_CAVEAT=RADAR_CAVEAT, TREND_COLOURS=TREND_COLOURS
     )
     return env
+
+
+def clock(value: str | None, zone: str = DISPLAY_TIMEZONE) -> str:
+    """A stored UTC stamp as advisers read it: '28 Nov 2026, 04:14 GMT' (BST in summer), the
+    zone's abbreviation always shown so nobody takes it for UTC. A date alone stays a date."""
+    if not value:
+        return ""
+    if len(value) <= 10:
+        return value
+    moment = local_time(value, zone)
+    return f"{moment.day} {moment:%b %Y, %H:%M %Z}"
 
 
 def markdown_cell(value: object) -> str:
@@ -82,10 +94,11 @@ def alert_subject(alert: dict[str, Any]) -> str:
     return f"Council Radar — ACUTE — {alert['council_name']}: {alert['label']}"
 
 
-def render_alert(alert: dict[str, Any]) -> tuple[str, str]:
-    """(html, text) for one acute-signal alert (a row of store.radar.unsent_alerts + label)."""
+def render_alert(alert: dict[str, Any], timezone: str = DISPLAY_TIMEZONE) -> tuple[str, str]:
+    """(html, text) for one acute-signal alert (a row of store.radar.unsent_alerts + label),
+    its times in `timezone` (the schedule's)."""
     env = environment()
-    context = {"a": alert, "subject": alert_subject(alert)}
+    context = {"a": alert, "subject": alert_subject(alert), "timezone": timezone}
     return (
         env.get_template("alert.html").render(**context),
         env.get_template("alert.txt").render(**context),

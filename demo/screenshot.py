@@ -15,10 +15,13 @@ Needs the `chromium` binary (Debian package `chromium`; `chromium-browser` elsew
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+from html import escape, unescape
 from pathlib import Path
 
 CANDIDATES = ("chromium", "chromium-browser")
@@ -99,6 +102,52 @@ def screenshot(
 def dump_dom(html_path: str | Path, timeout: float = TIMEOUT) -> str:
     """The DOM Chromium built from the HTML file, serialised (after any scripts had run)."""
     return _run(["--dump-dom", _file_url(html_path)], timeout).stdout
+
+
+# The page goes, as it is, into an iframe `width` px wide: headless Chromium will not make a
+# window narrower than 500 px for --dump-dom, but an iframe is a viewport of its own, so the
+# page's media queries and layout see exactly `width`. A script in the outer page (never in
+# the mail) reads the layout and writes it into the DOM, which --dump-dom carries out.
+FRAME = """<!DOCTYPE html><html><head><meta charset="utf-8"></head>
+<body style="margin:0"><iframe id="page" width="%(width)d" height="%(height)d"
+style="border:0;display:block;width:%(width)dpx;height:%(height)dpx" srcdoc="%(srcdoc)s"></iframe>
+<script>
+document.getElementById("page").addEventListener("load", function () {
+  var doc = this.contentDocument, root = doc.documentElement, right = 0, widest = "";
+  doc.querySelectorAll("body *").forEach(function (el) {
+    var box = el.getBoundingClientRect();
+    if (box.width && box.right > right) { right = box.right; widest = el.tagName; }
+  });
+  var out = document.createElement("pre");
+  out.id = "radar-measure";
+  out.textContent = JSON.stringify({
+    innerWidth: this.contentWindow.innerWidth, clientWidth: root.clientWidth,
+    scrollWidth: root.scrollWidth, right: Math.ceil(right), widest: widest,
+    viewport: (doc.querySelector('meta[name="viewport"]') || {}).content || null
+  });
+  document.body.appendChild(out);
+});
+</script></body></html>"""
+
+
+def measure(html_path: str | Path, width: int, height: int = 900, timeout: float = TIMEOUT) -> dict:
+    """How the page lays out in a viewport `width` px wide: that viewport's inner width, the
+    document's visible (clientWidth) and full (scrollWidth) widths, the right edge of the
+    furthest-right element, and the viewport meta's content. A page that fits has
+    scrollWidth and right within clientWidth: nothing is cut off on the right."""
+    html = Path(html_path).read_text(encoding="utf-8")
+    frame = FRAME % {"width": width, "height": height, "srcdoc": escape(html, quote=True)}
+    with tempfile.TemporaryDirectory(prefix="radar-measure-") as folder:
+        page = Path(folder) / "frame.html"
+        page.write_text(frame, encoding="utf-8")
+        dom = _run(
+            [f"--window-size={max(width, 800) + 50},{height + 50}", "--dump-dom", _file_url(page)],
+            timeout,
+        ).stdout
+    found = re.search(r'<pre id="radar-measure">(.*?)</pre>', dom, re.DOTALL)
+    if not found:
+        raise RuntimeError(f"chromium did not run the measuring script:\n{dom[-500:]}")
+    return json.loads(unescape(found.group(1)))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -206,12 +206,16 @@ def template_markup(template: str) -> tuple[Counter[str], set[str]]:
 def markup_problems(html: str, template: str) -> list[str]:
     """Markup in a rendered email that its template did not write: scraped text that became
     an element, an attribute, an event handler or a script URL instead of escaped text."""
-    problems = [m[0] for m in DANGEROUS_ELEMENT.finditer(html) if m[0].lower() != "<meta"]
+    # <meta> and <style> are the template's own (viewport, the phone layout), as many as it
+    # writes; one more came from scraped text
+    own = ("<meta", "<style", "</style")
+    problems = [m[0] for m in DANGEROUS_ELEMENT.finditer(html) if m[0].lower() not in own]
     found = markup_of(html)
     written, attribute_names = template_markup(template)
     problems += [f"<{tag}> is not in {template}" for tag in found.elements if tag not in written]
-    if found.elements["meta"] > written["meta"]:
-        problems.append("a <meta> element came from scraped text")
+    for tag in ("meta", "style"):
+        if found.elements[tag] > written[tag]:
+            problems.append(f"a <{tag}> element came from scraped text")
     for tag, name, value in found.attributes:
         if name.startswith("on") or name not in attribute_names:
             problems.append(f"<{tag} {name}={value!r}> is not an attribute {template} writes")
