@@ -6,16 +6,25 @@ import email
 import re
 import shutil
 import sqlite3
-from datetime import date
+from datetime import UTC, date, datetime
 from email import policy
+from html import escape
 from pathlib import Path
 
 import pytest
 import yaml
 from conftest import rows, run_radar
 
-from alerts.digest import AcuteLine, CouncilOnRadar, Digest, Evidence, current_week
-from alerts.render import render_alert, render_digest, safe_url
+from alerts.digest import (
+    AcuteLine,
+    CouncilOnRadar,
+    Digest,
+    Evidence,
+    council_page_url,
+    current_week,
+    page_link,
+)
+from alerts.render import clock, render_alert, render_digest, safe_url
 from alerts.sink import SmtpSink
 
 WEEK = current_week()  # the demo web dates its news in the current ISO week
@@ -183,3 +192,159 @@ def test_only_http_links_survive():
     assert safe_url(" JavaScript:alert(1)") == ""
     assert safe_url("data:text/html,hi") == ""
     assert safe_url(None) == ""
+
+
+def store_digest(watchlist: str, region: str):
+    """The digest the CLI sends for `region` this week, built in this process to compare."""
+    from alerts.digest import build_digest
+    from domain.config import load_watchlist
+    from store import open_db
+
+    config = load_watchlist(watchlist)
+    db = open_db(config.database)
+    try:
+        return build_digest(db, config.radar, region, WEEK, config.ui.base_url)
+    finally:
+        db.close()
+
+
+def test_an_acute_alert_is_marked_high_importance_and_a_digest_is_not(sending_watchlist):
+    """An ACUTE alert must not wait in a folder with the newsletters: Outlook reads
+    `Importance`, Thunderbird and Apple Mail `X-Priority`, RFC 2156 says `Priority`. A weekly
+    digest marked the same way would teach advisers to ignore the mark."""
+    watchlist, sink = sending_watchlist
+    run_radar("alerts", "--send", "--watchlist", watchlist)
+    run_radar("digest", "--week", WEEK, "--region", "South West", "--send", "-w", watchlist)
+    messages = [parse(path) for path in sink.messages()]
+    alerts = [m for m in messages if "ACUTE" in m["Subject"]]
+    [digest] = [m for m in messages if "ACUTE" not in m["Subject"]]
+    assert alerts, "the tagged store raises acute alerts"
+    for alert in alerts:
+        assert (alert["Importance"], alert["X-Priority"], alert["Priority"]) == (
+            "high", "1", "urgent"
+        ), alert["Subject"]  # fmt: skip
+    assert (digest["Importance"], digest["X-Priority"], digest["Priority"]) == (None, None, None)
+
+
+def test_the_alert_email_shows_when_it_was_raised_in_london_time(sending_watchlist):
+    watchlist, sink = sending_watchlist
+    run_radar("alerts", "--send", "--watchlist", watchlist)
+    sent = rows(Path(watchlist).with_name("radar.db"), "select * from alerts order by id")
+    by_id = {row["message_id"]: row for row in sent}
+    for path in sink.messages():
+        message = parse(path)
+        raised = by_id[message["Message-ID"]]["raised_at"]
+        shown = clock(raised, "Europe/London")
+        for body in (message.get_body(("html",)).get_content(),
+                     message.get_body(("plain",)).get_content()):  # fmt: skip
+            assert f"raised {shown} (Europe/London time)" in body
+            assert "UTC" not in body
+
+
+SUMMER = "2026-07-01T06:30:00Z"  # 07:30 in London: British Summer Time
+WINTER = "2026-11-25T23:30:00Z"  # 23:30 in London, GMT; still the 25th
+
+
+@pytest.mark.parametrize(
+    ("stamp", "shown"), [(SUMMER, "1 Jul 2026, 07:30 BST"), (WINTER, "25 Nov 2026, 23:30 GMT")]
+)
+def test_times_are_shown_in_london_time_labelled(stamp, shown):
+    assert clock(stamp, "Europe/London") == shown
+    html, text = render_alert(
+        {
+            "council_name": "Sallowmere", "label": "Section 114 notice", "region": "South West",
+            "raised_at": stamp, "title": "Notice", "url": "https://example.org/n",
+            "source_name": "Council news", "published": "2026-06-30", "evidence": "issued",
+        }
+    )  # fmt: skip
+    for body in (html, text):
+        assert f"raised {shown} (Europe/London time)" in body and "UTC" not in body
+    digest = Digest(
+        region="South West", week="2026-W27", start=date(2026, 6, 29), end=date(2026, 7, 5),
+        councils=[], source_problems=[], generated_at=stamp,
+        alerts=[AcuteLine("Sallowmere", "Section 114 notice", stamp, "Notice",
+                          "https://example.org/n", "issued")],
+    )  # fmt: skip
+    for body in render_digest(digest):
+        assert f"Generated {shown}" in body and "times are Europe/London time" in body
+        assert f"Section 114 notice (raised {shown})" in body
+
+
+def test_the_digest_is_generated_at_the_time_it_is_given(tagged):
+    """`now` is the digest's own clock: a test or a rebuilt digest says when it was made."""
+    from alerts.digest import build_digest
+    from domain.config import load_watchlist
+    from store import open_db
+
+    config = load_watchlist(tagged["watchlist"])
+    db = open_db(config.database)
+    try:
+        digest = build_digest(
+            db, config.radar, "South West", WEEK, now=datetime(2026, 7, 1, 6, 30, tzinfo=UTC)
+        )
+    finally:
+        db.close()
+    html, text = render_digest(digest)
+    for body in (html, text):
+        assert "Generated 1 Jul 2026, 07:30 BST" in body
+
+
+def test_pdf_evidence_links_open_the_cited_page(sending_watchlist):
+    """Evidence quoted from page N of a meeting's PDF links to `#page=N`: Chromium's, Firefox's
+    and Acrobat's viewers open that page, not the cover of a 90-page report."""
+    watchlist, sink = sending_watchlist
+    run_radar("digest", "--week", WEEK, "--all-regions", "--send", "--watchlist", watchlist)
+    cited = [
+        (region, e)
+        for region in ("North West", "West Midlands", "South West")
+        for c in store_digest(watchlist, region).councils
+        for e in c.evidence
+        if e.page
+    ]
+    assert cited, "the demo's meeting PDFs give evidence with a page"
+    by_region = {m["Subject"].split(" — ")[1]: m for m in map(parse, sink.messages())}
+    for region, evidence in cited:
+        html = by_region[region].get_body(("html",)).get_content()
+        text = by_region[region].get_body(("plain",)).get_content()
+        link = f"{evidence.url}#page={evidence.page}"
+        assert f'href="{escape(link)}"' in html, (region, link)
+        assert f"page {evidence.page}</a>" in html
+        assert link in text.split()
+
+
+def test_stories_not_shown_are_counted_and_linked_to_the_council_in_the_ui(tagged, tmp_path):
+    """A digest that counts "8 stories" and shows three says where the other five are: the
+    council's timeline in `radar ui` with `ui.base_url`, else radar search."""
+    sink = SmtpSink(tmp_path / "mail")
+    path = own_copy(tagged, tmp_path, {"host": "127.0.0.1", "port": sink.port})
+    send = ("digest", "--week", WEEK, "--region", "West Midlands", "--send", "-w", path)
+    with sink:
+        run_radar(*send)
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data["ui"] = {"base_url": "https://radar.example.org/"}
+        Path(path).write_text(yaml.safe_dump(data), encoding="utf-8")
+        run_radar(*send, "--resend")
+    plain, linked = [parse(p) for p in sink.messages()]
+    [council] = [c for c in store_digest(path, "West Midlands").councils if c.name == "Hollinsford"]
+    hidden = council.items - len(council.evidence)
+    assert len(council.evidence) == 3 and hidden > 0, (council.items, council.evidence)
+    line = f"and {hidden} more stories"
+    html = plain.get_body(("html",)).get_content()
+    text = plain.get_body(("plain",)).get_content()
+    for body in (html, text):
+        assert f"{line} in radar search" in body
+    assert "council_timeline" not in html + text
+    url = f"https://radar.example.org/radar/council_timeline?council={council.gss_code}"
+    html = linked.get_body(("html",)).get_content()
+    text = linked.get_body(("plain",)).get_content()
+    assert f'<a href="{escape(url)}" style="color:#1d3557;">{line} on its timeline</a>' in html
+    assert f"{line} on its timeline: {url}" in text
+
+
+def test_the_council_page_address_is_built_in_one_place():
+    assert council_page_url("https://radar.example.org", "radar", "E06000001") == (
+        "https://radar.example.org/radar/council_timeline?council=E06000001"
+    )
+    assert page_link("https://example.org/a.pdf?x=1", 4) == "https://example.org/a.pdf?x=1#page=4"
+    assert page_link("https://example.org/a.pdf#page=9", 4) == "https://example.org/a.pdf#page=9"
+    assert page_link("https://example.org/news", None) == "https://example.org/news"

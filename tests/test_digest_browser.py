@@ -9,14 +9,16 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from datetime import date
 
 import pytest
 import yaml
 from conftest import run_radar
 from PIL import Image
 
-from alerts.digest import current_week
-from demo.screenshot import ChromiumMissing, dump_dom, find_chromium, screenshot
+from alerts.digest import AcuteLine, CouncilOnRadar, Digest, Evidence, current_week
+from alerts.render import render_alert, render_digest
+from demo.screenshot import ChromiumMissing, dump_dom, find_chromium, measure, screenshot
 
 WEEK = current_week()  # the demo web dates its news in the current ISO week
 HEADER_BLUE = (0x1D, 0x35, 0x57)  # #1d3557, the digest header's background
@@ -86,3 +88,49 @@ def test_the_digest_screenshot_is_not_blank_and_has_the_header(chromium, north_w
     assert ink / total > 0.05, f"only {ink / total:.1%} of the screenshot is not white/grey"
     assert header > 20_000, f"the header's dark blue #1d3557 covers only {header} pixels"
     assert (ink - header) / total > 0.015, "the header is there but hardly any text below it"
+
+
+@pytest.mark.parametrize("width", [390, 1200])
+def test_the_digest_fits_a_phone_and_a_desktop(chromium, north_west_html, width):
+    """Advisers read mail on phones: at 390 px (an iPhone's viewport) nothing is cut off on
+    the right, and at 1200 px the digest is the same readable column."""
+    layout = measure(north_west_html, width)
+    assert layout["innerWidth"] == width, layout  # the page really had that viewport
+    assert layout["viewport"] == "width=device-width, initial-scale=1", layout
+    assert layout["scrollWidth"] <= layout["clientWidth"], f"cut off at {width} px: {layout}"
+    assert layout["right"] <= layout["clientWidth"], f"cut off at {width} px: {layout}"
+
+
+def test_long_words_and_links_do_not_widen_the_digest_or_alert_on_a_phone(chromium, tmp_path):
+    """Scraped text decides its own length: an unbroken 150-character headline, a source
+    known only by a long URL, a long acute label must wrap, not push the page wider."""
+    long_word = "Councilfinancialsustainabilityreviewfollowup" * 4
+    long_url = "https://news.example.org/" + "x" * 200
+    evidence = Evidence(
+        factors=["finance", "leadership"], headline=long_word, url=long_url, source=long_url,
+        published="2026-06-30", sentence=long_word, page=12, kind="report",
+    )  # fmt: skip
+    digest = Digest(
+        region="Yorkshire and the Humber", week="2026-W27",
+        start=date(2026, 6, 29), end=date(2026, 7, 5),
+        councils=[CouncilOnRadar("E08000001", long_word, ["finance", "leadership"], 3.99, 40,
+                                 [evidence] * 3, acute=["Commissioners or statutory "
+                                 "intervention", "Chief executive suspended or gone"],
+                                 more_url=long_url)],
+        source_problems=[{"name": None, "url": long_url, "last_error": long_word}],
+        generated_at="2026-07-01T06:30:00Z",
+        alerts=[AcuteLine(long_word, "Section 114 notice", "2026-06-30T10:00:00Z", long_word,
+                          long_url, long_word)],
+    )  # fmt: skip
+    alert = {
+        "council_name": long_word, "label": "Section 114 notice", "region": "London",
+        "raised_at": "2026-06-30T10:00:00Z", "title": long_word, "url": long_url,
+        "source_name": long_url, "published": "2026-06-30", "evidence": long_word,
+    }  # fmt: skip
+    for name, html in (("digest", render_digest(digest)[0]), ("alert", render_alert(alert)[0])):
+        page = tmp_path / f"{name}.html"
+        page.write_text(html, encoding="utf-8")
+        layout = measure(page, 390)
+        assert layout["viewport"] == "width=device-width, initial-scale=1", (name, layout)
+        assert layout["scrollWidth"] <= layout["clientWidth"], (name, layout)
+        assert layout["right"] <= layout["clientWidth"], (name, layout)
