@@ -1,13 +1,16 @@
 """Render a weekly HTML digest in headless Chromium: a PNG screenshot, or the DOM as parsed.
 
-Why: the README shows a picture of a real digest, and that picture should come from a real
-browser rather than be drawn by hand. The same calls let the tests prove the digest renders in
-an actual HTML client (the header colour, the caveat, the evidence links) and not only that
-the template produced a string.
+Why: the README shows pictures of a real digest, and they should come from a real browser
+rather than be drawn by hand. The same calls let the tests prove the digest renders in an
+actual HTML client (the header colour, the caveat, the evidence links) and fits a phone's
+width (`measure`), not only that the template produced a string.
 
-Usage (after `make demo`):
+Usage (after `make demo`; the README's desktop and phone pictures):
 
-    python -m demo.screenshot demo-output/digests/<week>/north-west.html docs/digest.png
+    python -m demo.screenshot demo-output/digests/<week>/west-midlands.html demo/digest.png \
+        --width 1200 --height 1000
+    python -m demo.screenshot demo-output/digests/<week>/west-midlands.html \
+        demo/digest-phone.png --width 390 --height 1280
 
 Needs the `chromium` binary (Debian package `chromium`; `chromium-browser` elsewhere).
 """
@@ -156,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Screenshot an HTML digest with headless Chromium (for the README).",
     )
     parser.add_argument("html", type=Path, help="the digest HTML, e.g. demo-output/digests/...")
-    parser.add_argument("png", type=Path, help="where to write the PNG, e.g. docs/digest.png")
+    parser.add_argument("png", type=Path, help="where to write the PNG, e.g. demo/digest.png")
     parser.add_argument("--width", type=int, default=800, help="window width (default 800)")
     parser.add_argument("--height", type=int, default=1400, help="window height (default 1400)")
     args = parser.parse_args(argv)
