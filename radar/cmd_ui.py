@@ -20,13 +20,14 @@ HOST_NAME = re.compile(r"^[a-z0-9_]([a-z0-9_.-]{0,252})$")
 
 
 def register_plugins() -> None:
-    """The UI's guards (alerts.ui_guard: concerns never served) and its feedback page
-    (alerts.ui_feedback) as Datasette plugins, registered once."""
+    """The UI's guards (alerts.ui_guard: concerns never served), its feedback page
+    (alerts.ui_feedback) and its pages for people (alerts.ui_pages: home page, readable
+    cells, relevance order) as Datasette plugins, registered once."""
     from datasette.plugins import pm
 
-    from alerts import ui_feedback, ui_guard
+    from alerts import ui_feedback, ui_guard, ui_pages
 
-    for module in (ui_guard, ui_feedback):
+    for module in (ui_guard, ui_feedback, ui_pages):
         if not pm.is_registered(module):
             pm.register(module, name=f"council-radar-{module.__name__.split('_')[-1]}")
 
@@ -80,9 +81,11 @@ def ui(
     ] = None,
     watchlist: WatchListOption = None,
 ) -> None:
-    """Serve the store in Datasette: full-text search of items with facets (council, region,
-    factor, sentiment, source kind, month), labelled columns, and canned queries (councils
-    on the radar this week, a council's timeline, items by factor, source health).
+    """Serve the store in Datasette: a home page leading to this week's radar, search, a
+    council's timeline and source health; full-text search of items (best matches first,
+    with evidence and snippets) with facets (council, region, factor, sentiment, source
+    kind, month), labelled columns, and canned queries (councils on the radar this week, a
+    council's timeline, items by factor, source health).
 
     It refreshes this week's radar into the store's `radar_weeks` table first. Advisers'
     concerns are never served (alerts.ui_guard), and a request under a host name it does not
@@ -96,6 +99,7 @@ def ui(
     from alerts.scoring import compute_radar
     from alerts.ui_feedback import PLUGIN
     from alerts.ui_guard import host_guard, is_ip_address
+    from alerts.ui_pages import TEMPLATES
     from store.ui import ensure_ui_views, metadata, save_radar_snapshot
 
     config = load_or_exit(watchlist)
@@ -138,10 +142,11 @@ def ui(
     name = config.database.stem
     register_plugins()
     meta = metadata(name, logins)
-    meta.setdefault("plugins", {})[PLUGIN] = {"store": str(config.database)}
+    meta.setdefault("plugins", {})[PLUGIN] = {"store": str(config.database), "database": name}
     datasette = Datasette(
         [str(config.database)],
         metadata=meta,
+        template_dir=str(TEMPLATES),  # the home page, leading to the radar
         settings={"sql_time_limit_ms": 5000, "facet_time_limit_ms": 1000},
     )
     asyncio.run(datasette.invoke_startup())

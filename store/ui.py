@@ -11,23 +11,60 @@ from sqlite_utils import Database
 from store.concerns import CONFIDENTIAL_TABLES
 from store.db import write_transaction
 
-# One row per item, with its councils, regions and factors as JSON arrays (Datasette facets
-# them with `array`), and items' rowid so the items_fts full-text index searches the view.
+# One row per item, the columns a person reads first: date, title (the UI links it to its
+# URL), councils and factors (JSON arrays: Datasette facets them with `array`, and the UI
+# shows them as chips), each flag's evidence, and a snippet of the text. Then the facets'
+# other columns, and last the plumbing: `relevance`, the item's id and URL, items' rowid
+# (the items_fts index searches the view through it) and `fts`, the index's own hidden
+# column. Joining items_fts lets a search be a MATCH on the view itself (alerts.ui_pages adds
+# `fts match :radar_search`), so `relevance` is bm25 weighed as `radar search` weighs it
+# (titles five times the text) and the snippet marks the words found; without a search,
+# bm25 is 0 (shown empty) and the snippet is the text's opening words.
 ITEMS_VIEW = """
-select items.rowid as rowid, items.id, coalesce(items.published, items.first_seen) as published,
-       substr(coalesce(items.published, items.first_seen), 1, 7) as month,
-       items.title, items.url, items.kind, items.origin, sources.kind as source_kind,
-       sources.name as source,
+select coalesce(items.published, items.first_seen) as published, items.title,
        (select json_group_array(c.name) from item_councils ic
         join councils c on c.gss_code = ic.gss_code where ic.item_id = items.id) as councils,
+       (select json_group_array(f.factor) from flags f where f.item_id = items.id) as factors,
+       (select json_group_array(f.factor || ': ' || f.evidence
+                                || coalesce(' (page ' || f.page || ')', ''))
+        from flags f where f.item_id = items.id and coalesce(f.evidence, '') != '') as evidence,
+       case when bm25(items_fts) = 0 then substr(items.text, 1, 200)
+            || case when length(items.text) > 200 then ' …' else '' end
+            else snippet(items_fts, 1, '<mark>', '</mark>', ' … ', 24) end as snippet,
+       tags.sentiment, tags.service, items.kind, items.origin,
+       sources.kind as source_kind, sources.name as source,
        (select json_group_array(distinct c.region) from item_councils ic
         join councils c on c.gss_code = ic.gss_code where ic.item_id = items.id) as regions,
-       (select json_group_array(f.factor) from flags f where f.item_id = items.id) as factors,
-       tags.sentiment, tags.service
+       substr(coalesce(items.published, items.first_seen), 1, 7) as month,
+       nullif(-bm25(items_fts, 5.0, 1.0), 0.0) as relevance,
+       items.id, items.url, items.rowid as rowid, items_fts.items_fts as fts
 from items
+join items_fts on items_fts.rowid = items.rowid
 left join sources on sources.id = items.source_id
 left join tags on tags.item_id = items.id
 """
+
+# The CLI's order (alerts.scoring.compute_radar): most acute signals first, then priority,
+# then name. radar_weeks keeps the signals as one comma-separated string, so they are
+# counted, not compared as text ("section_114" would sort above two signals).
+RADAR_ORDER = (
+    "case when coalesce(acute, '') = '' then 0 "
+    "else length(acute) - length(replace(acute, ',', '')) + 1 end desc, "
+    "priority desc, council"
+)
+LATEST_RADAR = (
+    "select * from radar_weeks where week = (select max(week) from radar_weeks) "
+    f"order by {RADAR_ORDER}"
+)
+
+# The home page: this week's radar in brief, every council's names (the timeline box offers
+# them), and how many sources are failing.
+HOME_RADAR = (
+    "select council, region, score, trend, acute from radar_weeks "
+    f"where week = (select max(week) from radar_weeks) order by {RADAR_ORDER}"
+)
+COUNCIL_NAMES = "select name, aliases from councils order by name"
+FAILING_SOURCES = "select count(*) as n from sources where coalesce(consecutive_failures, 0) > 0"
 
 
 # Besides the concerns: SQLite's virtual tables that would show the file's raw pages
@@ -83,20 +120,24 @@ CANNED = {
         "title": "Councils on the radar this week",
         "description": "The latest radar `radar ui` computed, acute first. Presence on the "
         "radar is not in itself an indication of failure.",
-        "sql": "select * from radar_weeks where week = (select max(week) from radar_weeks) "
-        "order by acute desc, priority desc",
+        "sql": LATEST_RADAR,
     },
     "council_timeline": {
         "title": "A council's timeline",
-        "description": "Everything stored about one council (name or GSS code), newest first, "
-        "with its flags and evidence.",
+        "description": "Everything stored about one council (its name, official name, an "
+        "alias such as Kelderby MBC, or its GSS code), newest first, with its flags and "
+        "evidence.",
         "sql": """select coalesce(i.published, i.first_seen) as published, i.title, i.url,
        i.kind, (select group_concat(f.factor || ': ' || f.evidence, ' | ') from flags f
                 where f.item_id = i.id) as flags, t.sentiment
 from items i join item_councils ic on ic.item_id = i.id
 join councils c on c.gss_code = ic.gss_code
 left join tags t on t.item_id = i.id
-where c.gss_code = :council or lower(c.name) = lower(:council)
+where c.gss_code = :council or lower(c.name) = lower(trim(:council))
+   or lower(c.official_name) = lower(trim(:council))
+   or exists (select 1 from json_each(case when json_valid(c.aliases) then c.aliases
+                                      else '[]' end) a
+              where lower(a.value) = lower(trim(:council)))
 order by published desc limit 500""",
     },
     "items_by_factor": {
@@ -107,7 +148,7 @@ order by published desc limit 500""",
         on c.gss_code = ic.gss_code where ic.item_id = i.id) as councils,
        f.evidence, f.page, i.url
 from flags f join items i on i.id = f.item_id
-where f.factor = :factor order by published desc, f.score desc limit 500""",
+where f.factor = :factor order by f.score desc, published desc limit 500""",
     },
     "source_health": {
         "title": "Source health",
@@ -127,11 +168,17 @@ COLUMN_LABELS = {
         "kind": "Item kind: news, minutes, report, media, alert",
         "origin": "Where it comes from: council, media, alert, government",
         "source_kind": "Source kind: feed, moderngov, cmis, sitemap, listing",
+        "title": "Headline (links to the page itself)",
         "councils": "Councils the item is about",
         "regions": "Regions of those councils",
         "factors": "Failure factors flagged (leadership, risky_change, disengagement, finance)",
+        "evidence": "The sentence behind each flag",
+        "snippet": "The words a search found, in their text (else the text's opening words)",
         "sentiment": "About the council's situation: negative, neutral or positive",
         "service": "1 if adverse service performance",
+        "relevance": "How well the item matches a search (bm25, titles weighing five times "
+        "the text): a search is ordered by it",
+        "fts": "The full-text index's own column, which a search matches (not data)",
     },
     "radar_weeks": {
         "score": "Sum of the four factor scores (0-4)",
@@ -155,6 +202,8 @@ def metadata(database: str, logins: dict[str, str] | None = None) -> dict[str, A
     tables: dict[str, Any] = {
         "item_browser": {
             "title": "Items",
+            "description": "Every stored item, newest first; a search is ordered by "
+            "relevance, best first (sort by published to see it by date).",
             "fts_table": "items_fts",
             "fts_pk": "rowid",
             "searchmode": "raw",
