@@ -1,6 +1,8 @@
 """`radar ui`: Datasette serving the store on loopback, with search, facets, canned queries,
 and a password before anything is shown when it listens beyond loopback; advisers' concerns
-never served, each user signing in with their own password, strangers' host names refused."""
+never served, each user signing in with their own password, strangers' host names refused;
+and pages for people: a home page leading to the radar, search and timelines, the radar in
+the CLI's order, searches best match first, readable cells (in Chromium too)."""
 
 from __future__ import annotations
 
@@ -16,11 +18,13 @@ from http.cookiejar import CookieJar
 from urllib.parse import quote, urlencode
 
 import pytest
-from conftest import RADAR, rows, run_radar
+from conftest import RADAR, jsonl, rows, run_radar
 from sqlite_utils import Database
 from test_digest import own_copy
+from test_digest_browser import chromium  # noqa: F401 (a fixture)
 
 from alerts.sink import free_port
+from demo.screenshot import _run as run_chromium
 
 
 def get(url: str, auth: str | None = None) -> tuple[int, object]:
@@ -252,3 +256,92 @@ def test_ui_answers_only_to_its_own_host_names(serve):
                  f"evil.example:{port}/x"):  # fmt: skip
         status, body = raw(url, host=host)
         assert status == 400 and "--allowed-host" in body and "items" not in body, host
+
+
+def test_ui_ranks_the_radar_and_factor_items_as_the_cli_does(serve, tmp_path):
+    """radar_this_week in `radar radar`'s order (most acute signals first, then priority),
+    not the acute column compared as text; items_by_factor strongest first, not newest."""
+    watchlist = str(tmp_path / "watchlist.yaml")  # the store `serve` serves
+    run_radar("alerts", "-w", watchlist)  # raises the demo's acute signals this week
+    cli = [row["council"] for row in jsonl(run_radar("radar", "--json", "-w", watchlist).stdout)]
+    base = serve()
+    status, radar = get(f"{base}/radar_this_week.json?_shape=array")
+    assert status == 200 and [row["council"] for row in radar] == cli
+    assert sum(1 for row in radar if row["acute"]) >= 3
+    as_text = sorted(radar, key=lambda r: (r["acute"] or "", r["priority"]), reverse=True)
+    assert [row["council"] for row in as_text] != cli  # the data tells the two orders apart
+
+    status, flagged = get(f"{base}/items_by_factor.json?factor=finance&_shape=array")
+    scores = [row["score"] for row in flagged]
+    stored = rows(tmp_path / "radar.db", "select score from flags where factor = 'finance'")
+    assert status == 200 and len(scores) == len(stored) > 3
+    assert scores == sorted(scores, reverse=True)
+    dates = [row["published"] for row in flagged]
+    assert dates != sorted(dates, reverse=True)  # strongest first is not newest first
+
+
+def test_ui_search_is_best_match_first_and_timelines_take_aliases(serve, tmp_path):
+    """A text search of item_browser in `radar search`'s relevance order (bm25, titles
+    weighing more), with the words found marked and the facets still there; an explicit
+    sort still wins. council_timeline finds a council by an alias or its official name."""
+    watchlist = str(tmp_path / "watchlist.yaml")
+    best = [row["id"] for row in jsonl(run_radar("search", "budget", "--json", "-w", watchlist,
+                                                 "--limit", "50").stdout)]  # fmt: skip
+    base = serve()
+    status, found = get(f"{base}/item_browser.json?_search=budget&_shape=objects&_size=100")
+    assert status == 200
+    ids = [row["id"] for row in found["rows"]]
+    assert len(ids) == len(best) > 5 and ids == best
+    dates = [row["published"] for row in found["rows"]]
+    assert dates != sorted(dates, reverse=True)  # relevance is not date order here
+    assert all("<mark>" in row["snippet"] for row in found["rows"][:3])
+    assert {"councils", "factors", "month"} <= set(found["facet_results"])
+    status, by_date = get(f"{base}/item_browser.json?_search=budget&_sort_desc=published"
+                          "&_shape=objects&_size=100")  # fmt: skip
+    dates = [row["published"] for row in by_date["rows"]]
+    assert status == 200 and dates == sorted(dates, reverse=True) and len(dates) == len(ids)
+
+    status, by_name = get(f"{base}/council_timeline.json?council=Kelderby&_shape=array")
+    assert status == 200 and by_name
+    for alias in ("Kelderby MBC", "kelderby council", "Kelderby Metropolitan Borough Council"):
+        status, found = get(f"{base}/council_timeline.json?council={quote(alias)}&_shape=array")
+        assert status == 200 and found == by_name, alias
+
+
+def test_ui_home_page_leads_to_the_radar_search_and_timelines(serve):
+    base = serve()
+    root = base.removesuffix("/radar")
+    status, home = raw(f"{root}/")
+    assert status == 200
+    for way_in in ('href="/radar/radar_this_week"', 'action="/radar/item_browser"',
+                   'name="_search"', 'action="/radar/council_timeline"', 'name="council"',
+                   'href="/radar/source_health"', 'href="/radar/items_by_factor?factor=finance"',
+                   'href="/radar"', '<option value="Kelderby MBC">'):  # fmt: skip
+        assert way_in in home, way_in
+    assert "story_bands" not in home  # not Datasette's table list
+    assert 'href="/radar/council_timeline?council=Kelderby"' in home  # this week's radar
+    status, tables = raw(base)
+    assert status == 200 and "/radar/story_bands" in tables  # the generic page stays
+
+
+def dom(url: str) -> str:
+    """The DOM headless Chromium built from a page of the running UI."""
+    return run_chromium(["--dump-dom", url], 60).stdout
+
+
+def test_ui_home_page_and_item_browser_render_in_chromium(chromium, serve):  # noqa: F811
+    base = serve()
+    root = base.removesuffix("/radar")
+    home = dom(f"{root}/")
+    assert "The radar this week" in home and "Search the items" in home
+    assert re.search(r'<a href="/radar/council_timeline\?council=[^"]+">[^<]+</a>', home)
+    page = dom(f"{base}/item_browser?_search=" + quote('"section 114"'))
+    titles = re.findall(r'<td class="col-title[^"]*">(.*?)</td>', page, re.DOTALL)
+    assert titles and all(re.match(r'<a href="https?://', t) for t in titles), titles[:2]
+    councils = re.findall(r'<td class="col-councils[^"]*">(.*?)</td>', page, re.DOTALL)
+    assert councils and all('class="chip"' in c for c in councils), councils[:2]
+    assert not [c for c in councils if '["' in c or "[&quot;" in c]  # no raw JSON
+    assert re.search(r"<mark>[^<]*114[^<]*</mark>", page)  # the words found, marked
+    heads = re.findall(r'<th [^>]*data-column="([a-z_]+)"', page)
+    assert heads[:5] == ["published", "title", "councils", "factors", "evidence"], heads
+    assert heads.index("rowid") > heads.index("sentiment")
