@@ -60,7 +60,7 @@ def write_digest(
     week = normal_week(week)
     digest = build_digest(
         db, watchlist.radar, region, week, watchlist.ui.base_url,
-        ui_database=watchlist.database.stem, timezone=watchlist.schedule.timezone,
+        timezone=watchlist.schedule.timezone,
     )  # fmt: skip
     html, text = render_digest(digest)
     folder = folder or watchlist.output_dir / "digests" / week

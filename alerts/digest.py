@@ -42,12 +42,10 @@ def page_link(url: str, page: int | None) -> str:
     return f"{url}#page={page}"
 
 
-def council_page_url(base_url: str, database: str, gss_code: str) -> str:
-    """Where `radar ui` shows everything about one council: today the council timeline
-    (store/ui.py's canned query). The one place this address is built, so a council page
-    (issue #18) can replace it without touching the digest."""
-    query = urlencode({"council": gss_code})
-    return f"{base_url}/{quote(database)}/council_timeline?{query}"
+def council_page_url(base_url: str, gss_code: str) -> str:
+    """Where `radar ui` shows everything about one council: its page, `/council/<gss>`
+    (alerts.ui_council). The one place a mail or report builds this address."""
+    return f"{base_url}/council/{quote(gss_code, safe='')}"
 
 
 @dataclass
@@ -84,6 +82,7 @@ class CouncilOnRadar:
     acute: list[str] = field(default_factory=list)  # labels of acute signals this week
     concern: str | None = None  # the status of an open concern, if the adviser has one
     more_url: str = ""  # where the stories not shown are (with `ui.base_url` set)
+    page_url: str = ""  # the council's page in `radar ui` (with `ui.base_url` set)
 
     @property
     def arrow(self) -> str:
@@ -164,6 +163,12 @@ def _choose_evidence(rows: list[dict[str, Any]]) -> list[Evidence]:
     return list(chosen.values())
 
 
+def _linked(council: CouncilOnRadar, ui_base_url: str | None) -> CouncilOnRadar:
+    if ui_base_url:
+        council.page_url = council_page_url(ui_base_url, council.gss_code)
+    return council
+
+
 def _on_radar(council: CouncilWeek, trend: str) -> CouncilOnRadar:
     return CouncilOnRadar(
         gss_code=council.gss_code,
@@ -186,14 +191,13 @@ def build_digest(
     week: str,
     ui_base_url: str | None = None,
     *,
-    ui_database: str = "radar",
     timezone: str = DISPLAY_TIMEZONE,
     now: datetime | None = None,
 ) -> Digest:
     """The digest of `region` for ISO `week`: the radar (see alerts.scoring), ranked. With
-    `ui_base_url`, each piece of evidence links to its feedback page in `radar ui`, and the
-    stories not shown to the council's page there (`ui_database`: the store's name in the
-    UI, its file name's stem). Times are shown in `timezone`; `now` is when it was made."""
+    `ui_base_url`, each piece of evidence links to its feedback page in `radar ui`, and each
+    council's name (and the stories not shown) to its page there, `/council/<gss>`. Times
+    are shown in `timezone`; `now` is when it was made."""
     radar = compute_radar(db, settings, week, region)
     start, end = week_bounds(week)
     open_concerns = {
@@ -205,7 +209,7 @@ def build_digest(
     for council in on_radar:
         council.concern = open_concerns.get(council.gss_code)
         if ui_base_url:
-            council.more_url = council_page_url(ui_base_url, ui_database, council.gss_code)
+            council.page_url = council.more_url = council_page_url(ui_base_url, council.gss_code)
         for evidence in council.evidence if ui_base_url else ():
             query = urlencode({"not_factor": ",".join(evidence.factors)})
             evidence.feedback_url = f"{ui_base_url}/-/feedback/{quote(evidence.item_id)}?{query}"
@@ -228,7 +232,7 @@ def build_digest(
             )
             for a in radar.alerts
         ],
-        leaving=[_on_radar(c, radar.trend(c)) for c in radar.leaving],
+        leaving=[_linked(_on_radar(c, radar.trend(c)), ui_base_url) for c in radar.leaving],
         baseline_weeks=settings.baseline_weeks,
         timezone=timezone,
     )

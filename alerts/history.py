@@ -66,7 +66,10 @@ def record_week(
         return WeekRecord(week, True, 0, 0, recorded=False)
     rows = compute_radar(db, config.radar, week).history_rows()
     final = is_final(config, week, now)
-    saved = save_week(db, week, rows, final=final, recorded_at=stamp(now), replace_final=rebuild)
+    saved = save_week(
+        db, week, rows, final=final, recorded_at=stamp(now), replace_final=rebuild,
+        threshold=config.radar.on_radar,
+    )  # fmt: skip
     on_radar = sum(1 for row in rows if row["on_radar"])
     return WeekRecord(week, final, len(rows), on_radar, recorded=saved)
 

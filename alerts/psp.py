@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from alerts.digest import council_page_url
 from alerts.render import environment
 from alerts.scoring import compute_radar
 from domain.config import REGIONS, RadarSettings
@@ -30,7 +31,16 @@ class PspReport:
         return sum(len(rows) for rows in self.by_region.values())
 
 
-def build_psp(db: Database, settings: RadarSettings, week: str, generated_at: str) -> PspReport:
+def build_psp(
+    db: Database,
+    settings: RadarSettings,
+    week: str,
+    generated_at: str,
+    ui_base_url: str | None = None,
+) -> PspReport:
+    """The report for `week`. With `ui_base_url` (the watch list's `ui.base_url`) each
+    council's name links to its page in `radar ui` (`page_url`), where the panel can see its
+    weekly history and evidence; without it the names are plain text."""
     report = PspReport(week=week, generated_at=generated_at)
     under_concern = set()
     for row in concerns(db):
@@ -42,6 +52,8 @@ def build_psp(db: Database, settings: RadarSettings, week: str, generated_at: st
     report.not_under_concern = [
         row for row in radar.rows() if row["gss_code"] not in under_concern
     ][:TOP_UNCONCERNED]
+    for row in [r for rows in report.by_region.values() for r in rows] + report.not_under_concern:
+        row["page_url"] = council_page_url(ui_base_url, row["gss_code"]) if ui_base_url else ""
     return report
 
 

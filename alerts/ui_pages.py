@@ -11,9 +11,10 @@ the guards and the feedback page):
   radar, the councils' names and aliases (the timeline box offers them) and the number of
   failing sources. The generic database page stays at /DATABASE.
 - `render_cell` links titles and headlines to their pages and council names to their
-  timeline, shows JSON lists as chips, evidence as a list and the search snippet with the
-  words found marked. Only the HTML changes: JSON and CSV keep the columns as stored, so the
-  `array` facets and exports still work.
+  page (`/council/<gss>`, alerts.ui_council; by name where the row has no code), shows
+  JSON lists as chips, evidence as a list and the search snippet with the words found
+  marked. Only the HTML changes: JSON and CSV keep the columns as stored, so the `array`
+  facets and exports still work.
 - `filters_from_request` makes a search of `item_browser` a MATCH on the view's own `fts`
   column (store.ui.ITEMS_VIEW), so SQLite computes its `relevance` (bm25) and snippet; and
   `asgi_wrapper` orders such a search by relevance unless the URL asks for another sort.
@@ -156,10 +157,10 @@ def _link(text: Any, url: Any) -> Markup | None:
     return Markup('<a href="{}">{}</a>').format(url, text)
 
 
-def _timeline(datasette: Any, council: str) -> str:
-    return datasette.urls.path(
-        f"/{quote(_database(datasette))}/council_timeline?" + urlencode({"council": council})
-    )
+def _council_page(datasette: Any, council: str) -> str:
+    """A council's page from its GSS code or its name (the page redirects a name to the
+    code): the item browser's chips and the canned queries give names."""
+    return datasette.urls.path(f"/council/{quote(council, safe='')}")
 
 
 def _chips(datasette: Any, column: str, values: list[Any]) -> Markup:
@@ -175,7 +176,7 @@ def _chips(datasette: Any, column: str, values: list[Any]) -> Markup:
                 text, style, label))  # fmt: skip
         elif column == "councils":
             chips.append(Markup('<a class="chip" href="{}" style="{}">{}</a>').format(
-                _timeline(datasette, text), CHIP.format(bg="#e8eef6"), text))  # fmt: skip
+                _council_page(datasette, text), CHIP.format(bg="#e8eef6"), text))  # fmt: skip
         else:
             chips.append(Markup('<span class="chip" style="{}">{}</span>').format(
                 CHIP.format(bg="#eee"), text))  # fmt: skip
@@ -197,7 +198,9 @@ def render_cell(row: Any, value: Any, column: str, table: str | None, datasette:
     if column == "top_headline":
         return _link(value, _field(row, "top_url"))
     if column == "council" and isinstance(value, str) and value:
-        return Markup('<a href="{}">{}</a>').format(_timeline(datasette, value), value)
+        code = _field(row, "gss_code")
+        page = _council_page(datasette, code if isinstance(code, str) and code else value)
+        return Markup('<a href="{}">{}</a>').format(page, value)
     if table != BROWSER:
         return None
     if column in ("councils", "regions", "factors") and isinstance(value, str):

@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from radar import (
     cmd_concern,
+    cmd_council,
     cmd_crawl,
     cmd_demo,
     cmd_digest,
@@ -42,6 +43,7 @@ app.command()(cmd_tag.tag)
 app.command()(cmd_tag.retag)
 app.command()(cmd_digest.digest)
 app.command(name="radar")(cmd_radar.radar)
+app.command()(cmd_council.council)
 app.command()(cmd_radar.alerts)
 app.command()(cmd_radar.run)
 app.command()(cmd_radar.status)

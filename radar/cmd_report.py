@@ -38,7 +38,7 @@ def psp(
     except ValueError as exc:
         err.print(f"[red]{exc}")
         raise typer.Exit(2) from None
-    report = build_psp(open_store(config), config.radar, week, now_iso())
+    report = build_psp(open_store(config), config.radar, week, now_iso(), config.ui.base_url)
     html, markdown = render_psp(report)
     folder = output or config.output_dir / "reports"
     folder.mkdir(parents=True, exist_ok=True)

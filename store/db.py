@@ -130,7 +130,8 @@ TABLES: dict[str, dict[str, Any]] = {
     },
     # The weekly history (store.history): each council's radar in every week, below the
     # radar too (`on_radar` 0), ranked as computed; and which weeks are recorded, when, and
-    # whether final (the week's digest slot had passed) or still in progress.
+    # whether final (the week's digest slot had passed) or still in progress, and the
+    # `radar.on_radar` threshold it was computed with (a chart draws the line that applied).
     "radar_history": {
         "columns": {
             "week": str, "gss_code": str, "council": str, "region": str, "on_radar": int,
@@ -143,6 +144,7 @@ TABLES: dict[str, dict[str, Any]] = {
     "radar_history_weeks": {
         "columns": {
             "week": str, "recorded_at": str, "final": int, "councils": int, "on_radar": int,
+            "threshold": float,
         },
         "pk": "week",
     },

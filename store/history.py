@@ -41,9 +41,14 @@ def save_week(
     final: bool,
     recorded_at: str,
     replace_final: bool = False,
+    threshold: float | None = None,
 ) -> bool:
     """Replace `week`'s history with `rows` (ranked, as `Radar.history_rows` gives them) in
     one write transaction: a reader sees the old week or the new one, never half of each.
+
+    `threshold` is the `radar.on_radar` score the week was computed with: kept with the
+    week, so a chart of the history draws the line that applied then, even after the
+    setting is tuned (None: not known, as for weeks recorded before it was kept).
 
     A week already recorded final is left as it is unless `replace_final` (a rebuild), and
     False is returned: checked inside the transaction, so two recordings at once cannot
@@ -75,6 +80,7 @@ def save_week(
                 "final": int(final),
                 "councils": len(rows),
                 "on_radar": sum(1 for row in rows if row.get("on_radar")),
+                "threshold": threshold,
             },
             pk="week",
             replace=True,
@@ -83,7 +89,8 @@ def save_week(
 
 
 def recorded_weeks(db: Database) -> dict[str, dict[str, Any]]:
-    """week -> {recorded_at, final, councils, on_radar} for every week recorded, oldest first."""
+    """week -> {recorded_at, final, councils, on_radar, threshold} for every week recorded,
+    oldest first."""
     return {
         row.pop("week"): {**row, "final": bool(row["final"])}
         for row in db.query("select * from radar_history_weeks order by week")

@@ -60,7 +60,7 @@ LATEST_RADAR = (
 # The home page: this week's radar in brief, every council's names (the timeline box offers
 # them), and how many sources are failing.
 HOME_RADAR = (
-    "select council, region, score, trend, acute from radar_weeks "
+    "select gss_code, council, region, score, trend, acute from radar_weeks "
     f"where week = (select max(week) from radar_weeks) order by {RADAR_ORDER}"
 )
 COUNCIL_NAMES = "select name, aliases from councils order by name"
