@@ -74,6 +74,9 @@ def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess:
 
 
 def _file_url(html_path: str | Path) -> str:
+    """A file's URL, or the address itself when given one (a page `radar ui` serves)."""
+    if str(html_path).startswith(("http://", "https://")):
+        return str(html_path)
     return Path(html_path).resolve().as_uri()
 
 
@@ -126,18 +129,38 @@ document.getElementById("page").addEventListener("load", function () {
   out.textContent = JSON.stringify({
     innerWidth: this.contentWindow.innerWidth, clientWidth: root.clientWidth,
     scrollWidth: root.scrollWidth, right: Math.ceil(right), widest: widest,
-    viewport: (doc.querySelector('meta[name="viewport"]') || {}).content || null
+    viewport: (doc.querySelector('meta[name="viewport"]') || {}).content || null,
+    svgs: Array.from(doc.querySelectorAll("svg")).map(function (svg) {
+      var box = svg.getBoundingClientRect();
+      return {cls: svg.getAttribute("class") || "", width: box.width, height: box.height,
+              right: box.right};
+    })
   });
   document.body.appendChild(out);
 });
 </script></body></html>"""
 
 
+def measure_url(url: str, width: int, height: int = 900, timeout: float = TIMEOUT) -> dict:
+    """`measure` for a page a server answers (such as `radar ui`'s council page): its HTML
+    is fetched and measured with a `<base>` naming the server, so its stylesheets load."""
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        html = response.read().decode("utf-8")
+    html = html.replace("<head>", f'<head><base href="{escape(url, quote=True)}">', 1)
+    with tempfile.TemporaryDirectory(prefix="radar-measure-") as folder:
+        page = Path(folder) / "page.html"
+        page.write_text(html, encoding="utf-8")
+        return measure(page, width, height, timeout)
+
+
 def measure(html_path: str | Path, width: int, height: int = 900, timeout: float = TIMEOUT) -> dict:
     """How the page lays out in a viewport `width` px wide: that viewport's inner width, the
     document's visible (clientWidth) and full (scrollWidth) widths, the right edge of the
     furthest-right element, and the viewport meta's content. A page that fits has
-    scrollWidth and right within clientWidth: nothing is cut off on the right."""
+    scrollWidth and right within clientWidth: nothing is cut off on the right. `svgs`: each
+    SVG's class and rendered size (a chart drawn at 0 x 0 is no chart)."""
     html = Path(html_path).read_text(encoding="utf-8")
     frame = FRAME % {"width": width, "height": height, "srcdoc": escape(html, quote=True)}
     with tempfile.TemporaryDirectory(prefix="radar-measure-") as folder:

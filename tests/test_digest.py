@@ -314,7 +314,8 @@ def test_pdf_evidence_links_open_the_cited_page(sending_watchlist):
 
 def test_stories_not_shown_are_counted_and_linked_to_the_council_in_the_ui(tagged, tmp_path):
     """A digest that counts "8 stories" and shows three says where the other five are: the
-    council's timeline in `radar ui` with `ui.base_url`, else radar search."""
+    council's page in `radar ui` with `ui.base_url`, else radar search; with it, the
+    council's name links to its page too."""
     sink = SmtpSink(tmp_path / "mail")
     path = own_copy(tagged, tmp_path, {"host": "127.0.0.1", "port": sink.port})
     send = ("digest", "--week", WEEK, "--region", "West Midlands", "--send", "-w", path)
@@ -333,17 +334,19 @@ def test_stories_not_shown_are_counted_and_linked_to_the_council_in_the_ui(tagge
     text = plain.get_body(("plain",)).get_content()
     for body in (html, text):
         assert f"{line} in radar search" in body
-    assert "council_timeline" not in html + text
-    url = f"https://radar.example.org/radar/council_timeline?council={council.gss_code}"
+    assert "/council/" not in html + text and "<a href" not in html.split("Hollinsford")[1][:40]
+    url = f"https://radar.example.org/council/{council.gss_code}"
     html = linked.get_body(("html",)).get_content()
     text = linked.get_body(("plain",)).get_content()
-    assert f'<a href="{escape(url)}" style="color:#1d3557;">{line} on its timeline</a>' in html
-    assert f"{line} on its timeline: {url}" in text
+    assert f'<a href="{escape(url)}" style="color:#1d3557;">{line} on its page</a>' in html
+    assert f"{line} on its page: {url}" in text
+    assert re.search(rf'<a href="{re.escape(url)}" [^>]*>Hollinsford</a>', html)  # its name
+    assert f"Its page: {url}" in text
 
 
 def test_the_council_page_address_is_built_in_one_place():
-    assert council_page_url("https://radar.example.org", "radar", "E06000001") == (
-        "https://radar.example.org/radar/council_timeline?council=E06000001"
+    assert council_page_url("https://radar.example.org", "E06000001") == (
+        "https://radar.example.org/council/E06000001"
     )
     assert page_link("https://example.org/a.pdf?x=1", 4) == "https://example.org/a.pdf?x=1#page=4"
     assert page_link("https://example.org/a.pdf#page=9", 4) == "https://example.org/a.pdf#page=9"

@@ -314,12 +314,13 @@ def test_ui_home_page_leads_to_the_radar_search_and_timelines(serve):
     status, home = raw(f"{root}/")
     assert status == 200
     for way_in in ('href="/radar/radar_this_week"', 'action="/radar/item_browser"',
-                   'name="_search"', 'action="/radar/council_timeline"', 'name="council"',
+                   'name="_search"', 'href="/radar/council_timeline"', 'name="council"',
                    'href="/radar/source_health"', 'href="/radar/items_by_factor?factor=finance"',
-                   'href="/radar"', '<option value="Kelderby MBC">'):  # fmt: skip
+                   'href="/radar"', '<option value="Kelderby MBC">',
+                   'action="/council"'):  # fmt: skip
         assert way_in in home, way_in
     assert "story_bands" not in home  # not Datasette's table list
-    assert 'href="/radar/council_timeline?council=Kelderby"' in home  # this week's radar
+    assert 'href="/council/X08000001">Kelderby</a>' in home  # this week's radar: its page
     status, tables = raw(base)
     assert status == 200 and "/radar/story_bands" in tables  # the generic page stays
 
@@ -334,7 +335,7 @@ def test_ui_home_page_and_item_browser_render_in_chromium(chromium, serve):  # n
     root = base.removesuffix("/radar")
     home = dom(f"{root}/")
     assert "The radar this week" in home and "Search the items" in home
-    assert re.search(r'<a href="/radar/council_timeline\?council=[^"]+">[^<]+</a>', home)
+    assert re.search(r'<a href="/council/X\d{8}">[^<]+</a>', home)  # a council's page
     page = dom(f"{base}/item_browser?_search=" + quote('"section 114"'))
     titles = re.findall(r'<td class="col-title[^"]*">(.*?)</td>', page, re.DOTALL)
     assert titles and all(re.match(r'<a href="https?://', t) for t in titles), titles[:2]
