@@ -11,6 +11,7 @@ import ipaddress
 import os
 import re
 from datetime import date
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -24,6 +25,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
     create_model,
     field_validator,
     model_validator,
@@ -350,6 +352,85 @@ class ScheduleSettings(_Strict):
         return value
 
 
+def fts_query_problem(query: str) -> str | None:
+    """Why SQLite's FTS5 cannot parse `query` (as `radar search` and the store's index read
+    it), or None. Asked of an empty in-memory index, so a saved search with a query the
+    store would refuse every hour is refused where it is written, with its line."""
+    import sqlite3
+
+    with sqlite3.connect(":memory:") as conn:
+        conn.execute("create virtual table t using fts5(title, text, tokenize='porter')")
+        try:
+            conn.execute("select 1 from t where t match ?", [query]).fetchall()
+        except sqlite3.OperationalError as exc:
+            return str(exc)
+    return None
+
+
+class SavedSearch(_Strict):
+    """A saved search, Google-Alerts style (`saved_searches:` in the watch list): new items
+    matching an FTS query and optional filters are mailed to `to` after each crawl.
+
+    `to` names advisers of the watch list's regions, by email or name: mail goes only to
+    configured advisers, never to an address typed anywhere else (README, "Delivery").
+    """
+
+    name: str = Field(min_length=1, max_length=100)
+    query: str = Field(min_length=1)
+    to: list[str] = Field(min_length=1)
+    region: RegionName | None = None
+    council: str | None = None  # a GSS code, name, official name or alias
+    factor: Literal[FACTORS] | None = None  # type: ignore[valid-type]
+    origin: ORIGINS | None = None
+
+    @field_validator("query")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        problem = fts_query_problem(value)
+        if problem:
+            raise ValueError(
+                f"{value!r} is not a search FTS5 can read ({problem}): put phrases in double "
+                "quotes, e.g. '\"section 114\"', and use AND / OR / NOT in capitals"
+            )
+        return value
+
+
+def _saved_search_parts(search: SavedSearch, info: ValidationInfo) -> SavedSearch:
+    """Check a saved search against the rest of the watch list, where it is written (the
+    error names its entry's line): each recipient an adviser of a region, the council one
+    the register or the watch list knows (kept as its GSS code, as the store links items)."""
+    advisers = [a for r in (info.data.get("regions") or {}).values() for a in r.advisers]
+    known = {a.email.lower() for a in advisers} | {a.name.lower() for a in advisers}
+    for who in search.to:
+        if who.strip().lower() not in known:
+            raise ValueError(
+                f"to: {who!r} is not an adviser of any region in this watch list (give an "
+                "adviser's email or name from regions:)"
+            )
+    if search.council:
+        code = _council_code(search.council, info.data)
+        if code is None:
+            raise ValueError(f"council: {search.council!r} is not a council we know")
+        search.council = code
+    return search
+
+
+def _council_code(text: str, data: dict[str, Any]) -> str | None:
+    """The GSS code of a council named by its code, name, official name or alias, among
+    the watch list's entries (already validated) and, unless left out, England's register."""
+    wanted = text.strip().lower()
+    entries = [
+        (e.gss_code, [e.name, e.official_name, *(e.aliases or [])])
+        for e in data.get("councils") or []
+    ]
+    if data.get("include_england", True):
+        entries += [(c.gss_code, [c.name, c.official_name, *c.aliases]) for c in _england()]
+    for code, names in entries:
+        if wanted == code.lower() or wanted in {str(n).lower() for n in names if n}:
+            return code
+    return None
+
+
 class WatchList(_Strict):
     base_url: str | None = None
     database: Path = Path("radar.db")
@@ -365,6 +446,10 @@ class WatchList(_Strict):
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     terms: dict[str, list[str]] = Field(default_factory=dict)
     ui: UiSettings = Field(default_factory=UiSettings)
+    # After `regions` and `councils`: each is checked against them (_saved_search_parts).
+    saved_searches: list[Annotated[SavedSearch, AfterValidator(_saved_search_parts)]] = Field(
+        default_factory=list
+    )
     _councils: dict[str, Council] | None = PrivateAttr(default=None)
 
     @field_validator("terms")
@@ -373,6 +458,15 @@ class WatchList(_Strict):
         for key in value:
             if key not in FACTORS:
                 raise ValueError(f"unknown factor {key!r}; expected one of: {', '.join(FACTORS)}")
+        return value
+
+    @field_validator("saved_searches")
+    @classmethod
+    def _unique_names(cls, value: list[SavedSearch]) -> list[SavedSearch]:
+        names = [s.name.strip().lower() for s in value]
+        twice = sorted({s.name for s in value if names.count(s.name.strip().lower()) > 1})
+        if twice:  # the store keeps each search's mark and mail by its name
+            raise ValueError(f"saved search names must differ: {', '.join(twice)} twice")
         return value
 
     @model_validator(mode="after")
@@ -449,6 +543,30 @@ class WatchList(_Strict):
     def advisers_for(self, region: str) -> list[Adviser]:
         region_config = self.regions.get(region)
         return list(region_config.advisers) if region_config else []
+
+    def saved_search(self, name: str) -> SavedSearch | None:
+        wanted = name.strip().lower()
+        return next((s for s in self.saved_searches if s.name.strip().lower() == wanted), None)
+
+    def recipients_of(self, search: SavedSearch) -> list[str]:
+        """The email addresses of a saved search's advisers (named by email or name), each
+        once, in the order written."""
+        advisers = [a for r in self.regions.values() for a in r.advisers]
+        found: list[str] = []
+        for who in search.to:
+            wanted = who.strip().lower()
+            for adviser in advisers:
+                if wanted in (adviser.email.lower(), adviser.name.lower()):
+                    if adviser.email not in found:
+                        found.append(adviser.email)
+                    break
+        return found
+
+
+@cache
+def _england() -> tuple[Council, ...]:
+    """The register, read once per process (saved searches' councils are checked against it)."""
+    return tuple(load_england_register())
 
 
 def load_england_register() -> list[Council]:

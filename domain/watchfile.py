@@ -338,3 +338,42 @@ def _sources_with_owner(data: CommentedMap) -> list[tuple[str, CommentedMap]]:
         for s in c.get("sources") or []
     ]
     return found + [(str(s.get("origin", "media")), s) for s in data.get("sources") or []]
+
+
+def _saved(data: CommentedMap) -> CommentedSeq:
+    if data.get("saved_searches") is None:
+        data["saved_searches"] = CommentedSeq()
+    return data["saved_searches"]
+
+
+def _same_name(entry: Any, name: str) -> bool:
+    return str(entry.get("name", "")).strip().lower() == name.strip().lower()
+
+
+def add_saved_search(data: CommentedMap, search: dict[str, Any]) -> str:
+    """Add a saved search as one flow-style line under `saved_searches:` (`radar saved
+    add`); a name already there is refused rather than replaced, so a typo cannot silently
+    change another adviser's search."""
+    name = str(search["name"])
+    if any(_same_name(entry, name) for entry in data.get("saved_searches") or []):
+        raise EditError(f"a saved search named {name!r} is already in the watch list")
+    values = {key: value for key, value in search.items() if value not in (None, [], "")}
+    recipients = CommentedSeq(
+        DoubleQuotedScalarString(who) if _needs_quotes(who) else who for who in values["to"]
+    )
+    recipients.fa.set_flow_style()
+    line = one_line({key: value for key, value in values.items() if key != "to"})
+    line.insert(2, "to", recipients)  # name, query, to, then the filters
+    _saved(data).append(line)
+    return f"saved search {name!r} added"
+
+
+def remove_saved_search(data: CommentedMap, name: str) -> str:
+    """Take a saved search out of the watch list (`radar saved remove`); what it mailed
+    stays recorded in the store, so adding it again never mails those items twice."""
+    searches = data.get("saved_searches") or []
+    entry = next((e for e in searches if _same_name(e, name)), None)
+    if entry is None:
+        raise EditError(f"no saved search named {name!r} in the watch list")
+    searches.remove(entry)
+    return f"saved search {entry.get('name')!r} removed"
