@@ -174,6 +174,27 @@ TABLES: dict[str, dict[str, Any]] = {
         "pk": "id",
         "foreign_keys": [("item_id", "items", "id")],
     },
+    # Saved searches (store.saved): when the store first saw each one (only items stored
+    # after that are new to it) and last checked it; each message of new matches, claimed
+    # before sending and marked sent once SMTP accepts it; and which items each search has
+    # put in a message, so none is mailed twice for the same search.
+    "saved_searches": {
+        "columns": {"name": str, "started_at": str, "checked_at": str, "last_error": str},
+        "pk": "name",
+    },
+    "saved_mails": {
+        "columns": {
+            "id": str, "search": str, "created_at": str, "recipients": str, "matches": str,
+            "sending_at": str, "sent_at": str, "message_id": str, "accepted": str,
+            "last_error": str,
+        },
+        "pk": "id",
+    },
+    "saved_items": {
+        "columns": {"search": str, "item_id": str, "mail_id": str},
+        "pk": ("search", "item_id"),
+        "foreign_keys": [("mail_id", "saved_mails", "id")],
+    },
     # What each scheduled job did, for `radar status`.
     "job_runs": {
         "columns": {

@@ -82,11 +82,12 @@ def waiting_digests(db: Database) -> list[dict[str, Any]]:
 
 
 def release_claims(db: Database) -> None:
-    """Forget every claim on an unsent digest or alert ("being sent"): for a scheduler that
-    holds the single-instance lock after one was killed mid-send."""
+    """Forget every claim on an unsent digest, alert or saved-search mail ("being sent"):
+    for a scheduler that holds the single-instance lock after one was killed mid-send."""
     with write_transaction(db):
         db.execute("update digests set sending_at = null where sent_at is null")
         db.execute("update alerts set sending_at = null where sent_at is null")
+        db.execute("update saved_mails set sending_at = null where sent_at is null")
 
 
 def claim(db: Database, table: str, where: str, params: list[str], now: str) -> bool:
