@@ -23,6 +23,7 @@ from pathlib import Path
 from alerts.acute import check_acute
 from alerts.deliver import deliver_pending
 from alerts.history import record_recent
+from alerts.saved import check_saved_searches
 from alerts.worker import STOPPED_AT_TIME_LIMIT
 from domain.config import SOURCE_KINDS, WatchList, load_watchlist
 from store import open_db
@@ -88,7 +89,7 @@ def _record(job: str, config: WatchList, outcome: str, detail: str, run_id: int)
 
 def crawl_job(watchlist_path: str, job: str, kinds: list[str]) -> None:
     """Crawl sources of `kinds`, tag what is new, raise acute alerts, deliver what is due,
-    record the week's radar in its history."""
+    mail saved searches' new matches, record the week's radar in its history."""
     config = load_watchlist(watchlist_path)
     db = open_db(config.database)
     run_id = start_run(db, job)
@@ -130,11 +131,34 @@ def crawl_job(watchlist_path: str, job: str, kinds: list[str]) -> None:
     except Exception as exc:  # noqa: BLE001 - recorded and logged; the scheduler goes on
         outcome = "failed"
         steps.append(f"alerts: {type(exc).__name__}: {exc}")
+    checked, line = check_saved(config)
+    steps.append(line)
+    if not checked and outcome == "ok":
+        outcome = "failed"
     recorded, line = record_history(config)
     steps.append(line)
     if not recorded and outcome == "ok":
         outcome = "failed"
     _record(job, config, outcome, "; ".join(steps), run_id)
+
+
+def check_saved(config: WatchList, now: datetime | None = None) -> tuple[bool, str]:
+    """The crawl job's step after the acute check: mail each saved search's new matches
+    (alerts.saved), now that tagging has flagged them. Whether every search was checked and
+    its mail accepted, and a line for the job's detail; a failure (SMTP down, a full disk)
+    is recorded for `radar status` and retried by the next run, and never stops the steps
+    after it."""
+    if not config.saved_searches:
+        return True, "saved searches: none"
+    try:
+        db = open_db(config.database)
+        try:
+            check = check_saved_searches(db, config, now)
+        finally:
+            db.close()
+    except Exception as exc:  # noqa: BLE001 - recorded and logged; the scheduler goes on
+        return False, f"saved searches: {type(exc).__name__}: {exc}"
+    return not check.failed, f"saved searches: {check.summary()}"
 
 
 def record_history(config: WatchList, now: datetime | None = None) -> tuple[bool, str]:

@@ -103,3 +103,19 @@ def render_alert(alert: dict[str, Any], timezone: str = DISPLAY_TIMEZONE) -> tup
         env.get_template("alert.html").render(**context),
         env.get_template("alert.txt").render(**context),
     )
+
+
+def saved_subject(name: str, total: int) -> str:
+    matches = "match" if total == 1 else "matches"
+    return f"Council Radar — saved search “{name}”: {total} new {matches}"
+
+
+def render_saved(search: dict[str, Any], timezone: str = DISPLAY_TIMEZONE) -> tuple[str, str]:
+    """(html, text) for one saved search's message of new matches (alerts.saved)."""
+    env = environment()
+    context = {"s": search, "subject": saved_subject(search["name"], search["total"]),
+               "timezone": timezone}  # fmt: skip
+    return (
+        env.get_template("saved.html").render(**context),
+        env.get_template("saved.txt").render(**context),
+    )

@@ -21,6 +21,7 @@ from radar import (
     cmd_feedback,
     cmd_radar,
     cmd_report,
+    cmd_saved,
     cmd_tag,
     cmd_ui,
     cmd_watch,
@@ -53,6 +54,7 @@ app.command()(cmd_ui.ui)
 app.add_typer(cmd_concern.concern_app, name="concern")
 app.add_typer(cmd_report.report_app, name="report")
 app.add_typer(cmd_watch.watch_app, name="watch")
+app.add_typer(cmd_saved.saved_app, name="saved")
 app.command()(cmd_demo.demo)
 app.command()(cmd_feedback.feedback)
 app.command()(cmd_tag.train)
