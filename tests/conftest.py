@@ -38,7 +38,7 @@ RADAR = [str(_INSTALLED)] if _INSTALLED.exists() else [sys.executable, "-m", "ra
 # restart; servers and signal handlers); RADAR_TEST_SUBPROCESS=1 runs every one as a process.
 IN_PROCESS = {
     "search", "export", "watch", "status", "radar", "digest", "concern", "feedback", "sources",
-    "eval", "tag", "retag", "alerts", "report",
+    "eval", "tag", "retag", "alerts", "report", "saved",
 }  # fmt: skip
 
 
