@@ -133,7 +133,7 @@ async def region_feed(datasette: Any, request: Any) -> Response:
         f"{base}/{db.name}/radar_this_week",
     )
     for row in rows:
-        _radar_entry(feed, row, week, updated, council_page_url(base, db.name, row["gss_code"]))
+        _radar_entry(feed, row, week, updated, council_page_url(base, row["gss_code"]))
     return _atom(feed, updated)
 
 
@@ -201,7 +201,7 @@ async def council_feed(datasette: Any, request: Any) -> Response:
         f"Items flagged for a failure factor about {council['name']} ({council['region']}), "
         f"newest first. {RADAR_CAVEAT}",
         f"{base}/-/feeds/council/{gss}.atom",
-        council_page_url(base, db.name, gss),
+        council_page_url(base, gss),
     )
     for item in items:
         _item_entry(feed, item)
