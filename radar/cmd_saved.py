@@ -121,7 +121,10 @@ def list_searches(watchlist: WatchListOption = None) -> None:
         db = open_store(config)
         state = saved_overview(db)
         db.close()
-    table = Table("name", "query", "filters", "to", "started", "checked", "sent", "waiting")
+    table = Table()
+    # names, queries and addresses whole (an address cut in two cannot be copied); the rest wraps
+    for column in ("name", "query", "filters", "to", "started", "checked", "sent", "waiting"):
+        table.add_column(column, no_wrap=column in ("name", "query", "to"))
     for search in config.saved_searches:
         row = state.get(search.name, {})
         waiting = str(row.get("waiting", "")) if row else ""

@@ -238,7 +238,8 @@ def test_radar_saved_add_list_remove_round_trip_keeps_comments(tmp_path):
         "S114 north", '"section 114"', ["NW Adviser"], "North West", "finance",
     )  # fmt: skip
     listed = run_radar("saved", "list", *w).stdout
-    assert "S114 north" in listed and NW in listed and "factor finance" in listed
+    # the filters column may wrap in a narrow table: its words, not its line
+    assert "S114 north" in listed and NW in listed and "factor" in listed and "finance" in listed
 
     refused = run_radar("saved", "add", "Other", "budget", "--to", "bob@example.com", *w,
                         check=False)  # fmt: skip
@@ -284,7 +285,7 @@ def test_region_and_council_feeds_parse_and_list_what_they_should(serve, tmp_pat
     assert {"Kelderby", "Ashworth Vale"} <= set(councils)
     assert "Sallowmere" not in councils  # South West
     kelderby = next(e for e in parsed.entries if e.title.startswith("Kelderby"))
-    assert "council_timeline?council=X08000001" in kelderby.link
+    assert kelderby.link.endswith("/council/X08000001"), "to the council page"
     assert "score" in kelderby.title and "Top headline" in kelderby.content[0].value
     request = raw(f"{base}/-/feeds/radar/north-west.atom")
     assert request[0] == 200
