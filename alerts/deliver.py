@@ -1,13 +1,15 @@
 """Build, write and deliver digests and acute alerts, recording what the SMTP server accepted.
 
-The store, not the scheduler, guards against sending twice: a digest (region, week) or an
-alert is recorded as sent only after the SMTP server accepts it, and is never sent again
-unless asked (`--resend`). A failure is recorded (`last_error`) and retried on the next run.
+The store, not the scheduler, guards against sending twice: an adviser's digest (recipient,
+week: one email covering all of their regions) or an alert is recorded as sent only after
+the SMTP server accepts it, and is never sent again unless asked (`--resend`). A failure is
+recorded (`last_error`) and retried on the next run.
 """
 
 from __future__ import annotations
 
 import re
+import smtplib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
@@ -18,11 +20,11 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from alerts.acute import LABELS
-from alerts.digest import Digest, build_digest
+from alerts.digest import Digest, DigestMail, build_digest, digest_mail
 from alerts.mailer import DeliveryError, build_message, send_message, stable_message_id
 from alerts.render import alert_subject, render_alert, render_digest
 from alerts.scoring import shift_week, week_bounds, week_of
-from domain.config import DAYS, REGIONS, ScheduleSettings, WatchList
+from domain.config import DAYS, ScheduleSettings, WatchList
 from pipelines.normalise import now_iso
 from store.digests import (
     claim_digest,
@@ -44,9 +46,6 @@ class DigestOutcome:
     digest: Digest
     html_path: Path
     text_path: Path
-    message_id: str | None = None
-    recipients: tuple[str, ...] = ()
-    outbox_path: Path | None = None
 
 
 def region_slug(region: str) -> str:
@@ -56,7 +55,8 @@ def region_slug(region: str) -> str:
 def write_digest(
     db: Database, watchlist: WatchList, region: str, week: str, folder: Path | None = None
 ) -> DigestOutcome:
-    """Render the digest to `<output_dir>/digests/<week>/<region>.html` (and .txt)."""
+    """Render one region's digest alone to `<output_dir>/digests/<week>/<region>.html` (and
+    .txt): an admin's preview. What advisers receive is `write_mail`'s, all their regions."""
     week = normal_week(week)
     digest = build_digest(
         db, watchlist.radar, region, week, watchlist.ui.base_url,
@@ -80,50 +80,121 @@ def write_eml(message: EmailMessage, outbox: Path, name: str) -> Path:
     return path
 
 
-def send_digest(
+@dataclass
+class MailOutcome:
+    """One adviser's weekly email: written, and sent (or skipped, or written as .eml)."""
+
+    mail: DigestMail
+    html_path: Path
+    text_path: Path
+    status: str = "written"  # written, sent, skipped (an empty week, empty_digest: skip)
+    message_id: str | None = None
+    outbox_path: Path | None = None
+
+
+def regions_of(watchlist: WatchList, recipient: str) -> tuple[str, str, list[str]]:
+    """(address as configured, name, regions) of the adviser `recipient` (case aside)."""
+    for adviser, regions in watchlist.adviser_regions():
+        if adviser.email.lower() == recipient.lower():
+            return adviser.email, adviser.name, regions
+    raise ValueError(f"{recipient!r} is not an adviser of any region in the watch list")
+
+
+def write_mail(
+    db: Database, watchlist: WatchList, recipient: str, week: str, folder: Path | None = None
+) -> MailOutcome:
+    """Render the adviser's email for `week`, a section per region they cover, to
+    `<output_dir>/digests/<week>/<address>.html` (and .txt)."""
+    week = normal_week(week)
+    address, name, regions = regions_of(watchlist, recipient)
+    sections = [
+        build_digest(
+            db, watchlist.radar, region, week, watchlist.ui.base_url,
+            timezone=watchlist.schedule.timezone,
+        )  # fmt: skip
+        for region in regions
+    ]
+    mail = digest_mail(sections, address, name)
+    html, text = render_digest(mail)
+    folder = folder or watchlist.output_dir / "digests" / week
+    folder.mkdir(parents=True, exist_ok=True)
+    html_path = folder / f"{region_slug(address)}.html"
+    text_path = html_path.with_suffix(".txt")
+    html_path.write_text(html, encoding="utf-8")
+    text_path.write_text(text, encoding="utf-8")
+    return MailOutcome(mail, html_path, text_path)
+
+
+def _refused_for_good(exc: DeliveryError) -> str | None:
+    """The address, if the server refused it permanently (a 5xx at RCPT): retrying every
+    hour would not change that, so the digest is done, with the refusal recorded."""
+    cause = exc.__cause__
+    if isinstance(cause, smtplib.SMTPRecipientsRefused) and all(
+        code >= 500 for code, _ in cause.recipients.values()
+    ):
+        return ", ".join(sorted(cause.recipients))
+    return None
+
+
+def send_adviser_digest(
     db: Database,
     watchlist: WatchList,
-    region: str,
+    recipient: str,
     week: str,
     resend: bool = False,
     outbox: Path | None = None,
-) -> DigestOutcome:
-    """Send to the region's configured advisers only; recorded as sent once SMTP accepts it.
+) -> MailOutcome:
+    """Send the adviser their week: one email, a section per region they cover; recorded as
+    sent once SMTP accepts it. An empty week (nothing on the radar in any of their regions)
+    is a short "nothing on the radar this week", or with `schedule.empty_digest: skip`
+    nothing, recorded as skipped so no later run sends it.
 
     With `outbox`, write the message there as .eml instead, and record nothing. Otherwise the
-    (region, week) is claimed first, so a scheduled run and a manual `--send` at the same
+    (recipient, week) is claimed first, so a scheduled run and a manual `--send` at the same
     moment cannot both send it.
     """
     week = normal_week(week)
-    recipients = [adviser.email for adviser in watchlist.advisers_for(region)]
-    if not recipients:
-        raise ValueError(f"no advisers are configured for region {region!r} in the watch list")
-    if outbox is None and not resend and not claim_digest(db, region, week, now_iso()):
+    address, _, regions = regions_of(watchlist, recipient)
+    if outbox is None and not resend and not claim_digest(db, address, week, now_iso(), regions):
         raise AlreadySent(
-            f"the {region} digest for {week} was already sent, or is being sent (use --resend)"
+            f"the digest for {address} for {week} was already sent, or is being sent "
+            "(use --resend)"
         )
-    outcome = write_digest(db, watchlist, region, week)
+    outcome = write_mail(db, watchlist, address, week)
+    if outcome.mail.empty and watchlist.schedule.empty_digest == "skip":
+        outcome.status = "skipped"
+        if outbox is None:
+            record_digest(db, address, week, regions, str(outcome.html_path), now_iso(),
+                          skipped=True)  # fmt: skip
+        return outcome
     html = outcome.html_path.read_text(encoding="utf-8")
     text = outcome.text_path.read_text(encoding="utf-8")
-    message_id = None if resend else stable_message_id("digest", region, week)
-    subject = outcome.digest.subject
-    message = build_message(watchlist.smtp, recipients, subject, html, text, message_id)
-    outcome.recipients = tuple(recipients)
+    message_id = None if resend else stable_message_id("digest", address.lower(), week)
+    message = build_message(watchlist.smtp, [address], outcome.mail.subject, html, text,
+                            message_id)  # fmt: skip
     if outbox is not None:
-        outcome.outbox_path = write_eml(message, outbox, f"digest-{week}-{region_slug(region)}")
+        outcome.outbox_path = write_eml(message, outbox, f"digest-{week}-{region_slug(address)}")
         return outcome
     try:
-        sent = send_message(watchlist.smtp, message, recipients)
+        sent = send_message(watchlist.smtp, message, [address])
     except DeliveryError as exc:
-        record_digest_failure(db, region, week, str(outcome.html_path), now_iso(), str(exc))
-        raise
+        refused = _refused_for_good(exc)
+        if refused is None:
+            record_digest_failure(db, address, week, str(outcome.html_path), now_iso(), str(exc))
+            raise
+        record_digest(db, address, week, regions, str(outcome.html_path), now_iso(),
+                      error=f"recipient refused: {refused}")  # fmt: skip
+        outcome.status = "refused"
+        return outcome
     outcome.message_id = sent.message_id
-    accepted = [r for r in recipients if r not in sent.refused]
-    record_digest(
-        db, region, week, str(outcome.html_path), now_iso(), sent.message_id, accepted,
-        error=f"recipients refused: {', '.join(sent.refused)}" if sent.refused else None,
-    )  # fmt: skip
+    outcome.status = "sent"
+    record_digest(db, address, week, regions, str(outcome.html_path), now_iso(), sent.message_id)
     return outcome
+
+
+def advisers_of(watchlist: WatchList, region: str) -> list[str]:
+    """The addresses whose weekly email covers `region` (each covers their other regions too)."""
+    return [adviser.email for adviser in watchlist.advisers_for(region)]
 
 
 def send_alert(
@@ -212,9 +283,12 @@ class Delivery:
     week: str
     sent: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # empty weeks not sent, refused addresses
 
     def summary(self) -> str:
         text = f"{len(self.sent)} sent"
+        if self.skipped:
+            text += f", {len(self.skipped)} not sent: " + "; ".join(self.skipped)
         if self.failed:
             text += f", {len(self.failed)} failed: " + "; ".join(self.failed)
         return text
@@ -227,30 +301,35 @@ def deliver_pending(
     digests: bool = True,
     retry_only: bool = False,
 ) -> Delivery:
-    """Send the due week's digests not yet sent (with `retry_only`, only those whose sending
-    already failed once), and every acute alert not yet sent. Failures are recorded and left
-    for the next run; nothing already accepted by the SMTP server is sent again."""
+    """Send each adviser the due week's digest, if not yet sent (with `retry_only`, only those
+    whose sending already failed once), and every acute alert not yet sent. Failures are
+    recorded and left for the next run; nothing already accepted by the SMTP server is sent
+    again."""
     week = due_week(watchlist.schedule, now)
     delivery = Delivery(week)
-    regions = [r for r in REGIONS if watchlist.advisers_for(r)]
+    advisers = {adviser.email: regions for adviser, regions in watchlist.adviser_regions()}
     if digests and not retry_only:
-        # Mark every region's digest as due before sending any: if this run dies half-way,
+        # Mark every adviser's digest as due before sending any: if this run dies half-way,
         # the next run's retry knows which ones were never sent.
-        mark_due(db, regions, week, now_iso())
+        mark_due(db, advisers, week, now_iso())
     if digests:
-        for region in regions:
-            if digest_sent(db, region, week):
+        for address in advisers:
+            if digest_sent(db, address, week):
                 continue
-            if retry_only and not digest_due(db, region, week):
+            if retry_only and not digest_due(db, address, week):
                 continue
             try:
-                send_digest(db, watchlist, region, week)
-                delivery.sent.append(f"digest {region} {week}")
+                outcome = send_adviser_digest(db, watchlist, address, week)
             except AlreadySent:
                 continue  # being sent by another process right now
-            except Exception as exc:  # noqa: BLE001 - one region's failure is not the others'
-                record_digest_failure(db, region, week, "", now_iso(), f"{exc}")
-                delivery.failed.append(f"digest {region} {week}: {exc}")
+            except Exception as exc:  # noqa: BLE001 - one adviser's failure is not the others'
+                record_digest_failure(db, address, week, "", now_iso(), f"{exc}")
+                delivery.failed.append(f"digest {address} {week}: {exc}")
+                continue
+            if outcome.status == "sent":
+                delivery.sent.append(f"digest {address} {week}")
+            else:
+                delivery.skipped.append(f"digest {address} {week}: {outcome.status}")
     for outcome in send_alerts(db, watchlist):  # one waiting is listed by `radar alerts`
         if outcome.status == "sent":
             delivery.sent.append(f"alert {outcome.alert['id']}")

@@ -11,10 +11,12 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from alerts.acute import LABELS
-from alerts.scoring import ARROWS, CouncilWeek, compute_radar, week_bounds, week_of
+from alerts.charts import sparkline_text
+from alerts.scoring import ARROWS, CouncilWeek, compute_radar, shift_week, week_bounds, week_of
 from domain.config import FACTORS, RadarSettings
 from store.concerns import concerns
 from store.digests import source_problems
+from store.history import council_history, recorded_weeks
 from store.times import parse_iso, stamp
 
 FACTOR_NAMES = {
@@ -24,6 +26,8 @@ FACTOR_NAMES = {
     "finance": "Financial difficulty",
 }
 EVIDENCE_PER_COUNCIL = 3
+SPARK_WEEKS = 12  # the trend line: this week and the eleven before it, oldest first
+SPARK_TOP = 4.0  # the score at the top of every sparkline (as on the council page)
 DISPLAY_TIMEZONE = "Europe/London"  # the schedule's default zone: advisers read UK time
 
 
@@ -83,6 +87,15 @@ class CouncilOnRadar:
     concern: str | None = None  # the status of an open concern, if the adviser has one
     more_url: str = ""  # where the stories not shown are (with `ui.base_url` set)
     page_url: str = ""  # the council's page in `radar ui` (with `ui.base_url` set)
+    # Its score in the last SPARK_WEEKS weeks, oldest first, from the weekly history (None:
+    # a week not recorded); empty when the history holds none of the weeks before this one.
+    history: list[float | None] = field(default_factory=list)
+
+    @property
+    def spark(self) -> str:
+        """The trend as Unicode blocks, for both parts of the mail: Gmail and Outlook drop
+        inline SVG and we ship no PNG renderer, while text reaches every client."""
+        return sparkline_text(self.history, top=SPARK_TOP) if self.history else ""
 
     @property
     def arrow(self) -> str:
@@ -123,6 +136,75 @@ class Digest:
         count = len(self.councils)
         noun = "council" if count == 1 else "councils"
         return f"Council Radar — {self.region} — week {self.week}: {count} {noun} on the radar"
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing to tell: no council on the radar, no acute signal, none leaving it. In an
+        adviser's email such a region is one line."""
+        return not (self.councils or self.alerts or self.leaving)
+
+
+@dataclass
+class DigestMail:
+    """One adviser's weekly email: a section per region they cover (issue #18), so an
+    adviser with three regions gets one email, not three with two saying "0 councils". A
+    single region's preview (`radar digest --region R --preview`) is one with one section."""
+
+    week: str
+    start: date
+    end: date
+    sections: list[Digest]
+    generated_at: str
+    timezone: str = DISPLAY_TIMEZONE
+    recipient: str = ""  # the adviser's address ("" for a region's preview)
+    adviser: str = ""  # their name
+
+    @property
+    def regions(self) -> list[str]:
+        return [section.region for section in self.sections]
+
+    @property
+    def councils(self) -> list[CouncilOnRadar]:
+        return [c for section in self.sections for c in section.councils]
+
+    @property
+    def empty(self) -> bool:
+        """Nothing anywhere: the short "nothing on the radar this week" (or, with
+        `schedule.empty_digest: skip`, no email)."""
+        return all(section.quiet for section in self.sections)
+
+    @property
+    def baseline_weeks(self) -> int:
+        return self.sections[0].baseline_weeks if self.sections else 12
+
+    @property
+    def source_problems(self) -> list[dict[str, Any]]:
+        """Every section's failing sources once: a source shared by all regions (a national
+        feed) would otherwise be listed in each."""
+        seen: dict[Any, dict[str, Any]] = {}
+        for section in self.sections:
+            for source in section.source_problems:
+                seen.setdefault(source.get("id") or source.get("url"), source)
+        return list(seen.values())
+
+    @property
+    def subject(self) -> str:
+        where = ", ".join(self.regions)
+        if self.empty:
+            return f"Council Radar — {where} — week {self.week}: nothing on the radar this week"
+        count = len(self.councils)
+        noun = "council" if count == 1 else "councils"
+        return f"Council Radar — {where} — week {self.week}: {count} {noun} on the radar"
+
+
+def digest_mail(sections: list[Digest], recipient: str = "", adviser: str = "") -> DigestMail:
+    """The email of `sections` (one region's digest each, all of the same week)."""
+    first = sections[0]
+    return DigestMail(
+        week=first.week, start=first.start, end=first.end, sections=sections,
+        generated_at=first.generated_at, timezone=first.timezone, recipient=recipient,
+        adviser=adviser,
+    )  # fmt: skip
 
 
 def current_week(now: datetime | None = None) -> str:
@@ -184,6 +266,22 @@ def _on_radar(council: CouncilWeek, trend: str) -> CouncilOnRadar:
     )
 
 
+def _history(db: Database, council: CouncilOnRadar, week: str) -> list[float | None]:
+    """The council's score in the SPARK_WEEKS weeks to `week`, from the weekly history
+    (store.history), this week's as the digest computed it; a recorded week it did not
+    score in is 0, one never recorded None. Empty if none of the earlier weeks is recorded:
+    one block is no trend."""
+    weeks = [shift_week(week, n) for n in range(1 - SPARK_WEEKS, 1)]
+    recorded = recorded_weeks(db)
+    if not any(w in recorded for w in weeks[:-1]):
+        return []
+    scores = {row["week"]: row["score"] for row in council_history(db, council.gss_code)}
+    values: list[float | None] = [
+        scores.get(w, 0.0) if w in recorded else None for w in weeks[:-1]
+    ]
+    return [*values, council.score]
+
+
 def build_digest(
     db: Database,
     settings: RadarSettings,
@@ -207,6 +305,7 @@ def build_digest(
     }
     on_radar = [_on_radar(c, radar.trend(c)) for c in radar.councils]
     for council in on_radar:
+        council.history = _history(db, council, week)
         council.concern = open_concerns.get(council.gss_code)
         if ui_base_url:
             council.page_url = council.more_url = council_page_url(ui_base_url, council.gss_code)

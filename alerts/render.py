@@ -9,7 +9,14 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from alerts.digest import DISPLAY_TIMEZONE, FACTOR_NAMES, Digest, local_time
+from alerts.digest import (
+    DISPLAY_TIMEZONE,
+    FACTOR_NAMES,
+    Digest,
+    DigestMail,
+    digest_mail,
+    local_time,
+)
 from pipelines.normalise import visible_text
 
 TREND_COLOURS = {"new": "#c1121f", "rising": "#c1121f", "steady": "#777777", "falling": "#2a7d2e"}
@@ -81,12 +88,13 @@ def markdown_cell(value: object) -> str:
     return text
 
 
-def render_digest(digest: Digest) -> tuple[str, str]:
-    """(html, text) for one digest."""
+def render_digest(digest: Digest | DigestMail) -> tuple[str, str]:
+    """(html, text) for an adviser's email, or one region's digest alone (a preview)."""
+    mail = digest if isinstance(digest, DigestMail) else digest_mail([digest])
     env = environment()
     return (
-        env.get_template("digest.html").render(d=digest),
-        env.get_template("digest.txt").render(d=digest),
+        env.get_template("digest.html").render(m=mail),
+        env.get_template("digest.txt").render(m=mail),
     )
 
 

@@ -325,6 +325,10 @@ class ScheduleSettings(_Strict):
     # is killed at it if hung; minutes, fractions allowed.
     crawl_timeout_minutes: float = Field(default=50, gt=0)
     tag_timeout_minutes: int = Field(default=50, ge=1)
+    # An adviser with nothing on the radar in any of their regions still gets a short
+    # "nothing on the radar this week" (send), so silence never means "the digest broke";
+    # `skip` sends them nothing that week (recorded as skipped, never retried).
+    empty_digest: Literal["send", "skip"] = "send"
 
     @field_validator("sites_daily_at", "digest_at")
     @classmethod
@@ -543,6 +547,18 @@ class WatchList(_Strict):
     def advisers_for(self, region: str) -> list[Adviser]:
         region_config = self.regions.get(region)
         return list(region_config.advisers) if region_config else []
+
+    def adviser_regions(self) -> list[tuple[Adviser, list[str]]]:
+        """Each adviser (by email address, case aside) with the regions they cover, in
+        England's order: the unit of a weekly digest, one email per adviser however many
+        regions they cover."""
+        found: dict[str, tuple[Adviser, list[str]]] = {}
+        for region in REGIONS:
+            for adviser in self.advisers_for(region):
+                _, regions = found.setdefault(adviser.email.lower(), (adviser, []))
+                if region not in regions:
+                    regions.append(region)
+        return list(found.values())
 
     def saved_search(self, name: str) -> SavedSearch | None:
         wanted = name.strip().lower()

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from domain.config import REGIONS, ConfigError, WatchList, load_watchlist
+from domain.config import ConfigError, WatchList, load_watchlist
 from radar.cmd_crawl import crawl_with_progress
 from radar.cmd_tag import tag_store
 from radar.console import err, open_store, out
@@ -32,7 +32,7 @@ def demo(
     every region and delivers them to an SMTP server on loopback that saves each message.
     """
     from alerts.acute import LABELS, check_acute
-    from alerts.deliver import send_alert, send_digest
+    from alerts.deliver import send_adviser_digest, send_alert
     from alerts.digest import current_week
     from alerts.scoring import ARROWS, compute_radar
     from alerts.sink import SmtpSink
@@ -95,10 +95,10 @@ def demo(
                 f"{ARROWS[radar.trend(council)]:<6} {', '.join(council.factors)}"
             )
         out.print("[bold]6. Sending this week's digests[/bold] to the SMTP server on loopback…")
-        for region in [r for r in REGIONS if r in config.regions]:
-            outcome = send_digest(db, config, region, week, resend=True)
-            names = ", ".join(c.name for c in outcome.digest.councils) or "nothing on the radar"
-            out.print(f"   {region:<26} → {outcome.recipients[0]}: {names}")
+        for adviser, regions in config.adviser_regions():  # one email each, all regions
+            outcome = send_adviser_digest(db, config, adviser.email, week, resend=True)
+            names = ", ".join(c.name for c in outcome.mail.councils) or "nothing on the radar"
+            out.print(f"   {adviser.email:<34} ({', '.join(regions)}): {names}")
         messages = len(sink.messages())
     out.print()
     out.print("[bold green]Done.[/bold green] Where to look:")

@@ -44,7 +44,12 @@ def digest(
         typer.Option("--preview", help="Write the HTML digest to this file and send nothing."),
     ] = None,
     send: Annotated[
-        bool, typer.Option("--send", help="Email the digest to the region's advisers over SMTP.")
+        bool,
+        typer.Option(
+            "--send",
+            help="Email the region's advisers their week over SMTP: one email each, covering "
+            "all of their regions.",
+        ),
     ] = False,
     resend: Annotated[
         bool, typer.Option("--resend", help="Send again even if this week's digest was sent.")
@@ -61,12 +66,13 @@ def digest(
 ) -> None:
     """Build the weekly digest of councils on the radar for a region, with the evidence.
 
-    Without --send it writes the HTML and text digests under the watch list's output_dir and
-    prints where; with --send it also emails them to the advisers configured for the region
-    (once: a digest the SMTP server accepted is not sent again without --resend); with
-    --dry-run it writes the exact emails as .eml files instead.
+    Without --send it writes the region's HTML and text digest under the watch list's
+    output_dir and prints where (an admin's preview, one region). With --send each adviser
+    of the chosen region(s) gets one email covering all of their regions, a section per
+    region (once: a digest the SMTP server accepted is not sent again without --resend);
+    with --dry-run those emails are written as .eml files instead.
     """
-    from alerts.deliver import AlreadySent, due_week, normal_week, send_digest, write_digest
+    from alerts.deliver import AlreadySent, advisers_of, due_week, normal_week, write_digest
     from alerts.mailer import DeliveryError
 
     config = load_or_exit(watchlist)
@@ -80,31 +86,58 @@ def digest(
         err.print("--preview writes one file: choose one --region.")
         raise typer.Exit(2)
     db = open_store(config)
-    failed = False
+    if (dry_run or outbox or send) and not preview:
+        advisers = list(dict.fromkeys(a for name in regions for a in advisers_of(config, name)))
+        if not advisers:
+            err.print(f"[red]No advisers are configured for {', '.join(regions)}.")
+            raise typer.Exit(1)
+        if not _mail_advisers(db, config, advisers, week, resend, dry_run or outbox, outbox):
+            raise typer.Exit(1)
+        return
     for name in regions:
         try:
-            if dry_run or outbox:
-                folder = outbox or config.output_dir / "outbox"
-                outcome = send_digest(db, config, name, week, outbox=folder)
-                out.print(f"{name}: {_councils(outcome.digest)} → {outcome.outbox_path}")
-            elif send and not preview:
-                outcome = send_digest(db, config, name, week, resend=resend)
-                out.print(
-                    f"{name}: sent to {', '.join(outcome.recipients)} "
-                    f"({_councils(outcome.digest)}) {outcome.message_id}"
-                )
-            else:
-                outcome = write_digest(db, config, name, week)
-                if preview:
-                    preview.write_text(
-                        outcome.html_path.read_text(encoding="utf-8"), encoding="utf-8"
-                    )
-                out.print(f"{name}: {_councils(outcome.digest)} → {preview or outcome.html_path}")
+            outcome = write_digest(db, config, name, week)
         except (AlreadySent, DeliveryError, ValueError) as exc:
-            err.print(f"[red]{name}:[/red] {exc}")
-            failed = True
-    if failed:
-        raise typer.Exit(1)
+            err.print(f"[red]{name}:[/red] {escape(str(exc))}")
+            raise typer.Exit(1) from None
+        if preview:
+            preview.write_text(outcome.html_path.read_text(encoding="utf-8"), encoding="utf-8")
+        out.print(f"{name}: {_councils(outcome.digest)} → {preview or outcome.html_path}")
+
+
+def _mail_advisers(
+    db: Any,
+    config: WatchList,
+    advisers: list[str],
+    week: str,
+    resend: bool,
+    dry_run: Any,
+    outbox: Path | None,
+) -> bool:
+    """Send (or write as .eml) each adviser's email for `week`; False if any failed."""
+    from alerts.deliver import AlreadySent, regions_of, send_adviser_digest
+    from alerts.mailer import DeliveryError
+
+    folder = (outbox or config.output_dir / "outbox") if dry_run else None
+    ok = True
+    for address in advisers:
+        covered = ", ".join(regions_of(config, address)[2])
+        try:
+            outcome = send_adviser_digest(db, config, address, week, resend, outbox=folder)
+        except (AlreadySent, DeliveryError, ValueError) as exc:
+            err.print(f"[red]{address}:[/red] {escape(str(exc))}")
+            ok = False
+            continue
+        what = f"{address} ({covered}): {_councils(outcome.mail)}"
+        if outcome.status == "skipped":
+            out.print(f"{what}: nothing sent (schedule.empty_digest: skip)")
+        elif outcome.status == "refused":
+            out.print(f"{what}: [yellow]the server refused the address[/yellow]")
+        elif folder is not None:
+            out.print(f"{what} → {outcome.outbox_path}")
+        else:
+            out.print(f"{what}: sent {outcome.message_id}")
+    return ok
 
 
 def _chosen_regions(config: WatchList, region: str | None, all_regions: bool) -> list[str]:

@@ -339,7 +339,8 @@ def status(watchlist: WatchListOption = None) -> None:
     waiting = waiting_digests(db)
     for row in waiting:
         out.print(
-            f"[yellow]digest waiting:[/yellow] {row['region']} {row['week']}: "
+            f"[yellow]digest waiting:[/yellow] {row['recipient']} "
+            f"({', '.join(row['regions'])}) {row['week']}: "
             f"{escape(row['last_error'] or 'not sent')}"
         )
     for alert in unsent_alerts(db):

@@ -102,12 +102,18 @@ TABLES: dict[str, dict[str, Any]] = {
         "pk": ("item_id", "factor"),
         "foreign_keys": [("item_id", "items", "id")],
     },
+    # One adviser's weekly digest (issue #18): the unit of sending is (recipient, week), one
+    # email covering every region in `regions` (a JSON list); `sent_at` is set only once the
+    # SMTP server has accepted it, or when it was skipped (`skipped`: an empty week with
+    # `schedule.empty_digest: skip`). A store from before keeps its per-region rows, renamed
+    # `digests_by_region` (store.db._create_missing).
     "digests": {
         "columns": {
-            "region": str, "week": str, "sent_at": str, "message_id": str, "recipients": str,
+            "recipient": str, "week": str, "regions": str, "sent_at": str, "message_id": str,
             "html_path": str, "attempted_at": str, "last_error": str, "sending_at": str,
+            "skipped": int,
         },
-        "pk": ("region", "week"),
+        "pk": ("recipient", "week"),
     },
     # Acute signals (a section 114 notice, commissioners...): one row per council, signal and
     # episode; `sent_at` is set only once the SMTP server has accepted the alert.
@@ -432,6 +438,11 @@ def _schema_complete(db: Database) -> bool:
 
 def _create_missing(db: Database) -> None:
     backfills = []  # run once every column exists: one may read another table's new column
+    digests = db["digests"]
+    if digests.exists() and "recipient" not in digests.columns_dict:
+        # Digests were per (region, week) before issue #18: those rows are kept, under
+        # another name, and the new table (per adviser) starts empty.
+        db.execute("alter table digests rename to digests_by_region")
     for name, spec in TABLES.items():
         table = db[name]
         if not table.exists():

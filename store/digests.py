@@ -1,4 +1,5 @@
-"""What a region's digest needs from the store, and the record of digests sent."""
+"""What a region's digest needs from the store, and the record of advisers' digests sent
+(one per adviser and week, covering all of their regions)."""
 
 from __future__ import annotations
 
@@ -23,11 +24,12 @@ def source_problems(db: Database, region: str) -> list[dict[str, Any]]:
     return list(db.query(sql, [region]))
 
 
-def digest_sent(db: Database, region: str, week: str) -> dict[str, Any] | None:
+def digest_sent(db: Database, recipient: str, week: str) -> dict[str, Any] | None:
+    """The adviser's digest for `week` if it was sent (or skipped as empty)."""
     rows = list(
         db.query(
-            "select * from digests where region = ? and week = ? and sent_at is not null",
-            [region, week],
+            "select * from digests where recipient = ? and week = ? and sent_at is not null",
+            [recipient, week],
         )
     )
     return rows[0] if rows else None
@@ -35,41 +37,45 @@ def digest_sent(db: Database, region: str, week: str) -> dict[str, Any] | None:
 
 def record_digest(
     db: Database,
-    region: str,
+    recipient: str,
     week: str,
+    regions: list[str],
     html_path: str,
-    sent_at: str | None = None,
+    sent_at: str,
     message_id: str | None = None,
-    recipients: list[str] | None = None,
     error: str | None = None,
+    skipped: bool = False,
 ) -> None:
-    """Record a digest sent: called only once the SMTP server has accepted it."""
+    """Record a digest sent: called only once the SMTP server has accepted it (or, with
+    `skipped`, when an empty week is not sent by choice: done all the same)."""
     db["digests"].upsert(
         {
-            "region": region,
+            "recipient": recipient,
             "week": week,
+            "regions": json.dumps(regions),
             "html_path": html_path,
             "sent_at": sent_at,
             "message_id": message_id,
-            "recipients": json.dumps(recipients or []),
             "attempted_at": sent_at,
             "last_error": error,
             "sending_at": None,
+            "skipped": int(skipped),
         },
-        pk=("region", "week"),
+        pk=("recipient", "week"),
     )
 
 
 def record_digest_failure(
-    db: Database, region: str, week: str, html_path: str, attempted_at: str, error: str
+    db: Database, recipient: str, week: str, html_path: str, attempted_at: str, error: str
 ) -> None:
     """Record a failed send (never over a digest already sent): the next run retries it."""
-    if digest_sent(db, region, week):
+    if digest_sent(db, recipient, week):
         return
-    row = {"region": region, "week": week, "attempted_at": attempted_at, "last_error": error}
+    row = {"recipient": recipient, "week": week, "attempted_at": attempted_at,
+           "last_error": error}  # fmt: skip
     db["digests"].upsert(
         {**row, "sending_at": None, **({"html_path": html_path} if html_path else {})},
-        pk=("region", "week"),
+        pk=("recipient", "week"),
     )
 
 
@@ -78,7 +84,10 @@ CLAIM_MINUTES = 15  # a claim older than this died with the process that made it
 
 def waiting_digests(db: Database) -> list[dict[str, Any]]:
     """Digests recorded but not sent, with the last error: what `radar status` warns of."""
-    return list(db.query("select region, week, last_error from digests where sent_at is null"))
+    sql = "select recipient, week, regions, last_error from digests where sent_at is null"
+    return [
+        {**row, "regions": json.loads(row["regions"] or "[]")} for row in db.query(sql)
+    ]
 
 
 def release_claims(db: Database) -> None:
@@ -104,30 +113,41 @@ def claim(db: Database, table: str, where: str, params: list[str], now: str) -> 
     return cursor.rowcount == 1
 
 
-def claim_digest(db: Database, region: str, week: str, now: str) -> bool:
-    with write_transaction(db):
-        db.execute("insert or ignore into digests (region, week) values (?, ?)", [region, week])
-    return claim(db, "digests", "region = ? and week = ?", [region, week], now)
+def _note(db: Database, recipient: str, week: str, regions: list[str]) -> None:
+    """The adviser's row for `week`, with the regions it covers (as the watch list says now)."""
+    db.execute("insert or ignore into digests (recipient, week) values (?, ?)", [recipient, week])
+    db.execute(
+        "update digests set regions = ? where recipient = ? and week = ? and sent_at is null",
+        [json.dumps(regions), recipient, week],
+    )
 
 
-def mark_due(db: Database, regions: list[str], week: str, now: str) -> None:
-    """Note that these regions' digests for `week` are due (the scheduled run has begun)."""
+def claim_digest(db: Database, recipient: str, week: str, now: str, regions: list[str]) -> bool:
+    """Claim the adviser's digest for `week` (see `claim`): one sender at a time."""
     with write_transaction(db):
-        for region in regions:
-            db.execute("insert or ignore into digests (region, week) values (?, ?)", [region, week])
+        _note(db, recipient, week, regions)
+    return claim(db, "digests", "recipient = ? and week = ?", [recipient, week], now)
+
+
+def mark_due(db: Database, advisers: dict[str, list[str]], week: str, now: str) -> None:
+    """Note that these advisers' digests (recipient -> regions) for `week` are due (the
+    scheduled run has begun)."""
+    with write_transaction(db):
+        for recipient, regions in advisers.items():
+            _note(db, recipient, week, regions)
             db.execute(
-                "update digests set attempted_at = ? where region = ? and week = ? "
+                "update digests set attempted_at = ? where recipient = ? and week = ? "
                 "and sent_at is null and attempted_at is null",
-                [now, region, week],
+                [now, recipient, week],
             )
 
 
-def digest_due(db: Database, region: str, week: str) -> bool:
+def digest_due(db: Database, recipient: str, week: str) -> bool:
     """Due and not sent: its scheduled run began (and failed or died) without sending it."""
     return bool(
         db.execute(
-            "select 1 from digests where region = ? and week = ? and attempted_at is not null "
-            "and sent_at is null",
-            [region, week],
+            "select 1 from digests where recipient = ? and week = ? "
+            "and attempted_at is not null and sent_at is null",
+            [recipient, week],
         ).fetchone()
     )

@@ -25,6 +25,7 @@ from alerts.digest import (
     page_link,
 )
 from alerts.render import clock, render_alert, render_digest, safe_url
+from alerts.mailer import stable_message_id
 from alerts.sink import SmtpSink
 
 WEEK = current_week()  # the demo web dates its news in the current ISO week
@@ -53,36 +54,101 @@ def sending_watchlist(tagged, tmp_path):
         yield path, sink
 
 
-def test_one_digest_per_region_is_delivered_by_smtp(sending_watchlist):
+ADVISERS = {  # demo/watchlist.yaml: five advisers for England's nine regions
+    "adviser.northwest@example.org": ["North West"],
+    "adviser.eastmidlands@example.org": ["North East", "Yorkshire and the Humber",
+                                         "East Midlands"],
+    "adviser.westsouthwest@example.org": ["West Midlands", "South West"],
+    "adviser.southeast@example.org": ["South East"],
+    "adviser.eastlondon@example.org": ["East of England", "London"],
+}  # fmt: skip
+
+
+def by_adviser(sink: SmtpSink) -> dict[str, email.message.EmailMessage]:
+    """Each adviser's one email (the test fails if anyone got two)."""
+    messages = [parse(path) for path in sink.messages()]
+    found = {m["To"]: m for m in messages}
+    assert len(found) == len(messages), [m["To"] for m in messages]
+    return found
+
+
+def sections(message: email.message.EmailMessage) -> list[str]:
+    """The regions with a section heading of their own in the plain text, in order."""
+    return re.findall(r"^==== (.+?) ====\r?$", message.get_body(("plain",)).get_content(), re.M)
+
+
+def test_each_adviser_gets_one_email_with_a_section_per_region(sending_watchlist):
+    """Issue #18: an adviser covering two or three regions gets one email, a section per
+    region (not three emails, two of them saying "0 councils on the radar"); a region with
+    nothing on the radar is one line."""
     watchlist, sink = sending_watchlist
     run_radar("alerts", "--watchlist", watchlist)  # raise (not send) the acute alerts
-    run_radar("digest", "--week", WEEK, "--all-regions", "--send", "--watchlist", watchlist)
-    messages = [parse(path) for path in sink.messages()]
-    assert len(messages) == 9
-    by_region = {m["Subject"].split(" — ")[1]: m for m in messages}
-    north_west = by_region["North West"]
-    assert north_west["To"] == "adviser.northwest@example.org"
-    assert "councils on the radar" in north_west["Subject"]
-    html = north_west.get_body(("html",)).get_content()
-    text = north_west.get_body(("plain",)).get_content()
-    for body in (html, text):
-        assert "Kelderby" in body
-        assert "not in itself an indication of failure" in body
-    assert "High-risk change" in html and "/kelderby/" in html
-    assert "1 council on the radar" in by_region["South West"]["Subject"]
-    assert "Hollinsford" in by_region["West Midlands"].get_body(("plain",)).get_content()
-    assert "0 councils on the radar" in by_region["London"]["Subject"]
-    assert sorted(m["To"] for m in messages).count("adviser.westsouthwest@example.org") == 2
-    south_west = by_region["South West"]
-    html = south_west.get_body(("html",)).get_content()
-    text = south_west.get_body(("plain",)).get_content()
-    for body in (html, text):  # the same content in both parts
-        assert "Sallowmere" in body and "Section 114 notice" in body
+    result = run_radar("digest", "--week", WEEK, "--all-regions", "--send", "-w", watchlist)
+    mail = by_adviser(sink)
+    assert sorted(mail) == sorted(ADVISERS)
+    assert "West Midlands, South West" in result.stdout
+    west = mail["adviser.westsouthwest@example.org"]
+    assert west["Subject"].startswith(f"Council Radar — West Midlands, South West — week {WEEK}")
+    html = west.get_body(("html",)).get_content()
+    text = west.get_body(("plain",)).get_content()
+    assert sections(west) == ["WEST MIDLANDS", "SOUTH WEST"]
+    for body in (html, text):  # the same content in both parts, each region in its section
+        assert body.index("Hollinsford") < body.index("Sallowmere")
+        assert "Section 114 notice" in body and "not in itself an indication of failure" in body
         assert "ACUTE SIGNALS RAISED THIS WEEK" in body.upper()
         assert "▲ new" in body  # no flag in its 12-week baseline
-    evidence_links = re.findall(r'<a href="([^"]+)"', html)
+    assert html.count(">West Midlands</td>") == html.count(">South West</td>") == 1
+    north_west = mail["adviser.northwest@example.org"]
+    assert "councils on the radar" in north_west["Subject"] and sections(north_west) == []
+    html = north_west.get_body(("html",)).get_content()
+    assert "Kelderby" in html and "High-risk change" in html and "/kelderby/" in html
+    for address, message in mail.items():  # every region covered: a section or one line
+        text = message.get_body(("plain",)).get_content()
+        regions = ADVISERS[address]
+        if message["Subject"].endswith("nothing on the radar this week"):
+            assert f"Nothing on the radar this week in {', '.join(regions)}." in text
+        elif len(regions) > 1:
+            quiet = [r.upper() for r in regions if f"{r.upper()}: no council on the radar" in text]
+            assert sorted(quiet + sections(message)) == sorted(r.upper() for r in regions)
+    evidence_links = re.findall(r'<a href="([^"]+)"', west.get_body(("html",)).get_content())
     assert evidence_links and all(link.startswith("http://127.0.0.1") for link in evidence_links)
     assert "<script" not in html and "<img" not in html
+
+
+@pytest.mark.parametrize("setting", ["send", "skip"])
+def test_an_empty_week_is_one_short_email_or_none_as_configured(sending_watchlist, setting):
+    """An adviser with nothing on the radar anywhere gets "nothing on the radar this week"
+    (`schedule.empty_digest: send`, the default), or nothing (`skip`): recorded as done
+    either way, so neither the next run nor a manual `--send` sends it later."""
+    watchlist, sink = sending_watchlist
+    data = yaml.safe_load(Path(watchlist).read_text(encoding="utf-8"))
+    if setting == "skip":
+        data["schedule"] = {**data.get("schedule", {}), "empty_digest": "skip"}
+        Path(watchlist).write_text(yaml.safe_dump(data), encoding="utf-8")
+    quiet = "2020-W10"  # years before anything the demo store holds
+    send = ("digest", "--week", quiet, "--all-regions", "--send", "-w", watchlist)
+    result = run_radar(*send)
+    db = Path(watchlist).with_name("radar.db")
+    recorded = rows(db, "select * from digests where week = ? and sent_at is not null", [quiet])
+    assert sorted(r["recipient"] for r in recorded) == sorted(ADVISERS)
+    if setting == "send":
+        mail = by_adviser(sink)
+        assert sorted(mail) == sorted(ADVISERS)
+        for message in mail.values():
+            assert message["Subject"].endswith("nothing on the radar this week")
+            for part in ("html", "plain"):
+                body = message.get_body((part,)).get_content()
+                assert "Nothing on the radar this week in" in body
+                assert "ON THE RADAR THIS WEEK (" not in body.upper()
+        assert all(r["message_id"] and not r["skipped"] for r in recorded)
+    else:
+        assert sink.messages() == []
+        assert all(r["skipped"] == 1 and r["message_id"] is None for r in recorded)
+        assert result.stdout.count("nothing sent (schedule.empty_digest: skip)") == 5
+    sent = len(sink.messages())
+    again = run_radar(*send, check=False)
+    assert again.returncode == 1 and "already sent" in again.stderr
+    assert len(sink.messages()) == sent
 
 
 def test_a_sent_digest_is_not_sent_twice_without_resend(sending_watchlist):
@@ -116,6 +182,12 @@ def test_a_digest_sent_again_after_a_crash_is_the_same_message(sending_watchlist
     ids = [parse(path)["Message-ID"] for path in sink.messages()]
     assert len(ids) == 3 and ids[0] == ids[1] == sent[0]["message_id"], ids
     assert ids[2] != ids[0], "a deliberate resend is a new message"
+    # One Message-ID per adviser and week, whichever of their regions asked for it
+    assert ids[0] == stable_message_id("digest", "adviser.westsouthwest@example.org", WEEK)
+    other = run_radar("digest", "--week", WEEK, "--region", "West Midlands", "--send", "-w",
+                      watchlist, check=False)  # fmt: skip
+    assert other.returncode == 1 and "already sent" in other.stderr
+    assert len(sink.messages()) == 3
 
 
 def test_smtp_outage_is_reported_and_nothing_is_recorded_as_sent(tagged, tmp_path):
@@ -302,10 +374,11 @@ def test_pdf_evidence_links_open_the_cited_page(sending_watchlist):
         if e.page
     ]
     assert cited, "the demo's meeting PDFs give evidence with a page"
-    by_region = {m["Subject"].split(" — ")[1]: m for m in map(parse, sink.messages())}
+    mail = by_adviser(sink)
+    adviser_of = {region: a for a, regions in ADVISERS.items() for region in regions}
     for region, evidence in cited:
-        html = by_region[region].get_body(("html",)).get_content()
-        text = by_region[region].get_body(("plain",)).get_content()
+        html = mail[adviser_of[region]].get_body(("html",)).get_content()
+        text = mail[adviser_of[region]].get_body(("plain",)).get_content()
         link = f"{evidence.url}#page={evidence.page}"
         assert f'href="{escape(link)}"' in html, (region, link)
         assert f"page {evidence.page}</a>" in html
@@ -351,3 +424,35 @@ def test_the_council_page_address_is_built_in_one_place():
     assert page_link("https://example.org/a.pdf?x=1", 4) == "https://example.org/a.pdf?x=1#page=4"
     assert page_link("https://example.org/a.pdf#page=9", 4) == "https://example.org/a.pdf#page=9"
     assert page_link("https://example.org/news", None) == "https://example.org/news"
+
+
+def test_each_council_has_a_trend_sparkline_in_both_parts(tagged, tmp_path):
+    """Issue #18: a sparkline per council from the weekly history, as Unicode blocks in the
+    HTML and the plain text alike (Gmail and Outlook drop inline SVG); no image at all."""
+    from alerts.digest import SPARK_WEEKS, build_digest
+    from alerts.history import record_week
+    from alerts.scoring import shift_week
+    from domain.config import load_watchlist
+    from store import open_db
+
+    path = own_copy(tagged, tmp_path, {"host": "127.0.0.1", "port": 9})
+    config = load_watchlist(path)
+    db = open_db(config.database)
+    try:
+        for back in (1, 2, 3):
+            record_week(db, config, shift_week(WEEK, -back))
+        digest = build_digest(db, config.radar, "West Midlands", WEEK)
+    finally:
+        db.close()
+    [council] = [c for c in digest.councils if c.name == "Hollinsford"]
+    assert len(council.history) == SPARK_WEEKS and council.history[-1] == council.score
+    assert council.history[:-4] == [None] * (SPARK_WEEKS - 4)  # weeks never recorded
+    assert council.spark.strip() and len(council.spark) == SPARK_WEEKS
+    html, text = render_digest(digest)
+    for body in (html, text):
+        assert f"{SPARK_WEEKS} weeks" in body and council.spark.strip() in body
+    assert "<svg" not in html and "<img" not in html
+    # Without any earlier week recorded there is no trend to draw: no line at all.
+    bare = Digest("West Midlands", WEEK, date(2026, 1, 5), date(2026, 1, 11),
+                  [CouncilOnRadar("X1", "Nowhere", ["finance"], 1.0, 1)], [], SUMMER)
+    assert " weeks" not in render_digest(bare)[1].split("Nowhere")[1].split("Factors")[0]
