@@ -7,9 +7,11 @@ width (`measure`), not only that the template produced a string.
 
 Usage (after `make demo`; the README's desktop and phone pictures):
 
-    python -m demo.screenshot demo-output/digests/<week>/west-midlands.html demo/digest.png \
+    python -m demo.screenshot \
+        demo-output/digests/<week>/adviser-westsouthwest-example-org.html demo/digest.png \
         --width 1200 --height 1000
-    python -m demo.screenshot demo-output/digests/<week>/west-midlands.html \
+    python -m demo.screenshot \
+        demo-output/digests/<week>/adviser-westsouthwest-example-org.html \
         demo/digest-phone.png --width 390 --height 1280
 
 Needs the `chromium` binary (Debian package `chromium`; `chromium-browser` elsewhere).

@@ -1,4 +1,4 @@
-"""`radar demo` (what `make demo` runs) ends with digests for every region and acute alerts."""
+"""`radar demo` (what `make demo` runs) ends with a digest for every adviser and acute alerts."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from conftest import run_radar
 pytestmark = pytest.mark.slow
 
 
-def test_demo_sends_every_regions_digest_and_the_section_114_alert(tmp_path):
+def test_demo_sends_every_advisers_digest_and_the_section_114_alert(tmp_path):
     """Run as `make demo` runs it: from a folder, with the default relative --output."""
     import subprocess
 
@@ -28,8 +28,10 @@ def test_demo_sends_every_regions_digest_and_the_section_114_alert(tmp_path):
         for path in sorted((output / "mail").glob("*.eml"))
     ]
     digests = [m for m in messages if " — ACUTE — " not in m["Subject"]]
-    regions = {m["Subject"].split(" — ")[1] for m in digests}
-    assert len(digests) == 9 and len(regions) == 9
+    regions = [r for m in digests for r in m["Subject"].split(" — ")[1].split(", ")]
+    # one email per adviser (five), covering England's nine regions between them
+    assert len(digests) == 5 and len({m["To"] for m in digests}) == 5
+    assert len(regions) == 9 and len(set(regions)) == 9
     alerts = {m["Subject"]: m["To"] for m in messages if " — ACUTE — " in m["Subject"]}
     assert alerts["Council Radar — ACUTE — Sallowmere: Section 114 notice"] == (
         "adviser.westsouthwest@example.org"

@@ -24,8 +24,8 @@ from alerts.digest import (
     current_week,
     page_link,
 )
-from alerts.render import clock, render_alert, render_digest, safe_url
 from alerts.mailer import stable_message_id
+from alerts.render import clock, render_alert, render_digest, safe_url
 from alerts.sink import SmtpSink
 
 WEEK = current_week()  # the demo web dates its news in the current ISO week

@@ -16,7 +16,14 @@ import yaml
 from conftest import run_radar
 from PIL import Image
 
-from alerts.digest import AcuteLine, CouncilOnRadar, Digest, Evidence, current_week
+from alerts.digest import (
+    AcuteLine,
+    CouncilOnRadar,
+    Digest,
+    Evidence,
+    current_week,
+    digest_mail,
+)
 from alerts.render import render_alert, render_digest
 from demo.screenshot import ChromiumMissing, dump_dom, find_chromium, measure, screenshot
 
@@ -127,7 +134,13 @@ def test_long_words_and_links_do_not_widen_the_digest_or_alert_on_a_phone(chromi
         "raised_at": "2026-06-30T10:00:00Z", "title": long_word, "url": long_url,
         "source_name": long_url, "published": "2026-06-30", "evidence": long_word,
     }  # fmt: skip
-    for name, html in (("digest", render_digest(digest)[0]), ("alert", render_alert(alert)[0])):
+    digest.councils[0].history = [None, 0.0, 1.2, 2.5, 3.99] * 2 + [0.4, 3.99]
+    quiet = Digest("North East", "2026-W27", date(2026, 6, 29), date(2026, 7, 5), [], [],
+                   "2026-07-01T06:30:00Z")  # fmt: skip
+    mail = digest_mail([quiet, digest], recipient="a@example.org", adviser=long_word)
+    pages = (("digest", render_digest(digest)[0]), ("adviser", render_digest(mail)[0]),
+             ("alert", render_alert(alert)[0]))  # fmt: skip
+    for name, html in pages:
         page = tmp_path / f"{name}.html"
         page.write_text(html, encoding="utf-8")
         layout = measure(page, 390)

@@ -234,14 +234,14 @@ def test_late_arrival_counts_in_the_week_it_was_found(store):
     monday = "2026-11-30T09:00:00Z"  # W49, after the W48 digest went out at 07:00
     assert radar_time(store, sunday, monday) == sunday  # no W48 digest sent yet
     store["digests"].insert(
-        {"region": "North West", "week": "2026-W48", "sent_at": "2026-11-30T07:00:01Z"}
+        {"recipient": "a@example.org", "week": "2026-W48", "sent_at": "2026-11-30T07:00:01Z"}
     )
     assert radar_time(store, sunday, monday) == monday
     assert radar_time(store, sunday, monday, first_crawl=True) == sunday  # a first crawl: history
     # Minutes posted five weeks after the meeting they are dated by still reach a digest.
     meeting = "2026-10-26T19:00:00Z"
     store["digests"].insert(
-        {"region": "London", "week": "2026-W44", "sent_at": "2026-11-02T07:00:00Z"}
+        {"recipient": "b@example.org", "week": "2026-W44", "sent_at": "2026-11-02T07:00:00Z"}
     )
     assert radar_time(store, meeting, monday) == monday
     assert radar_time(store, "2026-06-01T09:00:00Z", monday) == "2026-06-01T09:00:00Z"  # too old
@@ -285,7 +285,7 @@ def test_dry_run_writes_eml_and_records_nothing(tagged, tmp_path):
     run_radar("digest", "--all-regions", "--week", WEEK, "--dry-run", "-w", path)
     run_radar("alerts", "--dry-run", "-w", path)
     outbox = sorted((tmp_path / "out" / "outbox").glob("*.eml"))
-    assert len([p for p in outbox if p.name.startswith("digest-")]) == 9
+    assert len([p for p in outbox if p.name.startswith("digest-")]) == 5  # one per adviser
     alerts = [p for p in outbox if p.name.startswith("alert-")]
     assert alerts
     message = email.message_from_bytes(alerts[0].read_bytes(), policy=policy.default)
@@ -325,10 +325,12 @@ class RefuseSome:
         return "250 Message accepted"
 
 
-def test_a_partly_refused_digest_is_sent_once_and_the_refusal_recorded(store, tmp_path):
+def test_a_refused_adviser_is_recorded_and_the_others_get_their_digest_once(store, tmp_path):
+    """Each adviser's digest is its own email (issue #18): a mailbox the server refuses for
+    good (5xx) is recorded as refused, not retried every hour, and the others are sent once."""
     from aiosmtpd.controller import Controller
 
-    from alerts.deliver import AlreadySent, deliver_pending, send_digest
+    from alerts.deliver import AlreadySent, deliver_pending, send_adviser_digest
     from alerts.sink import free_port
 
     handler, port = RefuseSome(), free_port()
@@ -343,19 +345,21 @@ def test_a_partly_refused_digest_is_sent_once_and_the_refusal_recorded(store, tm
         regions={"North West": {"advisers": advisers}},
         smtp={"host": "127.0.0.1", "port": port},
     )
+    monday = datetime(2026, 11, 30, 12, tzinfo=UTC)  # the W48 digest is due
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        send_digest(store, config, "North West", "2026-w48")  # typed in lower case
+        delivery = deliver_pending(store, config, monday)
         assert handler.received == [["adviser@example.org"]]
-        row = rows(tmp_path / "radar.db", "select * from digests")[0]
-        assert (
-            row["week"] == "2026-W48" and row["sent_at"] and "gone@example.org" in row["last_error"]
-        )
+        assert delivery.failed == [] and len(delivery.sent) == 1, delivery
+        found = {r["recipient"]: r for r in rows(tmp_path / "radar.db", "select * from digests")}
+        assert found["adviser@example.org"]["last_error"] is None
+        gone = found["gone@example.org"]
+        assert gone["week"] == "2026-W48" and gone["sent_at"] and "gone@" in gone["last_error"]
         with pytest.raises(AlreadySent):
-            send_digest(store, config, "North West", "2026-W48")
-        # The hourly retry does not send it again either.
-        deliver_pending(store, config, datetime(2026, 11, 30, 12, tzinfo=UTC), retry_only=True)
+            send_adviser_digest(store, config, "adviser@example.org", "2026-w48")  # lower case
+        # The hourly retry sends neither again.
+        deliver_pending(store, config, monday, retry_only=True)
         assert len(handler.received) == 1
     finally:
         controller.stop()
@@ -364,14 +368,15 @@ def test_a_partly_refused_digest_is_sent_once_and_the_refusal_recorded(store, tm
 def test_a_digest_being_sent_cannot_be_claimed_twice(store):
     from store.digests import claim_digest
 
-    assert claim_digest(store, "London", "2026-W48", "2026-11-30T07:00:00Z")
-    assert not claim_digest(store, "London", "2026-W48", "2026-11-30T07:01:00Z")
+    who, regions = "a@example.org", ["East of England", "London"]
+    assert claim_digest(store, who, "2026-W48", "2026-11-30T07:00:00Z", regions)
+    assert not claim_digest(store, who, "2026-W48", "2026-11-30T07:01:00Z", regions)
     # A claim older than 15 minutes died with its process: it can be taken over.
-    assert claim_digest(store, "London", "2026-W48", "2026-11-30T07:20:00Z")
+    assert claim_digest(store, who, "2026-W48", "2026-11-30T07:20:00Z", regions)
 
 
 def test_hostile_scraped_text_reaches_the_adviser_escaped(store, tmp_path):
-    from alerts.deliver import send_digest
+    from alerts.deliver import send_adviser_digest
     from alerts.sink import SmtpSink
 
     add(
@@ -395,7 +400,7 @@ def test_hostile_scraped_text_reaches_the_adviser_escaped(store, tmp_path):
             regions={"North West": {"advisers": [{"name": "A", "email": "a@example.org"}]}},
             smtp={"host": "127.0.0.1", "port": sink.port},
         )
-        send_digest(store, config, "North West", THIS)
+        send_adviser_digest(store, config, "a@example.org", THIS)
         (path,) = sink.messages()
     message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
     html = message.get_body(("html",)).get_content()

@@ -23,10 +23,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from conftest import rows, run_radar
 from scheduling import (
+    ADVISERS_WITH_DIGESTS,
     LONDON,
-    REGIONS_WITH_ADVISERS,
     RadarRun,
-    assert_one_digest_per_region,
+    assert_one_digest_per_adviser,
     digest_finished,
     digest_runs,
     digest_subjects,
@@ -54,17 +54,17 @@ pytestmark = pytest.mark.slow
 def restart_until_digests_sent(
     watchlist: Path, log: Path, sink: Any, db_path: Path, what: str
 ) -> None:
-    """Start `radar run`, wait for every region's digest and the job's end, stop it."""
+    """Start `radar run`, wait for every adviser's digest and the job's end, stop it."""
     with RadarRun(watchlist, log) as run:
         run.wait_started()
         wait_for(
-            lambda: len(digest_subjects(sink)) >= REGIONS_WITH_ADVISERS,
+            lambda: len(digest_subjects(sink)) >= ADVISERS_WITH_DIGESTS,
             120,
             f"{what} at start-up",
         )
         wait_for(lambda: digest_finished(db_path), 60, "the digest job to finish")
         assert run.stop() == 0, run.text()
-    assert_one_digest_per_region(sink)
+    assert_one_digest_per_adviser(sink)
 
 
 def past_slot() -> datetime:
@@ -94,7 +94,7 @@ def test_a_slot_passed_while_down_is_sent_exactly_once_by_radar_run(tagged, tmp_
         assert next_runs(load_watchlist(watchlist))["digest"] == slot + timedelta(days=7)
         assert third.stop() == 0, third.text()
     assert len(sink.messages()) == sent
-    assert_one_digest_per_region(sink)
+    assert_one_digest_per_adviser(sink)
     runs = digest_runs(db_path)
     assert [run["outcome"] for run in runs] == ["ok"], runs  # coalesced: one run, not two
     assert started_at(runs[0]) >= slot  # the missed run, at the second start-up
@@ -102,7 +102,7 @@ def test_a_slot_passed_while_down_is_sent_exactly_once_by_radar_run(tagged, tmp_
     week = due_week(load_watchlist(watchlist).schedule)
     assert all(week in subject for subject in digest_subjects(sink))
     recorded = rows(db_path, "select * from digests where week = ? and sent_at is not null", [week])
-    assert len(recorded) == REGIONS_WITH_ADVISERS
+    assert len(recorded) == ADVISERS_WITH_DIGESTS
 
     again = run_radar("digest", "--all-regions", "--send", "-w", str(watchlist), check=False)
     assert again.returncode == 1 and "already sent" in again.stderr, again.stderr
@@ -175,7 +175,7 @@ def test_a_digest_run_killed_half_way_is_finished_at_start_up(tagged, tmp_path):
         restart_until_digests_sent(
             watchlist, tmp_path / "run2.log", sink, db_path, "the rest of the interrupted run"
         )
-    assert len(rows(db_path, sent, [week])) == REGIONS_WITH_ADVISERS
+    assert len(rows(db_path, sent, [week])) == ADVISERS_WITH_DIGESTS
     assert [run["outcome"] for run in digest_runs(db_path)] == [None, "ok"]
     assert next_runs(load_watchlist(watchlist))["digest"] == slot + timedelta(days=7)
 
@@ -189,7 +189,7 @@ def test_smtp_down_then_back_sends_exactly_once(tagged, tmp_path):
 
     digest_job(str(watchlist))
     waiting = rows(db_path, "select * from digests where week = ?", [week])
-    assert len(waiting) == REGIONS_WITH_ADVISERS
+    assert len(waiting) == ADVISERS_WITH_DIGESTS
     assert all(row["sent_at"] is None and row["last_error"] for row in waiting), waiting
     assert all(f"SMTP 127.0.0.1:{port}" in row["last_error"] for row in waiting)
     assert all(row["attempted_at"] for row in waiting)
@@ -204,13 +204,13 @@ def test_smtp_down_then_back_sends_exactly_once(tagged, tmp_path):
         finally:
             db.close()
         assert delivery.failed == [] and delivery.week == week
-        assert_one_digest_per_region(sink)
+        assert_one_digest_per_adviser(sink)
         sent = len(sink.messages())
         assert len(delivery.sent) == sent
 
         digest_job(str(watchlist))  # the next slot's run (same week) sends nothing again
         assert len(sink.messages()) == sent
-        assert_one_digest_per_region(sink)
+        assert_one_digest_per_adviser(sink)
     assert digest_runs(db_path)[-1]["outcome"] == "ok"
     recorded = rows(db_path, "select * from digests where week = ?", [week])
     assert all(row["sent_at"] and row["last_error"] is None for row in recorded), recorded

@@ -20,7 +20,7 @@ import yaml
 from apscheduler.schedulers.background import BackgroundScheduler
 from scheduling import (
     LONDON,
-    assert_one_digest_per_region,
+    assert_one_digest_per_adviser,
     digest_finished,
     digest_runs,
     digest_subjects,
@@ -85,7 +85,7 @@ def test_the_digest_runs_once_when_the_clock_reaches_its_slot(setup, sink):
             clock.move_to(slot + timedelta(hours=1))
             scheduler.wakeup()
             assert nothing_due(scheduler, slot + timedelta(hours=1))
-    assert_one_digest_per_region(sink)
+    assert_one_digest_per_adviser(sink)
     runs = digest_runs(db_path)
     assert [run["outcome"] for run in runs] == ["ok"], runs
     assert started_at(runs[0]) == slot + timedelta(seconds=1)  # at the slot, not before
@@ -103,7 +103,7 @@ def test_a_slot_passed_while_stopped_is_sent_once_at_the_next_start(setup, sink)
 
         with running(watchlist):
             wait_for(lambda: digest_finished(db_path), 120, "the missed run at start-up")
-        assert_one_digest_per_region(sink)
+        assert_one_digest_per_adviser(sink)
         sent = len(sink.messages())
 
         clock.move_to(slot + timedelta(hours=3))
@@ -131,7 +131,7 @@ def test_a_slot_refused_while_stopping_is_caught_up_at_the_next_start(setup, sin
 
         with running(watchlist):
             wait_for(lambda: digest_finished(db_path), 120, "the refused run at start-up")
-    assert_one_digest_per_region(sink)
+    assert_one_digest_per_adviser(sink)
     assert [run["outcome"] for run in digest_runs(db_path)] == ["ok"]
 
 
