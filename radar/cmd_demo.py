@@ -34,6 +34,7 @@ def demo(
     from alerts.acute import LABELS, check_acute
     from alerts.deliver import send_adviser_digest, send_alert
     from alerts.digest import current_week
+    from alerts.history import backfill
     from alerts.scoring import ARROWS, compute_radar
     from alerts.sink import SmtpSink
     from demo.server import WATCHLIST, DemoWeb
@@ -88,6 +89,7 @@ def demo(
             f"[bold]5. The radar this week[/bold] ({config.radar.baseline_weeks}-week baseline):"
         )
         week = current_week()
+        backfill(db, config)  # the weekly history, as `radar radar --rebuild`: sparklines
         radar = compute_radar(db, config.radar, week)
         for council in radar.councils:
             out.print(
