@@ -109,9 +109,13 @@ def write_mail(
     address, name, regions = regions_of(watchlist, recipient)
     sections = [
         build_digest(
-            db, watchlist.radar, region, week, watchlist.ui.base_url,
+            db,
+            watchlist.radar,
+            region,
+            week,
+            watchlist.ui.base_url,
             timezone=watchlist.schedule.timezone,
-        )  # fmt: skip
+        )
         for region in regions
     ]
     mail = digest_mail(sections, address, name)
@@ -157,8 +161,7 @@ def send_adviser_digest(
     address, _, regions = regions_of(watchlist, recipient)
     if outbox is None and not resend and not claim_digest(db, address, week, now_iso(), regions):
         raise AlreadySent(
-            f"the digest for {address} for {week} was already sent, or is being sent "
-            "(use --resend)"
+            f"the digest for {address} for {week} was already sent, or is being sent (use --resend)"
         )
     outcome = write_mail(db, watchlist, address, week)
     if outcome.mail.empty and watchlist.schedule.empty_digest == "skip":

@@ -276,9 +276,7 @@ def _history(db: Database, council: CouncilOnRadar, week: str) -> list[float | N
     if not any(w in recorded for w in weeks[:-1]):
         return []
     scores = {row["week"]: row["score"] for row in council_history(db, council.gss_code)}
-    values: list[float | None] = [
-        scores.get(w, 0.0) if w in recorded else None for w in weeks[:-1]
-    ]
+    values: list[float | None] = [scores.get(w, 0.0) if w in recorded else None for w in weeks[:-1]]
     return [*values, council.score]
 
 

@@ -85,9 +85,7 @@ CLAIM_MINUTES = 15  # a claim older than this died with the process that made it
 def waiting_digests(db: Database) -> list[dict[str, Any]]:
     """Digests recorded but not sent, with the last error: what `radar status` warns of."""
     sql = "select recipient, week, regions, last_error from digests where sent_at is null"
-    return [
-        {**row, "regions": json.loads(row["regions"] or "[]")} for row in db.query(sql)
-    ]
+    return [{**row, "regions": json.loads(row["regions"] or "[]")} for row in db.query(sql)]
 
 
 def release_claims(db: Database) -> None:

@@ -453,6 +453,13 @@ def test_each_council_has_a_trend_sparkline_in_both_parts(tagged, tmp_path):
         assert f"{SPARK_WEEKS} weeks" in body and council.spark.strip() in body
     assert "<svg" not in html and "<img" not in html
     # Without any earlier week recorded there is no trend to draw: no line at all.
-    bare = Digest("West Midlands", WEEK, date(2026, 1, 5), date(2026, 1, 11),
-                  [CouncilOnRadar("X1", "Nowhere", ["finance"], 1.0, 1)], [], SUMMER)
+    bare = Digest(
+        "West Midlands",
+        WEEK,
+        date(2026, 1, 5),
+        date(2026, 1, 11),
+        [CouncilOnRadar("X1", "Nowhere", ["finance"], 1.0, 1)],
+        [],
+        SUMMER,
+    )
     assert " weeks" not in render_digest(bare)[1].split("Nowhere")[1].split("Factors")[0]

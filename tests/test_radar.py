@@ -375,6 +375,37 @@ def test_a_digest_being_sent_cannot_be_claimed_twice(store):
     assert claim_digest(store, who, "2026-W48", "2026-11-30T07:20:00Z", regions)
 
 
+def test_a_store_with_per_region_digests_keeps_them_and_records_per_adviser(tmp_path):
+    """A store from before issue #18 kept digests per (region, week): those rows are kept,
+    renamed, and the store records digests per (recipient, week) from then on."""
+    import sqlite3
+
+    from store.digests import claim_digest, digest_sent, record_digest
+
+    path = tmp_path / "old.db"
+    old = sqlite3.connect(path)
+    with old:
+        old.execute(
+            "create table digests (region text, week text, sent_at text, message_id text, "
+            "recipients text, html_path text, attempted_at text, last_error text, "
+            "sending_at text, primary key (region, week))"
+        )
+        old.execute("insert into digests (region, week, sent_at) values ('London', 'W', 'T')")
+    old.close()
+    db = open_db(path)
+    try:
+        assert rows(path, "select region, week from digests_by_region") == [
+            {"region": "London", "week": "W"}
+        ]
+        now = "2026-11-30T07:00:00Z"
+        assert claim_digest(db, "a@example.org", "2026-W48", now, ["East of England", "London"])
+        record_digest(db, "a@example.org", "2026-W48", ["East of England", "London"], "x", now)
+        sent = digest_sent(db, "a@example.org", "2026-W48")
+        assert sent and json.loads(sent["regions"]) == ["East of England", "London"]
+    finally:
+        db.close()
+
+
 def test_hostile_scraped_text_reaches_the_adviser_escaped(store, tmp_path):
     from alerts.deliver import send_adviser_digest
     from alerts.sink import SmtpSink
