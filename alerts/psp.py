@@ -1,6 +1,8 @@
 """The national Performance Support Panel report: councils with open concerns, by region,
 with their status, the support under way and the latest evidence, then the radar's top
-councils not yet under a concern. HTML and Markdown from the same data."""
+councils not yet under a concern. HTML and Markdown from the same data, and a map of
+England's councils coloured by the week's score (alerts.maps), an SVG file written beside
+them that the HTML shows and the Markdown links: an image the panel can also paste."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from alerts.digest import council_page_url
+from alerts.regions import RegionView, map_councils
 from alerts.render import environment
 from alerts.scoring import compute_radar
 from domain.config import REGIONS, RadarSettings
@@ -25,6 +28,12 @@ class PspReport:
     generated_at: str
     by_region: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     not_under_concern: list[dict[str, Any]] = field(default_factory=list)
+    map_svg: str = ""  # England's councils coloured by the week's score: a standalone SVG
+
+    @property
+    def map_file(self) -> str:
+        """The map's file name, written beside the report (which refers to it by this)."""
+        return f"psp-{self.week}-map.svg"
 
     @property
     def open_count(self) -> int:
@@ -54,6 +63,16 @@ def build_psp(
     ][:TOP_UNCONCERNED]
     for row in [r for rows in report.by_region.values() for r in rows] + report.not_under_concern:
         row["page_url"] = council_page_url(ui_base_url, row["gss_code"]) if ui_base_url else ""
+    # the map colours every council that scored, below the radar too, as `radar ui` does
+    link = (lambda code: council_page_url(ui_base_url, code)) if ui_base_url else None
+    england = RegionView(
+        region=None,
+        week=week,
+        threshold=settings.on_radar,
+        rows=[],
+        councils=map_councils(db, radar.history_rows(), None, link),
+    )
+    report.map_svg = str(england.map_svg())
     return report
 
 

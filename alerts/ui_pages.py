@@ -8,8 +8,9 @@ search of a table is ordered by the table's sort (for items, the date) because D
 the guards and the feedback page):
 
 - `extra_template_vars` gives the home page (alerts/templates_ui/index.html) this week's
-  radar, the councils' names and aliases (the timeline box offers them) and the number of
-  failing sources. The generic database page stays at /DATABASE.
+  radar, the councils' names and aliases (the timeline box offers them), the number of
+  failing sources and the paths of the region and England views (alerts.ui_regions).
+  The generic database page stays at /DATABASE.
 - `render_cell` links titles and headlines to their pages and council names to their
   page (`/council/<gss>`, alerts.ui_council; by name where the row has no code), shows
   JSON lists as chips, evidence as a list and the search snippet with the words found
@@ -35,7 +36,9 @@ from datasette import hookimpl
 from datasette.filters import FilterArguments
 from markupsafe import Markup, escape
 
+from alerts.deliver import region_slug
 from alerts.digest import FACTOR_NAMES
+from domain.config import REGIONS
 from store.ui import COUNCIL_NAMES, FAILING_SOURCES, HOME_RADAR
 
 TEMPLATES = Path(__file__).parent / "templates_ui"  # Datasette's template_dir: index.html
@@ -84,6 +87,9 @@ def extra_template_vars(template: str, datasette: Any) -> Any:
                 "council_names": sorted(names, key=str.lower),
                 "failing_sources": failing["n"] if failing else 0,
                 "factors": FACTOR_NAMES,
+                # the region and England views (alerts.ui_regions): name -> path
+                "regions": {r: datasette.urls.path(f"/region/{region_slug(r)}") for r in REGIONS},
+                "england": datasette.urls.path("/england"),
             }
         }
 

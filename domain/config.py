@@ -606,6 +606,21 @@ def load_england_register() -> list[Council]:
     return councils
 
 
+@cache
+def england_positions() -> dict[str, tuple[float, float]]:
+    """gss_code -> (latitude, longitude) of each register council (its offices, as mySociety
+    gives them): where the region and England maps place it. Kept apart from `Council`,
+    which a watch list may write, because a position is the register's fact, not a
+    setting; a council the register lacks has none and the maps list it beside them."""
+    path = resources.files("domain") / "data" / "england_councils.csv"
+    with path.open(encoding="utf-8") as handle:
+        return {
+            row["gss_code"]: (float(row["lat"]), float(row["long"]))
+            for row in csv.DictReader(handle)
+            if row["lat"] and row["long"]
+        }
+
+
 _REGION_SPELLING = {
     "Yorkshire and The Humber": "Yorkshire and the Humber",
     "Eastern": "East of England",

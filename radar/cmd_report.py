@@ -45,7 +45,9 @@ def psp(
     html_path = folder / f"psp-{week}.html"
     html_path.write_text(html, encoding="utf-8")
     html_path.with_suffix(".md").write_text(markdown, encoding="utf-8")
+    (folder / report.map_file).write_text(report.map_svg, encoding="utf-8")  # the HTML shows it
     out.print(
         f"{report.open_count} open concerns, {len(report.not_under_concern)} councils on the "
-        f"radar without one → {html_path} and {html_path.with_suffix('.md')}"
+        f"radar without one → {html_path}, {html_path.with_suffix('.md')} and the map "
+        f"{folder / report.map_file}"
     )

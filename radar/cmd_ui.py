@@ -25,9 +25,9 @@ def register_plugins() -> None:
     cells, relevance order) as Datasette plugins, registered once."""
     from datasette.plugins import pm
 
-    from alerts import ui_council, ui_feedback, ui_feeds, ui_guard, ui_pages
+    from alerts import ui_council, ui_feedback, ui_feeds, ui_guard, ui_pages, ui_regions
 
-    for module in (ui_guard, ui_feedback, ui_pages, ui_council, ui_feeds):
+    for module in (ui_guard, ui_feedback, ui_pages, ui_council, ui_feeds, ui_regions):
         if not pm.is_registered(module):
             pm.register(module, name=f"council-radar-{module.__name__.split('_')[-1]}")
 

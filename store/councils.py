@@ -179,3 +179,12 @@ def source_health(db: Database) -> list[dict[str, Any]]:
         order by coalesce(consecutive_failures, 0) desc, (last_error is null), origin, name
     """
     return list(db.query(sql))
+
+
+def current_councils(db: Database) -> list[dict[str, Any]]:
+    """Every council in the store that has not ended (gss_code, name, region), by name: the
+    councils a map of England or a region draws (an ended council's items count for its
+    successors, which are drawn instead)."""
+    return list(
+        db.query("select gss_code, name, region from councils where ended is null order by name")
+    )

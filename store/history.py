@@ -123,3 +123,14 @@ def _decoded(row: dict[str, Any], keep_on_radar: bool = True) -> dict[str, Any]:
     row["factors"] = json.loads(row["factors"] or "{}")
     row["acute"] = json.loads(row["acute"] or "[]")
     return {**row, "on_radar": on_radar} if keep_on_radar else row
+
+
+def weeks_rows(db: Database, weeks: list[str]) -> list[dict[str, Any]]:
+    """Every council's rows in `weeks` (decoded, with `on_radar`), by week then rank: the
+    region and England views draw each council's sparkline from them in one query rather
+    than one per council."""
+    if not weeks:
+        return []
+    marks = ", ".join("?" for _ in weeks)
+    sql = f"select * from radar_history where week in ({marks}) order by week, rank"
+    return [_decoded(row) for row in db.query(sql, list(weeks))]
