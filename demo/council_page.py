@@ -31,6 +31,12 @@ RADAR = [sys.executable, "-m", "radar.cli"]
 
 def shoot(watchlist: Path, council: str, png: Path, width: int, height: int) -> Path:
     """Rebuild the history, serve the UI, screenshot the council's page, stop the UI."""
+    return shoot_page(watchlist, f"/council/{quote(council)}", png, width, height)
+
+
+def shoot_page(watchlist: Path, path: str, png: Path, width: int, height: int) -> Path:
+    """Rebuild the history, serve the UI, screenshot its page at `path`, stop the UI (the
+    council page here, the England view in demo.england_view)."""
     subprocess.run([*RADAR, "radar", "--rebuild", "-w", str(watchlist)], check=True)
     port = free_port()
     server = subprocess.Popen(
@@ -49,7 +55,7 @@ def shoot(watchlist: Path, council: str, png: Path, width: int, height: int) -> 
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("radar ui did not start") from None
                 time.sleep(0.3)
-        return screenshot(f"{base}/council/{quote(council)}", png, width=width, height=height)
+        return screenshot(f"{base}{path}", png, width=width, height=height)
     finally:
         server.terminate()
         server.wait(timeout=20)
