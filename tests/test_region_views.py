@@ -4,6 +4,7 @@ store with its weekly history back-filled (`radar radar --rebuild`)."""
 
 from __future__ import annotations
 
+import csv
 import re
 import shutil
 from pathlib import Path
@@ -15,9 +16,9 @@ from test_digest_browser import WEEK, chromium  # noqa: F401 (a fixture)
 from test_ui import raw, serve  # noqa: F401 (a fixture)
 
 from demo.screenshot import measure_url
-from domain.config import england_positions
 
 SALLOWMERE, KELDERBY = "X06000001", "X08000001"
+REGISTER = Path(__file__).parent.parent / "domain" / "data" / "england_councils.csv"
 OWNER, NOTE = "Pat Adviser", "Confided: the s151 officer rang us about the reserves"
 
 
@@ -32,6 +33,11 @@ def ui(serve, tmp_path):  # noqa: F811
               "--note", NOTE, "-w", str(watchlist))  # fmt: skip
     database = yaml.safe_load(watchlist.read_text(encoding="utf-8"))["database"]
     return serve().removesuffix("/radar"), database
+
+
+def register_codes() -> set[str]:
+    with REGISTER.open(encoding="utf-8") as handle:
+        return {row["gss_code"] for row in csv.DictReader(handle)}
 
 
 def council_map(page: str) -> str:
@@ -57,7 +63,7 @@ def test_england_maps_every_council_coloured_by_this_weeks_radar(ui):
     svg = council_map(page)
     placed = svg[svg.index('<g class="councils">') : svg.index("</g>")]
     on_map = dots(placed)
-    assert len(on_map) == 317 and set(on_map) == set(england_positions())
+    assert len(on_map) == 317 and set(on_map) == register_codes()
     everyone = dots(svg)  # the demo's invented councils are listed beneath, unplaced
     assert {SALLOWMERE, KELDERBY} <= set(everyone) - set(on_map)
     week, history = newest_week(database)
