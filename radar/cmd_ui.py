@@ -150,7 +150,7 @@ def ui(
         settings={"sql_time_limit_ms": 5000, "facet_time_limit_ms": 1000},
     )
     asyncio.run(datasette.invoke_startup())
-    where = f"http://{host if host not in ('0.0.0.0', '::') else '127.0.0.1'}:{port}/{name}"
+    where = f"http://{host if host not in ('0.0.0.0', '::') else '127.0.0.1'}:{port}/"
     out.print(f"Council Radar UI: {where}  (Ctrl-C to stop)")
     if logins:
         out.print(f"Sign in as: {', '.join(logins)}.")
