@@ -19,6 +19,9 @@ from test_ui import raw, serve  # noqa: F401 (a fixture)
 from alerts.charts import ChartWeek, factor_chart_svg, sparkline_svg, sparkline_text
 from demo.screenshot import measure_url
 
+# End to end (`radar ui` servers, Chromium, SMTP): `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
+
 SALLOWMERE, KELDERBY = "X06000001", "X08000001"
 OWNER, NOTE = "Pat Adviser", "Confided: the s151 officer rang us about the reserves"
 

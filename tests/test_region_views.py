@@ -17,6 +17,9 @@ from test_ui import raw, serve  # noqa: F401 (a fixture)
 
 from demo.screenshot import measure_url
 
+# End to end (`radar ui` servers, Chromium, SMTP): `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
+
 SALLOWMERE, KELDERBY = "X06000001", "X08000001"
 REGISTER = Path(__file__).parent.parent / "domain" / "data" / "england_councils.csv"
 OWNER, NOTE = "Pat Adviser", "Confided: the s151 officer rang us about the reserves"

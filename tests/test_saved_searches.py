@@ -27,6 +27,9 @@ from store.items import insert_item
 from store.saved import claim_mail, create_mail, new_matches
 from store.times import parse_iso, stamp
 
+# End to end (`radar ui` servers, Chromium, SMTP): `pytest -m "not slow"` skips them.
+pytestmark = pytest.mark.slow
+
 NW = "adviser.northwest@example.org"
 SEARCH = {"name": "Zorbington watch", "query": "zorbington", "to": [NW], "region": "North West"}
 
