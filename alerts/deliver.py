@@ -62,14 +62,18 @@ def write_digest(
         db, watchlist.radar, region, week, watchlist.ui.base_url,
         timezone=watchlist.schedule.timezone,
     )  # fmt: skip
-    html, text = render_digest(digest)
     folder = folder or watchlist.output_dir / "digests" / week
+    return DigestOutcome(digest, *write_pair(render_digest(digest), folder, region_slug(region)))
+
+
+def write_pair(parts: tuple[str, str], folder: Path, stem: str) -> tuple[Path, Path]:
+    """A digest's HTML and text parts as `<stem>.html` and `<stem>.txt` in `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    html_path = folder / f"{region_slug(region)}.html"
+    html_path = folder / f"{stem}.html"
     text_path = html_path.with_suffix(".txt")
-    html_path.write_text(html, encoding="utf-8")
-    text_path.write_text(text, encoding="utf-8")
-    return DigestOutcome(digest, html_path, text_path)
+    html_path.write_text(parts[0], encoding="utf-8")
+    text_path.write_text(parts[1], encoding="utf-8")
+    return html_path, text_path
 
 
 def write_eml(message: EmailMessage, outbox: Path, name: str) -> Path:
@@ -119,14 +123,8 @@ def write_mail(
         for region in regions
     ]
     mail = digest_mail(sections, address, name)
-    html, text = render_digest(mail)
     folder = folder or watchlist.output_dir / "digests" / week
-    folder.mkdir(parents=True, exist_ok=True)
-    html_path = folder / f"{region_slug(address)}.html"
-    text_path = html_path.with_suffix(".txt")
-    html_path.write_text(html, encoding="utf-8")
-    text_path.write_text(text, encoding="utf-8")
-    return MailOutcome(mail, html_path, text_path)
+    return MailOutcome(mail, *write_pair(render_digest(mail), folder, region_slug(address)))
 
 
 def _refused_for_good(exc: DeliveryError) -> str | None:

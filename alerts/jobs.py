@@ -16,9 +16,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+from sqlite_utils import Database
 
 from alerts.acute import check_acute
 from alerts.deliver import deliver_pending
@@ -150,15 +153,12 @@ def check_saved(config: WatchList, now: datetime | None = None) -> tuple[bool, s
     after it."""
     if not config.saved_searches:
         return True, "saved searches: none"
-    try:
-        db = open_db(config.database)
-        try:
-            check = check_saved_searches(db, config, now)
-        finally:
-            db.close()
-    except Exception as exc:  # noqa: BLE001 - recorded and logged; the scheduler goes on
-        return False, f"saved searches: {type(exc).__name__}: {exc}"
-    return not check.failed, f"saved searches: {check.summary()}"
+
+    def check(db: Database) -> tuple[bool, str]:
+        done = check_saved_searches(db, config, now)
+        return not done.failed, done.summary()
+
+    return _store_step(config, "saved searches", check)
 
 
 def record_history(config: WatchList, now: datetime | None = None) -> tuple[bool, str]:
@@ -166,15 +166,28 @@ def record_history(config: WatchList, now: datetime | None = None) -> tuple[bool
     final) in the weekly history, after tagging and the acute check, so the week holds what
     this crawl found. Whether it worked, and a line for the job's detail: a failure here
     (a full disk) is recorded for `radar status`, and never stops the alerts before it."""
+    return _store_step(
+        config,
+        "radar history",
+        lambda db: (True, ", ".join(w.describe() for w in record_recent(db, config, now))),
+    )
+
+
+def _store_step(
+    config: WatchList, label: str, work: Callable[[Database], tuple[bool, str]]
+) -> tuple[bool, str]:
+    """One of the crawl job's closing steps on its own store connection: (ok, "label: what
+    happened"); any failure becomes that line instead of an exception, so the steps around
+    it still run and `radar status` shows why."""
     try:
         db = open_db(config.database)
         try:
-            weeks = record_recent(db, config, now)
+            ok, said = work(db)
         finally:
             db.close()
     except Exception as exc:  # noqa: BLE001 - recorded and logged; the scheduler goes on
-        return False, f"radar history: {type(exc).__name__}: {exc}"
-    return True, "radar history: " + ", ".join(week.describe() for week in weeks)
+        return False, f"{label}: {type(exc).__name__}: {exc}"
+    return ok, f"{label}: {said}"
 
 
 def stop_margin(config: WatchList, timeout: float) -> float:
