@@ -6,9 +6,10 @@ The weeks come from the recorded weekly history (store.history), not recomputed:
 shows what the radar said each week. The year ends at the newest week recorded, not at
 today's date, so the page is a function of the store alone.
 
-Concern status is left out on purpose: concerns are confidential and go only to the
-region's advisers, and `radar ui` does not yet know which signed-in user advises which
-region (issue #18). The page says so rather than showing nothing silently.
+Concern status is left out of this API on purpose: concerns are confidential to the
+region's advisers. `radar ui` adds it to the page only for a signed-in user whom the watch
+list names as an adviser of the council's region (alerts.ui_council); everyone else, and
+the terminal, get `concern_note` instead, so the page says why rather than showing nothing.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ FLAGGED_WEEKS_SHOWN = 12  # the newest flagged weeks listed with their items
 ITEMS_PER_WEEK = 10
 CONCERN_NOTE = (
     "Concern status is not shown here: concerns are confidential to the region's advisers, "
-    "and this page does not yet know who is signed in for which region."
+    "who see it here signed in to radar ui (their login: in the watch list) or with "
+    "radar concern list."
 )
 
 

@@ -8,12 +8,20 @@ prints); this module serves it with alerts/templates_ui/council.html.
 
 The queries run on a Datasette connection (`execute_fn`), so the concerns guard's SQLite
 authorizer (alerts.ui_guard) sits under them as under every other page, and Datasette's
-login, when set, covers this page too. A name or alias (`/council/Kelderby MBC`) redirects
-to the council's code, so a link can be written from a name; anything else is a 404.
+login, when set, covers this page too. The one exception is concern status: a signed-in
+user whom the watch list names (`login:`) as an adviser of the council's region sees that
+council's open concerns (number, factors, status, since, owner; never the notes), read on a
+connection of this module's own, read-only and outside the guard (Datasette sends a
+signed-in user's pages `private, no-store`, so no cache keeps it). Nobody else sees it.
+
+A name or alias (`/council/Kelderby MBC`) redirects to the council's code, so a link can
+be written from a name; anything else is a 404.
 """
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -24,6 +32,7 @@ from sqlite_utils import Database
 from alerts.charts import FACTOR_COLOURS
 from alerts.council import council_page
 from alerts.digest import FACTOR_NAMES
+from store.concerns import concerns
 from store.council_page import find_councils
 
 PLUGIN = "council-radar"  # the plugin configuration `radar ui` writes: store and database
@@ -42,8 +51,32 @@ async def _not_found(datasette: Any, request: Any, why: str) -> Response:
     return Response.html(body, status=404)
 
 
+def advised_regions(datasette: Any, actor: dict[str, Any] | None) -> list[str]:
+    """The regions the signed-in user advises (`radar ui` passes the watch list's `login:`
+    names with their regions); none for anyone not signed in or not an adviser."""
+    if not actor or not isinstance(actor.get("id"), str):
+        return []
+    advisers = (datasette.plugin_config(PLUGIN) or {}).get("advisers") or {}
+    return list(advisers.get(actor["id"], []))
+
+
+def council_concerns(store: str, gss_code: str) -> list[dict[str, Any]]:
+    """The council's open concerns, read-only on a connection of our own: Datasette's are
+    guarded so that no generic page, query or export can ever read a concern."""
+    conn = sqlite3.connect(f"file:{quote(store)}?mode=ro", uri=True)
+    try:
+        return [
+            {key: row[key] for key in ("id", "factors", "status_label", "opened_at",
+                                       "updated_at", "owner")}  # fmt: skip
+            for row in concerns(Database(conn), gss_code=gss_code)
+        ]
+    finally:
+        conn.close()
+
+
 async def council_view(datasette: Any, request: Any) -> Response:
-    name = (datasette.plugin_config(PLUGIN) or {}).get("database", "")
+    config = datasette.plugin_config(PLUGIN) or {}
+    name = config.get("database", "")
     if name not in datasette.databases:
         return await _not_found(datasette, request, "No store is served here.")
     wanted = unquote(request.url_vars["council"])
@@ -62,6 +95,11 @@ async def council_view(datasette: Any, request: Any) -> Response:
         return await _not_found(datasette, request, why)
     if code != wanted:
         return Response.redirect(council_path(datasette, code))
+    region = page.council.get("region")
+    adviser = region in advised_regions(datasette, request.actor)
+    open_concerns = (
+        await asyncio.to_thread(council_concerns, config["store"], code) if adviser else None
+    )
     return Response.html(
         await datasette.render_template(
             "council.html",
@@ -71,6 +109,7 @@ async def council_view(datasette: Any, request: Any) -> Response:
                 "factor_names": FACTOR_NAMES,
                 "factor_colours": FACTOR_COLOURS,
                 "council_path": lambda code: council_path(datasette, code),
+                "concerns": open_concerns,  # None: not this region's adviser
             },
             request=request,
         )

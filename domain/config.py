@@ -53,6 +53,8 @@ ENV_WATCHLIST = "RADAR_WATCHLIST"
 ENV_SMTP_USERNAME = "RADAR_SMTP_USERNAME"
 ENV_SMTP_PASSWORD = "RADAR_SMTP_PASSWORD"
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+# A `radar ui` sign-in name ($RADAR_UI_USERS): what an adviser's `login:` names.
+UI_USER_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
 def _known_region(value: str) -> str:
@@ -76,6 +78,19 @@ class _Strict(BaseModel):
 class Adviser(_Strict):
     name: str
     email: str
+    # Their `radar ui` sign-in name (one of $RADAR_UI_USERS), if they use the UI: signed in
+    # as it, they see their regions' concern status on council pages, and no one else does.
+    login: str | None = None
+
+    @field_validator("login")
+    @classmethod
+    def _ui_user_name(cls, value: str | None) -> str | None:
+        if value is not None and not UI_USER_NAME.match(value):
+            raise ValueError(
+                f"login: {value!r} is not a radar ui user name (lower-case letters, digits "
+                "and _, as in RADAR_UI_USERS)"
+            )
+        return value
 
     @field_validator("email")
     @classmethod
@@ -559,6 +574,16 @@ class WatchList(_Strict):
                 if region not in regions:
                     regions.append(region)
         return list(found.values())
+
+    def ui_adviser_regions(self) -> dict[str, list[str]]:
+        """Each `radar ui` sign-in name an adviser's `login:` gives, with the regions that
+        adviser covers (England's order): whose concern status a signed-in user may see."""
+        found: dict[str, list[str]] = {}
+        for region in REGIONS:
+            for adviser in self.advisers_for(region):
+                if adviser.login and region not in found.setdefault(adviser.login, []):
+                    found[adviser.login].append(region)
+        return found
 
     def saved_search(self, name: str) -> SavedSearch | None:
         wanted = name.strip().lower()

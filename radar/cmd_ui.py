@@ -10,12 +10,12 @@ from typing import Annotated
 
 import typer
 
+from domain.config import UI_USER_NAME
 from radar.console import WatchListOption, err, load_or_exit, open_store, out
 
 ENV_UI_PASSWORD = "RADAR_UI_PASSWORD"
 ENV_UI_USERS = "RADAR_UI_USERS"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-USER_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 HOST_NAME = re.compile(r"^[a-z0-9_]([a-z0-9_.-]{0,252})$")
 
 
@@ -42,7 +42,7 @@ def ui_passwords() -> dict[str, str]:
         if not name:
             continue
         variable = f"{ENV_UI_PASSWORD}_{name.upper()}"
-        if not USER_NAME.match(name) or name in users:
+        if not UI_USER_NAME.match(name) or name in users:
             err.print(
                 f"{ENV_UI_USERS}: {name!r} is not a user name (lower-case letters, "
                 "digits and _, each name once; 'radar' is $RADAR_UI_PASSWORD's user)",
@@ -142,7 +142,16 @@ def ui(
     name = config.database.stem
     register_plugins()
     meta = metadata(name, logins)
-    meta.setdefault("plugins", {})[PLUGIN] = {"store": str(config.database), "database": name}
+    # Which signed-in user advises which regions (`login:` in the watch list): the council
+    # page shows them, and only them, their regions' concern status.
+    advisers = {
+        login: regions for login, regions in config.ui_adviser_regions().items() if login in logins
+    }
+    meta.setdefault("plugins", {})[PLUGIN] = {
+        "store": str(config.database),
+        "database": name,
+        "advisers": advisers,
+    }
     datasette = Datasette(
         [str(config.database)],
         metadata=meta,
@@ -154,5 +163,13 @@ def ui(
     out.print(f"Council Radar UI: {where}  (Ctrl-C to stop)")
     if logins:
         out.print(f"Sign in as: {', '.join(logins)}.")
+    for login, regions in advisers.items():
+        out.print(f"{login} sees concern status on council pages in: {', '.join(regions)}.")
+    unknown = sorted(set(config.ui_adviser_regions()) - set(logins))
+    if unknown:
+        out.print(
+            f"The watch list's adviser login(s) {', '.join(unknown)} cannot sign in (not in "
+            f"${ENV_UI_USERS} with a password): they see no concern status."
+        )
     app = host_guard(datasette.app(), [host, *names])
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,6 +1,7 @@
 """Advisers' concerns about councils and their history (append-only events). Confidential:
-they appear only in that region's digest and the PSP report, and in exports only when asked
-for by name (`radar export --concerns`)."""
+they appear only in that region's digest, the PSP report and, to that region's advisers
+signed in to `radar ui`, the council's page; in exports only when asked for by name
+(`radar export --concerns`)."""
 
 from __future__ import annotations
 
@@ -108,12 +109,21 @@ def concern(db: Database, concern_id: int) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
-def concerns(db: Database, region: str | None = None, include_closed: bool = False):
-    """Concerns, with their current status (the latest event), open ones unless asked."""
+def concerns(
+    db: Database,
+    region: str | None = None,
+    include_closed: bool = False,
+    gss_code: str | None = None,
+):
+    """Concerns, with their current status (the latest event), open ones unless asked;
+    of one region or one council when given."""
     where, params = [], []
     if region:
         where.append("c.region = ?")
         params.append(region)
+    if gss_code:
+        where.append("cn.gss_code = ?")
+        params.append(gss_code)
     if not include_closed:
         where.append("e.status != 'closed'")
     return _rows(db, (" where " + " and ".join(where)) if where else "", params)

@@ -40,6 +40,22 @@ def test_bad_field_error_names_file_line_and_field(tmp_path):
     assert "not an email address" in message
 
 
+def test_adviser_logins_give_each_ui_user_their_regions(tmp_path):
+    path = tmp_path / "watchlist.yaml"
+    adviser = "{name: A, email: a@example.org, login: ann}"
+    path.write_text(
+        f"regions:\n  South West:\n    advisers: [{adviser}]\n"
+        f"  North West:\n    advisers: [{adviser}, {{name: B, email: b@example.org}}]\n"
+    )
+    assert load_watchlist(path).ui_adviser_regions() == {"ann": ["North West", "South West"]}
+    path.write_text(path.read_text().replace("login: ann", "login: Ann Smith"))
+    with pytest.raises(ConfigError) as error:
+        load_watchlist(path)
+    assert f"{path}:3" in str(error.value) and "'Ann Smith' is not a radar ui user" in str(
+        error.value
+    )
+
+
 def test_unknown_region_is_refused(tmp_path):
     path = tmp_path / "watchlist.yaml"
     path.write_text("regions:\n  Wessex:\n    advisers: [{name: A, email: a@example.org}]\n")

@@ -4,9 +4,11 @@ history back-filled (`radar radar --rebuild`)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
+import urllib.request
 from html import unescape
 from pathlib import Path
 
@@ -64,6 +66,44 @@ def test_the_council_page_shows_chart_items_and_sources_and_no_concern(ui):
     assert '<table class="sources stack">' in sources and "Sallowmere Council news" in sources
     assert NOTE not in page and OWNER not in page and "Confided" not in page
     assert "Concern status is not shown here" in page
+
+
+def test_concern_status_only_to_the_regions_signed_in_advisers(ui, serve, tmp_path):  # noqa: F811
+    """A council's open concerns show on its page to a signed-in user the watch list names
+    (`login:`) as an adviser of its region, and to no one else; never a note; not cached."""
+    watchlist = tmp_path / "watchlist.yaml"  # the store `serve` serves (Sallowmere's concern)
+    run_radar("concern", "open", "Kelderby", "-f", "leadership", "--owner", "Nat Adviser",
+              "--note", "Confided: the leader phoned", "-w", str(watchlist))  # fmt: skip
+    data = yaml.safe_load(watchlist.read_text(encoding="utf-8"))
+    data["regions"]["South West"]["advisers"][0]["login"] = "wsw"  # Sallowmere's region
+    data["regions"]["North West"]["advisers"][0]["login"] = "nw"  # Kelderby's
+    watchlist.write_text(yaml.safe_dump(data), encoding="utf-8")
+    users = {"RADAR_UI_USERS": "wsw nw eve", "RADAR_UI_PASSWORD_WSW": "w-pw",
+             "RADAR_UI_PASSWORD_NW": "n-pw", "RADAR_UI_PASSWORD_EVE": "e-pw"}  # fmt: skip
+    root = serve(env=users).removesuffix("/radar")
+
+    def page(code: str, auth: str) -> tuple[str, str]:
+        request = urllib.request.Request(f"{root}/council/{code}")
+        request.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.headers.get("Cache-Control", ""), response.read().decode()
+
+    cache, shown = page(SALLOWMERE, "wsw:w-pw")
+    assert 'id="concerns"' in shown and "Concern #1</strong>: Under review" in shown, shown
+    assert OWNER in shown and "Finance" in shown
+    assert "no-store" in cache  # Datasette's, for any signed-in page: no cache keeps it
+    assert NOTE not in shown and "Confided" not in shown  # the status, never the notes
+    for code, auth in ((KELDERBY, "wsw:w-pw"), (SALLOWMERE, "nw:n-pw"), (SALLOWMERE, "eve:e-pw"),
+                       (KELDERBY, "eve:e-pw")):  # fmt: skip
+        cache, hidden = page(code, auth)
+        assert "Concern #" not in hidden and OWNER not in hidden, (code, auth)
+        assert "Nat Adviser" not in hidden and "Confided" not in hidden, (code, auth)
+        assert "Concern status is not shown here" in hidden
+    cache, theirs = page(KELDERBY, "nw:n-pw")
+    assert "Concern #2</strong>: Under review" in theirs and "Nat Adviser" in theirs
+    assert "Concern #1" not in theirs and OWNER not in theirs
+    status, anonymous = raw(f"{ui}/council/{SALLOWMERE}")  # the UI without a login
+    assert status == 200 and "Concern #" not in anonymous and OWNER not in anonymous
 
 
 def test_unknown_councils_are_404_and_names_lead_to_the_code(ui):
