@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PYTHON ?= python3
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo screenshots test lint clean
 
 setup: $(STAMP)
 
@@ -22,6 +22,10 @@ $(STAMP): pyproject.toml
 
 demo: setup
 	$(VENV)/bin/radar demo
+
+# The README's pictures, remade from the demo's store and digests (after `make demo`).
+screenshots: setup
+	$(PY) -m demo.screenshots demo-output/watchlist.yaml demo/
 
 test: setup
 	$(VENV)/bin/ruff check .
