@@ -136,7 +136,11 @@ document.getElementById("page").addEventListener("load", function () {
       var box = svg.getBoundingClientRect();
       return {cls: svg.getAttribute("class") || "", width: box.width, height: box.height,
               right: box.right};
-    })
+    }),
+    links: Array.from(doc.querySelectorAll("a[href]")).filter(function (a) {
+      var box = a.getBoundingClientRect();
+      return box.width > 0 && box.height > 0;
+    }).map(function (a) { return a.getAttribute("href"); })
   });
   document.body.appendChild(out);
 });
@@ -162,7 +166,8 @@ def measure(html_path: str | Path, width: int, height: int = 900, timeout: float
     document's visible (clientWidth) and full (scrollWidth) widths, the right edge of the
     furthest-right element, and the viewport meta's content. A page that fits has
     scrollWidth and right within clientWidth: nothing is cut off on the right. `svgs`: each
-    SVG's class and rendered size (a chart drawn at 0 x 0 is no chart)."""
+    SVG's class and rendered size (a chart drawn at 0 x 0 is no chart); `links`: the href of
+    each link drawn at a real size (HTML or SVG), in document order."""
     html = Path(html_path).read_text(encoding="utf-8")
     frame = FRAME % {"width": width, "height": height, "srcdoc": escape(html, quote=True)}
     with tempfile.TemporaryDirectory(prefix="radar-measure-") as folder:

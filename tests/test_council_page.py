@@ -135,6 +135,9 @@ def test_the_council_page_renders_in_chromium_and_fits_a_phone(chromium, ui):  #
         assert layout["scrollWidth"] <= layout["clientWidth"], (width, layout)
         assert layout["right"] <= layout["clientWidth"] + 1, (width, layout)
         assert charts[0]["right"] <= layout["clientWidth"] + 1, (width, layout)
+        # the items behind the flagged weeks and the council's timeline, as links drawn
+        assert sum(link.startswith("http") for link in layout["links"]) >= 3, layout["links"]
+        assert any("council_timeline" in link for link in layout["links"]), layout["links"]
 
 
 def test_radar_council_prints_the_weeks_and_json(tagged, tmp_path):

@@ -106,6 +106,8 @@ def test_the_digest_fits_a_phone_and_a_desktop(chromium, north_west_html, width)
     assert layout["viewport"] == "width=device-width, initial-scale=1", layout
     assert layout["scrollWidth"] <= layout["clientWidth"], f"cut off at {width} px: {layout}"
     assert layout["right"] <= layout["clientWidth"], f"cut off at {width} px: {layout}"
+    evidence = [link for link in layout["links"] if link.startswith("http")]
+    assert len(evidence) >= 3, f"evidence links not drawn at {width} px: {layout['links']}"
 
 
 def test_long_words_and_links_do_not_widen_the_digest_or_alert_on_a_phone(chromium, tmp_path):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import re
 import shutil
+from itertools import product
 from pathlib import Path
 
 import pytest
@@ -109,15 +110,19 @@ def test_unknown_regions_are_404_and_the_home_page_leads_to_the_views(ui):
     assert 'href="/england"' in home and 'href="/region/north-west"' in home
 
 
-def test_the_england_map_renders_in_chromium_and_nothing_is_cut_off(chromium, ui):  # noqa: F811
+def test_the_maps_and_sparklines_render_in_chromium_and_nothing_is_cut_off(chromium, ui):  # noqa: F811
     root, _ = ui
-    for width in (1200, 390):
-        layout = measure_url(f"{root}/england", width, height=1400)
+    for path, width in product(("/england", "/region/north-west"), (1200, 390)):
+        layout = measure_url(f"{root}{path}", width, height=1400)
         maps = [s for s in layout["svgs"] if "council-map" in s["cls"]]
         assert maps and maps[0]["width"] > 200 and maps[0]["height"] > 200, layout
-        assert layout["scrollWidth"] <= layout["clientWidth"], (width, layout)
-        assert layout["right"] <= layout["clientWidth"] + 1, (width, layout)
-        assert maps[0]["right"] <= layout["clientWidth"] + 1, (width, layout)
+        sparklines = [s for s in layout["svgs"] if "sparkline" in s["cls"]]
+        assert sparklines and all(s["width"] > 20 and s["height"] > 5 for s in sparklines)
+        assert layout["scrollWidth"] <= layout["clientWidth"], (path, width, layout)
+        assert layout["right"] <= layout["clientWidth"] + 1, (path, width, layout)
+        assert maps[0]["right"] <= layout["clientWidth"] + 1, (path, width, layout)
+        # the ranked table's councils and the map's dots link to the council pages, drawn
+        assert layout["links"].count(f"/council/{KELDERBY}") >= 2, (path, width, layout)
 
 
 def test_psp_report_writes_the_england_map_and_links_it(tagged, tmp_path):
