@@ -4,9 +4,15 @@ Builds (or reuses, with --store) a real store through the same schema as the pro
 with FTS5, council links, tags and flags (about 4% of items flagged, as in the demo's
 routine-heavy mix), spread over two years and all 317 English councils. Then prints p50/p95
 latency of `radar search` queries (plain, phrase, with filters) and the time to compute one
-week's radar for every council.
+week's radar for every council. A query matching more than store.search.RANK_WINDOW items is
+marked `newest` (only that many of its newest matches ranked).
 
-Run with `.venv/bin/python bench/search.py [--items N] [--store PATH]`; asserts nothing.
+`--compare` also times the search as it was before issue #19 (one query ranking every
+match with its snippet, item columns and flags), alternating runs with today's so both see
+the same machine load, and checks the two return the same rows.
+
+Run with `.venv/bin/python bench/search.py [--items N] [--store PATH] [--compare]`;
+asserts nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -45,7 +52,42 @@ QUERIES = (
     ("council filter", "budget", {"council": "Croydon"}),
     ("region + factor", "budget", {"region": "North West", "factor": "finance"}),
     ("date range", "reserves", {"since": "2026-06-01", "until": "2026-08-31"}),
+    ("every item", "council", {}),
+    ("prefix + council", "consult*", {"council": "Croydon"}),
 )
+
+# `radar search` before issue #19: one query ranking every match, computing its snippet,
+# item columns and flags before sorting (for --compare).
+BEFORE = """
+    select items.id, items.title, items.url, items.published, items.date_source,
+           items.radar_at, json_extract(items.meta, '$.date_note') as date_note,
+           items.origin, items.kind,
+           snippet(items_fts, 1, :open, :close, ' … ', 20) as snippet,
+           bm25(items_fts, 5.0, 1.0) as rank,
+           tags.sentiment as sentiment,
+           (select group_concat(factor, ',') from flags
+            where flags.item_id = items.id) as factors
+    from items_fts
+    join items on items.rowid = items_fts.rowid
+    left join tags on tags.item_id = items.id
+    where items_fts match :query {extra}
+    order by rank
+    limit :limit
+"""
+
+
+def search_before(db: Any, query: str, limit: int, filters: Any) -> list[dict[str, Any]]:
+    """The search as it was before issue #19 (for --compare)."""
+    from store.items import councils_for_items
+
+    extra, params = filters.sql()
+    params.update(query=query, limit=limit, open="[", close="]")
+    rows = list(db.query(BEFORE.format(extra=extra), params))
+    councils = councils_for_items(db, [row["id"] for row in rows])
+    for row in rows:
+        row["councils"] = councils[row["id"]]
+        row["factors"] = row["factors"].split(",") if row["factors"] else []
+    return rows
 
 
 def build(path: Path, count: int, seed: int = 7) -> None:
@@ -102,6 +144,10 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--store", type=Path, default=Path("/tmp/radar-bench-search.db"))
     parser.add_argument("--runs", type=int, default=20, help="timed runs per query")
+    parser.add_argument(
+        "--compare", action="store_true", help="also time the search before issue #19"
+    )
+    parser.add_argument("--no-radar", action="store_true", help="skip the radar timings")
     args = parser.parse_args()
 
     from alerts.scoring import compute_radar
@@ -119,17 +165,37 @@ def main() -> None:
     db = open_db(args.store)
     total = count_rows(db, "items")
     print(f"Store: {total:,} items, {count_rows(db, 'flags'):,} flags")
-    print(f"{'query':<18} {'hits':>5} {'p50 ms':>8} {'p95 ms':>8}")
+    if args.compare:
+        print(f"{'query':<18} {'hits':>5} {'p50 ms':>8} {'p95 ms':>8}  "
+              f"{'before p50':>10} {'p95':>8}  same rows")  # fmt: skip
+    else:
+        print(f"{'query':<18} {'hits':>5} {'p50 ms':>8} {'p95 ms':>8}")
     for label, query, filters in QUERIES:
-        timings, hits = [], 0
+        timings, before, hits, capped = [], [], 0, False
         for _ in range(args.runs):
             started = time.perf_counter()
-            hits = len(search(db, query, 20, filters=Filters(**filters)))
+            found = search(db, query, 20, filters=Filters(**filters))
             timings.append((time.perf_counter() - started) * 1000)
-        print(
+            hits, capped = len(found), found.capped
+            if args.compare:
+                started = time.perf_counter()
+                old = search_before(db, query, 20, Filters(**filters))
+                before.append((time.perf_counter() - started) * 1000)
+        line = (
             f"{label:<18} {hits:>5} {percentile(timings, 0.5):>8.1f} "
             f"{percentile(timings, 0.95):>8.1f}"
         )
+        if args.compare:
+            same = [r["id"] for r in found] == [r["id"] for r in old]
+            line += (
+                f"  {percentile(before, 0.5):>10.1f} {percentile(before, 0.95):>8.1f}  "
+                f"{'yes' if same else 'no'}"
+            )
+        if capped:
+            line += f"  (newest {found.window:,} matches ranked)"
+        print(line)
+    if args.no_radar:
+        return
     settings = RadarSettings()
     for week in ("2026-W20", "2026-W48"):
         started = time.perf_counter()

@@ -174,6 +174,17 @@ def search(
     limit: Annotated[
         int, typer.Option("--limit", "-n", min=1, max=MAX_ROWS, help="How many results.")
     ] = 20,
+    newest: Annotated[
+        int,
+        typer.Option(
+            "--newest",
+            min=0,
+            max=MAX_ROWS,
+            help="Of a query matching more items than this, rank only this many, the most "
+            "recently stored (default 20,000: a search stays fast at a million items). "
+            "0 ranks every match, however slow.",
+        ),
+    ] = 20_000,
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON Lines.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print results as CSV.")] = False,
     watchlist: WatchListOption = None,
@@ -182,6 +193,7 @@ def search(
 
     The query uses SQLite FTS5 syntax: words, "quoted phrases", AND / OR / NOT, prefix*.
     Filters narrow it by council, region, flagged factor, sentiment, source and date.
+    A query matching more than --newest items ranks the newest of them, and says so.
     """
     from store.search import Filters, SearchError
     from store.search import search as run_search
@@ -204,10 +216,20 @@ def search(
     )
     try:
         marks = ("[", "]") if as_json or as_csv else ("\x02", "\x03")
-        rows = run_search(open_store(config), query, limit, marks, filters)
+        rows = run_search(open_store(config), query, limit, marks, filters, newest or None)
     except SearchError as exc:
         err.print(f"[red]{escape(str(exc))}")
         raise typer.Exit(2) from None
+    # bm25 gives a word found in most items almost no weight, so the best of every match is
+    # hardly better than the best of the newest; the note says which were ranked
+    note = (
+        f"More than {rows.window:,} items match: showing the best of the {rows.window:,} "
+        "stored most recently (--newest 0 ranks every match)."
+        if rows.capped
+        else ""
+    )
+    if note and (as_json or as_csv):
+        err.print(note)
     if as_json:
         for row in rows:
             out.print_json(json.dumps(row, ensure_ascii=False), indent=None)
@@ -228,6 +250,8 @@ def search(
             row["sentiment"] or "",
         )
     out.print(table)
+    if note:
+        out.print(note)
 
 
 def _write_csv(rows: list[dict[str, Any]]) -> None:

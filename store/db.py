@@ -433,6 +433,8 @@ def _schema_complete(db: Database) -> bool:
         return False
     if ("gss_code", "week") not in {tuple(i.columns) for i in db["radar_history"].indexes}:
         return False
+    if ("gss_code", "item_id") not in {tuple(i.columns) for i in db["item_councils"].indexes}:
+        return False
     return bool(db["items"].detect_fts()) and FTS_TRIGGERS <= {t.name for t in db["items"].triggers}
 
 
@@ -464,6 +466,9 @@ def _create_missing(db: Database) -> None:
     db["alerts"].create_index(["gss_code", "signal"], if_not_exists=True)
     db["feedback"].create_index(["item_id"], if_not_exists=True)
     db["radar_history"].create_index(["gss_code", "week"], if_not_exists=True)  # council_history
+    # a council's items, for a search filtered by council (store.search): a few seconds at
+    # a million items, once
+    db["item_councils"].create_index(["gss_code", "item_id"], if_not_exists=True)
 
     # A process killed between creating the FTS table and its triggers left an index that
     # new items would never reach: `replace` rebuilds it when a trigger is missing.

@@ -161,3 +161,18 @@ def test_csv_cells_a_spreadsheet_would_run_are_shown_as_text(tagged, tmp_path):
     exported = jsonl(run_radar("export", "--format", "jsonl", "-w", str(path)).stdout)
     (raw,) = [e for e in exported if e["id"] == item_id]
     assert (raw["title"], raw["text"]) == (title, text)
+
+
+def test_search_says_when_it_ranked_only_the_newest_matches(tagged):
+    """A query matching more items than --newest ranks the newest of them and says so, in
+    the table and, beside JSON Lines, on stderr; --newest 0 ranks every match, silently."""
+    path = str(tagged["watchlist"])
+    table = run_radar("search", "council", "--newest", "3", "-w", path)
+    assert "More than 3 items match: showing the best of the 3 stored most recently" in (
+        " ".join(table.stdout.split())
+    )
+    lines = run_radar("search", "council", "--newest", "3", "--json", "-w", path)
+    assert "More than 3 items match" in lines.stderr
+    assert len(jsonl(lines.stdout)) == 3
+    every = run_radar("search", "council", "--newest", "0", "--json", "-n", "200", "-w", path)
+    assert "More than" not in every.stderr and len(jsonl(every.stdout)) > 3
