@@ -30,9 +30,10 @@ from sqlite_utils import Database
 from store.items import councils_for_items
 from store.times import date_range
 
-# How many of a query's matches are ranked at most: the newest (last stored) ones. Ranking
-# costs about 1-3 µs a match on the bench machine, so 20,000 keep a search under 50 ms
-# while every query matching up to 2% of a million items is ranked whole, exactly.
+# How many of a query's matches are ranked at most: the newest (last stored) ones. bm25
+# costs about 2.5 µs a match on the bench machine (2 shared cores), so 20,000 take about
+# 55 ms (bench/search.py's `every item`), while every query matching up to 2% of a million
+# items is still ranked whole, exactly.
 RANK_WINDOW = 20_000
 
 # bm25 with titles weighing five times the text, as FTS5's `rank` (set per query with
