@@ -30,6 +30,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bare_scrapy import print_anchor, record_requests, run_bare  # noqa: E402
+
 from domain.config import load_england_register  # noqa: E402
 
 HOSTS = [f"127.0.0.{n}" for n in range(2, 18)]
@@ -184,6 +186,7 @@ def main() -> None:
     args = parser.parse_args()
     councils = load_england_register()[: args.councils]
     web = SyntheticWeb()
+    log = record_requests(web)  # bare-Scrapy anchor (bench/bare_scrapy.py)
     web.start()
     with tempfile.TemporaryDirectory() as folder:
         entries = [
@@ -210,6 +213,9 @@ def main() -> None:
         )
         first_time = crawl(watchlist)
         first_requests, first_bytes = sum(web.requests.values()), web.bytes
+        ours_urls = log.take()  # bare-Scrapy anchor: the same URLs, without us
+        bare_time, bare_urls = run_bare(ours_urls, watchlist), log.take()
+        web.reset()
         import sqlite3
 
         from store.audit import count_rows
@@ -237,6 +243,7 @@ def main() -> None:
         f"{second_bytes / first_bytes:.1%} of the bytes"
     )
     print(f"peak RSS of a crawl process: {peak:.0f} MiB")
+    print_anchor(ours_urls, first_time, bare_urls, bare_time)  # bare-Scrapy anchor
 
 
 if __name__ == "__main__":

@@ -49,6 +49,10 @@ def crawl_settings(watchlist: WatchList, log_level: str = "WARNING") -> Settings
             "RADAR_SLOW_HOST_TIMEOUTS": crawl.slow_host_timeouts,
             "RADAR_SOURCE_BUDGET": crawl.source_budget,
             "COOKIES_ENABLED": False,
+            # Scrapy starts this many asyncio tasks for every callback's output, however few
+            # items or requests it yields (100 by default: a third of the crawl's event-loop
+            # work); our pipelines are synchronous but for documents, read one at a time.
+            "CONCURRENT_ITEMS": 8,
             # Only http(s): a hostile feed or sitemap must not make us read file:, ftp:, s3:…
             "DOWNLOAD_HANDLERS": {"file": None, "ftp": None, "s3": None, "data": None},
             # SSRF: nothing private, loopback, link-local or metadata unless the watch list

@@ -22,6 +22,12 @@ class StoreBackedPipeline:
 
     def open_spider(self, spider: Any = None) -> None:
         self.db = open_db(self.database)
+        # The crawl commits once per item: with SQLite's default (FULL) each commit waits for
+        # an fsync of the WAL, which was a sixth of a crawl's time. NORMAL (WAL mode) syncs at
+        # checkpoints only: a killed crawl still loses nothing committed; a power cut may lose
+        # the last items, never the store's consistency, and the next crawl fetches them
+        # again (they are not known). Only this connection: other writers keep FULL.
+        self.db.execute("PRAGMA synchronous=NORMAL")
 
     def close_spider(self, spider: Any = None) -> None:
         self.db.close()
