@@ -37,12 +37,31 @@ class SourceHealth:
     last_modified: str | None = None
     items_failed: int = 0
     last_item_error: str | None = None
+    # a sitemap source's documents with their validators, JSON (crawlers.sitemaps)
+    page_validators: str | None = None
 
     def as_row(self) -> dict[str, Any]:
         row = dict(self.__dict__)
         if row["last_success"] is None:
             del row["last_success"]  # keep the previous success time
         return row
+
+
+def response_header(response: Response, name: bytes) -> str | None:
+    """A response header as text (header bytes are not always UTF-8: latin-1 reads any)."""
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def validator_headers(known: dict[str, Any]) -> dict[str, str]:
+    """Conditional GET: the ETag and Last-Modified a page answered with when last read whole
+    go back as If-None-Match / If-Modified-Since, so an unchanged page costs a 304."""
+    headers = {}
+    if known.get("etag"):
+        headers["If-None-Match"] = known["etag"]
+    if known.get("last_modified"):
+        headers["If-Modified-Since"] = known["last_modified"]
+    return headers
 
 
 def describe_failure(failure: Failure) -> tuple[int | None, str]:

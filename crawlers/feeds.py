@@ -17,7 +17,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawlers.base import RadarSpider
+from crawlers.base import RadarSpider, response_header, validator_headers
 from crawlers.middlewares import PageReadElsewhere
 from domain.config import Source
 from domain.items import Item
@@ -85,11 +85,6 @@ def repair_char_refs(body: bytes) -> bytes:
     if b"&#" not in body:
         return body
     return _ONE_CHAR_REF.sub(_no_impossible_char, _CHAR_REF_PAIR.sub(_joined_pair, body))
-
-
-def _header(response: Response, name: bytes) -> str | None:
-    value = response.headers.get(name)
-    return value.decode("latin-1") if value else None
 
 
 def unreadable_reason(feed: Any) -> str | None:
@@ -183,15 +178,9 @@ class FeedSpider(RadarSpider):
 
     def feed_request(self, source: Source) -> scrapy.Request:
         self.begin(source)
-        known = self.validators.get(source.id, {})
-        headers = {}
-        if known.get("etag"):
-            headers["If-None-Match"] = known["etag"]
-        if known.get("last_modified"):
-            headers["If-Modified-Since"] = known["last_modified"]
         return scrapy.Request(
             source.url,
-            headers=headers,
+            headers=validator_headers(self.validators.get(source.id, {})),
             callback=self.parse_feed,
             errback=self.feed_failed,
             cb_kwargs={"source": source},
@@ -208,8 +197,9 @@ class FeedSpider(RadarSpider):
             feed = feedparser.parse(
                 # a file object, never bytes: feedparser opens bytes naming a path or URL
                 io.BytesIO(repair_char_refs(response.body)),
-                # header bytes are not always UTF-8: latin-1 reads any byte
-                response_headers={"content-type": _header(response, b"Content-Type") or ""},
+                response_headers={
+                    "content-type": response_header(response, b"Content-Type") or ""
+                },
             )
         except Exception as exc:  # noqa: BLE001 - the parser on hostile input raises anything
             reason = f"{response.url}: not a readable feed (the feed parser gave up: {exc})"
@@ -224,8 +214,8 @@ class FeedSpider(RadarSpider):
             # (or an error page the parser half-read), the next crawl's 304 would hide the
             # entries this one never saw until the council published again.
             health = self.health[source.id]
-            health.etag = _header(response, b"ETag")
-            health.last_modified = _header(response, b"Last-Modified")
+            health.etag = response_header(response, b"ETag")
+            health.last_modified = response_header(response, b"Last-Modified")
         self.succeeded(source, response.status, len(feed.entries))
         for entry in feed.entries:
             request = self.entry_request(response, source, entry)

@@ -13,6 +13,11 @@ The date a listing shows beside an article (in the list item or card holding its
 other article's) goes with the link, as `date_source` "listing": it is what the site's reader
 sees, and it is there even when the article page's own date is only in misleading metadata
 (see pipelines.dates for how it meets the date the article shows under its headline).
+
+The listing's first page is asked for with conditional GET, as a feed is: the ETag and
+Last-Modified it answered with when a crawl last read it to the end go back as If-None-Match
+/ If-Modified-Since, and a 304 means nothing new was listed. Known articles are never asked
+for again, and older pages only while a page lists something new.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from lxml.html import HtmlElement
 from parsel import Selector
 from scrapy.http import Response
 
-from crawlers.base import RadarSpider
+from crawlers.base import RadarSpider, response_header, validator_headers
 from domain.config import Source
 from pipelines.dates import UK, midnight
 from pipelines.normalise import clean_text
@@ -171,21 +176,36 @@ class ListingSpider(RadarSpider):
     name = "listings"
     today: date | None = None  # the last day a listed date may be (default: today); tests pin it
 
+    def __init__(
+        self, *args: Any, validators: dict[str, dict[str, str]] | None = None, **kwargs: Any
+    ):
+        super().__init__(*args, **kwargs)
+        self.validators = validators or {}  # source id -> the first page's ETag, Last-Modified
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for source in self.sources:
             self.begin(source)
             yield scrapy.Request(
                 source.url,
+                headers=validator_headers(self.validators.get(source.id, {})),
                 callback=self.parse_listing,
                 errback=self.listing_failed,
                 cb_kwargs={"source": source, "page": 1},
+                meta={"handle_httpstatus_list": [304]},
                 dont_filter=True,
             )
 
     def parse_listing(self, response: Response, source: Source, page: int) -> Iterator[Any]:
+        if page == 1 and response.status == 304:  # listed nothing new since read to the end
+            self.succeeded(source, 304, 0)
+            return
         anchors = _article_anchors(response, source)
         if page == 1:
             self.succeeded(source, response.status, 0)
+            # saved by the store only if this crawl reads every article it asks for
+            health = self.health[source.id]
+            health.etag = response_header(response, b"ETag")
+            health.last_modified = response_header(response, b"Last-Modified")
         self.health[source.id].items_found += len(anchors)
         new = [
             (url, title)

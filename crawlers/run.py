@@ -127,7 +127,8 @@ def run_crawl(
     for kind, spider in SPIDERS.items():
         chosen = [s for s in sources if s.kind == kind]
         if chosen:
-            extra: dict[str, Any] = {"validators": validators} if kind == "feed" else {}
+            conditional = kind in ("feed", "sitemap", "listing")
+            extra: dict[str, Any] = {"validators": validators} if conditional else {}
             if kind in ("moderngov", "cmis"):
                 extra["meetings_done"] = meetings
             crawler = process.create_crawler(spider)

@@ -3,10 +3,21 @@ urlsets (including Google News sitemaps with their publication dates).
 
 For councils without a usable feed. Only URLs matching the source's `pattern` (default: a
 `/news/` path) are treated as articles, so the site's ordinary pages are never stored as news.
+
+A re-crawl of an unchanged site costs only what it must. Every sitemap document (robots.txt,
+index, urlset) read cleanly is remembered with its ETag and Last-Modified, and an index or
+robots.txt with the sitemaps it listed (and each one's <lastmod>): the next crawl asks for it
+with If-None-Match / If-Modified-Since, and a 304 means the sitemaps it listed are those it
+listed last time. A listed sitemap whose <lastmod> is the one it had when it was last read is
+not asked for at all; one without a <lastmod> is asked for conditionally. Article pages
+already stored are not fetched again unless their <lastmod> is after the fetch
+(`needs_fetch`). What a crawl remembers is saved only when the crawl ran to the end with every
+entry stored (pipelines.store), as for feeds: never a 304 hiding what a stopped crawl missed.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -18,7 +29,7 @@ from scrapy.utils._compression import _DecompressionMaxSizeExceeded
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import sitemap_urls_from_robots
 
-from crawlers.base import RadarSpider
+from crawlers.base import RadarSpider, response_header, validator_headers
 from crawlers.xml import XmlRefused, local_name, parse_xml
 from domain.config import Source
 from pipelines.normalise import DATE_FORMAT
@@ -72,13 +83,69 @@ def sitemap_date(entry: dict[str, str]) -> tuple[str | None, str | None]:
     return modified, "lastmod" if modified else None
 
 
+# What is remembered of one sitemap document: {"etag", "last_modified"} (either may be
+# None), and for a robots.txt or an index "children": {listed sitemap URL: its <lastmod>
+# or ""}. Per source: {document URL: that}, saved as JSON in `sources.page_validators`.
+Document = dict[str, Any]
+
+
 class SitemapSpider(RadarSpider):
     name = "sitemaps"
+
+    def __init__(
+        self, *args: Any, validators: dict[str, dict[str, str]] | None = None, **kwargs: Any
+    ):
+        super().__init__(*args, **kwargs)
+        # Source id -> document URL -> what the last complete crawl knew of it.
+        self.known_documents: dict[str, dict[str, Document]] = {
+            source_id: json.loads(known["page_validators"])
+            for source_id, known in (validators or {}).items()
+            if known.get("page_validators")
+        }
+        self.documents: dict[str, dict[str, Document]] = {}  # the same, from this crawl
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for source in self.sources:
             self.begin(source)
+            self.documents[source.id] = {}
             yield self.sitemap_request(source.url, source, depth=0)
+
+    def remember(self, source: Source, url: str, document: Document) -> None:
+        """`document` read (or confirmed by a 304) in this crawl: saved with the source's
+        health, kept by the store only if the crawl completes."""
+        self.documents[source.id][url] = document
+        self.health[source.id].page_validators = json.dumps(self.documents[source.id])
+
+    def carry_forward(self, source: Source, url: str, depth: int) -> None:
+        """A listed sitemap not asked for (its <lastmod> unchanged): what was known of it,
+        and of the sitemaps it lists in turn, stays known."""
+        known = self.known_documents.get(source.id, {})
+        if url not in known or url in self.documents[source.id] or depth > MAX_DEPTH:
+            return
+        self.remember(source, url, known[url])
+        for child in known[url].get("children", {}):
+            self.carry_forward(source, child, depth + 1)
+
+    def listed_sitemaps(
+        self, source: Source, children: dict[str, str], depth: int
+    ) -> Iterator[scrapy.Request]:
+        """Requests for the sitemaps an index or robots.txt lists, less those whose <lastmod>
+        is the one they had when last read (unchanged since, as the site says)."""
+        known = self.known_documents.get(source.id, {})
+        for url, lastmod in children.items():
+            if lastmod and url in known and self._listed_lastmod(known, url) == lastmod:
+                self.carry_forward(source, url, depth)
+                continue
+            yield self.sitemap_request(url, source, depth)
+
+    @staticmethod
+    def _listed_lastmod(known: dict[str, Document], url: str) -> str | None:
+        """The <lastmod> some known document listed `url` with when `url` was last read."""
+        for document in known.values():
+            lastmod = document.get("children", {}).get(url)
+            if lastmod:
+                return str(lastmod)
+        return None
 
     def max_sitemap_bytes(self) -> int:
         """A `.xml.gz` sitemap comes without Content-Encoding, so Scrapy's size limit covers
@@ -88,20 +155,41 @@ class SitemapSpider(RadarSpider):
         return min(limit, MAX_SITEMAP_BYTES) if limit else MAX_SITEMAP_BYTES
 
     def sitemap_request(self, url: str, source: Source, depth: int) -> scrapy.Request:
+        known = self.known_documents.get(source.id, {}).get(url, {})
         return scrapy.Request(
             url,
+            headers=validator_headers(known),
             callback=self.parse_sitemap,
             errback=self.sitemap_failed,
             cb_kwargs={"source": source, "depth": depth},
+            meta={"handle_httpstatus_list": [304]},
             dont_filter=depth == 0,
         )
 
+    def not_modified(self, response: Response, source: Source, depth: int) -> Iterator[Any]:
+        """A 304: the document is as last read; an index or robots.txt lists what it did."""
+        known = self.known_documents.get(source.id, {}).get(response.url)
+        if known is None:  # a 304 to a request that sent no validators: nothing to go on
+            self.record_error(source, 304, f"{response.url}: HTTP 304 to a plain request")
+            return
+        self.remember(source, response.url, known)
+        self.succeeded(source, 304, 0)
+        yield from self.listed_sitemaps(source, known.get("children", {}), depth + 1)
+
     def parse_sitemap(self, response: Response, source: Source, depth: int) -> Iterator[Any]:
+        if response.status == 304:
+            yield from self.not_modified(response, source, depth)
+            return
+        validators = {
+            "etag": response_header(response, b"ETag"),
+            "last_modified": response_header(response, b"Last-Modified"),
+        }
         if response.url.endswith("/robots.txt"):
             found = list(sitemap_urls_from_robots(response.text, base_url=response.url))
             self.succeeded(source, response.status, 0)
-            for url in found:
-                yield self.sitemap_request(url, source, depth + 1)
+            children = dict.fromkeys(found, "")
+            self.remember(source, response.url, {**validators, "children": children})
+            yield from self.listed_sitemaps(source, children, depth + 1)
             return
         body = response.body
         if body[:2] == b"\x1f\x8b":
@@ -121,8 +209,9 @@ class SitemapSpider(RadarSpider):
             return
         if kind == "sitemapindex" and depth < MAX_DEPTH:
             self.succeeded(source, response.status, 0)
-            for entry in entries:
-                yield self.sitemap_request(response.urljoin(entry["loc"]), source, depth + 1)
+            children = {response.urljoin(e["loc"]): e.get("lastmod", "") for e in entries}
+            self.remember(source, response.url, {**validators, "children": children})
+            yield from self.listed_sitemaps(source, children, depth + 1)
             return
         if kind != "urlset":
             self.record_error(source, response.status, f"{response.url}: not a sitemap")
@@ -130,6 +219,7 @@ class SitemapSpider(RadarSpider):
         pattern = re.compile(source.pattern or DEFAULT_PATTERN)
         articles = [e for e in entries if pattern.search(e["loc"])]
         self.succeeded(source, response.status, len(articles))
+        self.remember(source, response.url, validators)
         for entry in articles:
             url = response.urljoin(entry["loc"])
             if not is_web_url(url):

@@ -3,7 +3,8 @@
 A crawl can end early: killed (nothing here runs), stopped with SIGTERM or Ctrl-C (Scrapy
 closes the spider as "shutdown", dropping the requests still queued), or stopped because the
 store cannot be written. Only a source whose crawl ran to the end with every entry stored
-saves its feed validators (ETag, Last-Modified) and its completion time: saved after an
+saves its validators (a feed's, a listing's or a sitemap's ETag and Last-Modified) and its
+completion time: saved after an
 interrupted crawl, the next crawl's 304 (or its skipping of meetings whose minutes are in)
 would never reach the entries that were still queued.
 """
@@ -75,7 +76,8 @@ class StorePipeline(StoreBackedPipeline):
                 if finished and source_id not in self.incomplete and not missing:
                     row["last_complete"] = now_iso()
                 else:
-                    row["etag"] = row["last_modified"] = None  # keep the previous ones
+                    # keep the previous ones
+                    row["etag"] = row["last_modified"] = row["page_validators"] = None
                 record_source_run(self.db, source_id, **row)
         except sqlite3.Error as exc:
             self._store_failed(exc, close=False)

@@ -96,7 +96,7 @@ def record_source_run(db: Database, source_id: str, **health: Any) -> None:
         if not previous.get("first_success") and health.get("last_success"):
             health["first_success"] = health["last_success"]
         # validators survive a failed, 304 or interrupted fetch; completion an interrupted one
-        keep_previous = ("etag", "last_modified", "last_complete")
+        keep_previous = ("etag", "last_modified", "page_validators", "last_complete")
         db["sources"].update(
             source_id,
             {k: v for k, v in health.items() if v is not None or k not in keep_previous},
@@ -164,10 +164,11 @@ def reset_source(db: Database, source_id: str) -> bool:
 
 
 def conditional_headers(db: Database) -> dict[str, dict[str, str]]:
-    """Per source, the ETag and Last-Modified from its last successful fetch."""
+    """Per source, the ETag and Last-Modified from its last successful fetch (and a sitemap
+    source's, of each of its documents: `page_validators`)."""
     sql = """
-        select id, etag, last_modified from sources
-        where etag is not null or last_modified is not null
+        select id, etag, last_modified, page_validators from sources
+        where etag is not null or last_modified is not null or page_validators is not null
     """
     return {row.pop("id"): row for row in db.query(sql)}
 

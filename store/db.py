@@ -45,6 +45,8 @@ TABLES: dict[str, dict[str, Any]] = {
             # when its last item was stored: written with the item, so a crawl killed before
             # it could record the source's health still shows that it ran
             "last_item_stored": str,
+            # a sitemap source's documents and their validators, JSON (crawlers.sitemaps)
+            "page_validators": str,
         },
         "pk": "id",
     },
