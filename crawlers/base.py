@@ -37,11 +37,13 @@ class SourceHealth:
     last_modified: str | None = None
     items_failed: int = 0
     last_item_error: str | None = None
-    # a sitemap source's documents with their validators, JSON (crawlers.sitemaps)
-    page_validators: str | None = None
+    # a sitemap source's documents with their validators (crawlers.sitemaps), stored as JSON
+    page_validators: dict[str, Any] | None = None
 
     def as_row(self) -> dict[str, Any]:
         row = dict(self.__dict__)
+        if row["page_validators"] is not None:
+            row["page_validators"] = json.dumps(row["page_validators"])
         if row["last_success"] is None:
             del row["last_success"]  # keep the previous success time
         return row

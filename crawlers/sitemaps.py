@@ -89,6 +89,13 @@ def sitemap_date(entry: dict[str, str]) -> tuple[str | None, str | None]:
 Document = dict[str, Any]
 
 
+def asked_url(response: Response) -> str:
+    """The URL a sitemap was asked for (and listed under), before any redirect: what its
+    validators are remembered by, as the next crawl will ask for it."""
+    redirects = response.request.meta.get("redirect_urls") if response.request else None
+    return redirects[0] if redirects else response.url
+
+
 class SitemapSpider(RadarSpider):
     name = "sitemaps"
 
@@ -103,18 +110,28 @@ class SitemapSpider(RadarSpider):
             if known.get("page_validators")
         }
         self.documents: dict[str, dict[str, Document]] = {}  # the same, from this crawl
+        # Source id -> listed sitemap URL -> the <lastmod> it was listed with when last read.
+        self.listed_lastmods: dict[str, dict[str, str]] = {
+            source_id: {
+                url: lastmod
+                for document in documents.values()
+                for url, lastmod in document.get("children", {}).items()
+                if lastmod
+            }
+            for source_id, documents in self.known_documents.items()
+        }
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for source in self.sources:
             self.begin(source)
-            self.documents[source.id] = {}
+            # filled as its documents are read, saved with its health (if the crawl completes)
+            self.documents[source.id] = self.health[source.id].page_validators = {}
             yield self.sitemap_request(source.url, source, depth=0)
 
     def remember(self, source: Source, url: str, document: Document) -> None:
         """`document` read (or confirmed by a 304) in this crawl: saved with the source's
         health, kept by the store only if the crawl completes."""
         self.documents[source.id][url] = document
-        self.health[source.id].page_validators = json.dumps(self.documents[source.id])
 
     def carry_forward(self, source: Source, url: str, depth: int) -> None:
         """A listed sitemap not asked for (its <lastmod> unchanged): what was known of it,
@@ -132,20 +149,12 @@ class SitemapSpider(RadarSpider):
         """Requests for the sitemaps an index or robots.txt lists, less those whose <lastmod>
         is the one they had when last read (unchanged since, as the site says)."""
         known = self.known_documents.get(source.id, {})
+        listed = self.listed_lastmods.get(source.id, {})
         for url, lastmod in children.items():
-            if lastmod and url in known and self._listed_lastmod(known, url) == lastmod:
+            if lastmod and url in known and listed.get(url) == lastmod:
                 self.carry_forward(source, url, depth)
                 continue
             yield self.sitemap_request(url, source, depth)
-
-    @staticmethod
-    def _listed_lastmod(known: dict[str, Document], url: str) -> str | None:
-        """The <lastmod> some known document listed `url` with when `url` was last read."""
-        for document in known.values():
-            lastmod = document.get("children", {}).get(url)
-            if lastmod:
-                return str(lastmod)
-        return None
 
     def max_sitemap_bytes(self) -> int:
         """A `.xml.gz` sitemap comes without Content-Encoding, so Scrapy's size limit covers
@@ -168,11 +177,11 @@ class SitemapSpider(RadarSpider):
 
     def not_modified(self, response: Response, source: Source, depth: int) -> Iterator[Any]:
         """A 304: the document is as last read; an index or robots.txt lists what it did."""
-        known = self.known_documents.get(source.id, {}).get(response.url)
+        known = self.known_documents.get(source.id, {}).get(asked_url(response))
         if known is None:  # a 304 to a request that sent no validators: nothing to go on
             self.record_error(source, 304, f"{response.url}: HTTP 304 to a plain request")
             return
-        self.remember(source, response.url, known)
+        self.remember(source, asked_url(response), known)
         self.succeeded(source, 304, 0)
         yield from self.listed_sitemaps(source, known.get("children", {}), depth + 1)
 
@@ -188,7 +197,7 @@ class SitemapSpider(RadarSpider):
             found = list(sitemap_urls_from_robots(response.text, base_url=response.url))
             self.succeeded(source, response.status, 0)
             children = dict.fromkeys(found, "")
-            self.remember(source, response.url, {**validators, "children": children})
+            self.remember(source, asked_url(response), {**validators, "children": children})
             yield from self.listed_sitemaps(source, children, depth + 1)
             return
         body = response.body
@@ -210,7 +219,7 @@ class SitemapSpider(RadarSpider):
         if kind == "sitemapindex" and depth < MAX_DEPTH:
             self.succeeded(source, response.status, 0)
             children = {response.urljoin(e["loc"]): e.get("lastmod", "") for e in entries}
-            self.remember(source, response.url, {**validators, "children": children})
+            self.remember(source, asked_url(response), {**validators, "children": children})
             yield from self.listed_sitemaps(source, children, depth + 1)
             return
         if kind != "urlset":
@@ -219,7 +228,7 @@ class SitemapSpider(RadarSpider):
         pattern = re.compile(source.pattern or DEFAULT_PATTERN)
         articles = [e for e in entries if pattern.search(e["loc"])]
         self.succeeded(source, response.status, len(articles))
-        self.remember(source, response.url, validators)
+        self.remember(source, asked_url(response), validators)
         for entry in articles:
             url = response.urljoin(entry["loc"])
             if not is_web_url(url):

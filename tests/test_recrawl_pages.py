@@ -69,7 +69,7 @@ class Site:
                     site.log.append((self.path, status))
 
             def answer(self) -> int:
-                if self.path == "/robots.txt":
+                if self.path == "/robots.txt" and self.path not in site.pages:
                     reply(self, 200, b"User-agent: *\nDisallow:\n", "text/plain")
                     return 200
                 page = site.pages.get(self.path)
@@ -280,3 +280,19 @@ def test_an_unchanged_listing_costs_one_304_and_a_new_article_only_its_page(tmp_
         ROBOTS, ("/news", 200), ("/news/news_december_2026/library_hours", 200)
     )
     assert "library_hours" in stored(tmp_path)
+
+
+def test_sitemaps_found_through_robots_txt_are_asked_for_conditionally(tmp_path, site):
+    """robots.txt names the sitemap, without a <lastmod>: unchanged, robots.txt (ours, not
+    Scrapy's own) and the sitemap each answer 304 and no article is asked for."""
+    web, server = site("etag")
+    base = server.base_url
+    web.put("/robots.txt", f"User-agent: *\nDisallow:\nSitemap: {base}/sitemap.xml\n", "text/plain")
+    web.put("/sitemap.xml", urlset(base, {"/news/budget": "2026-11-20"}), "application/xml")
+    file = watchlist(tmp_path, server, "sitemap", "/robots.txt")
+    crawl(file)
+    assert web.requests() == expect(
+        ROBOTS, ROBOTS, ("/sitemap.xml", 200), ("/news/budget", 200)
+    )
+    crawl(file)
+    assert web.requests() == expect(ROBOTS, ("/robots.txt", 304), ("/sitemap.xml", 304))
