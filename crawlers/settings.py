@@ -50,8 +50,8 @@ def crawl_settings(watchlist: WatchList, log_level: str = "WARNING") -> Settings
             "RADAR_SOURCE_BUDGET": crawl.source_budget,
             "COOKIES_ENABLED": False,
             # Scrapy starts this many asyncio tasks for every callback's output, however few
-            # items or requests it yields (100 by default: a third of the crawl's event-loop
-            # work); our pipelines are synchronous but for documents, read one at a time.
+            # items or requests it yields (100 by default: 140,000 tasks for 1,400 pages);
+            # our pipelines are synchronous but for documents, which are read one at a time.
             "CONCURRENT_ITEMS": 8,
             # Only http(s): a hostile feed or sitemap must not make us read file:, ftp:, s3:…
             "DOWNLOAD_HANDLERS": {"file": None, "ftp": None, "s3": None, "data": None},

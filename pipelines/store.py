@@ -4,9 +4,8 @@ A crawl can end early: killed (nothing here runs), stopped with SIGTERM or Ctrl-
 closes the spider as "shutdown", dropping the requests still queued), or stopped because the
 store cannot be written. Only a source whose crawl ran to the end with every entry stored
 saves its validators (a feed's, a listing's or a sitemap's ETag and Last-Modified) and its
-completion time: saved after an
-interrupted crawl, the next crawl's 304 (or its skipping of meetings whose minutes are in)
-would never reach the entries that were still queued.
+completion time: saved after an interrupted crawl, the next crawl's 304 (or its skipping of
+meetings whose minutes are in) would never reach the entries that were still queued.
 """
 
 from __future__ import annotations
