@@ -19,6 +19,7 @@ from crawlers.guard import RequestRefused, shorten
 from crawlers.middlewares import PutOff
 from domain.config import Source
 from domain.items import Item
+from pipelines.extract import is_docx, is_pdf
 from pipelines.normalise import now_iso
 from pipelines.urls import canonical_url
 
@@ -302,12 +303,19 @@ class RadarSpider(scrapy.Spider):
 
     def parse_body(self, response: Response, item: Item) -> Iterator[Item]:
         """A page or document fetched for `item`: the pipelines extract its text."""
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        # Scrapy works out a page's encoding (header, BOM, <meta charset>) for text responses,
+        # and takes a PDF for one: guessing a document's "encoding" ran a charset detector
+        # over every set of minutes (a 40th of a crawl), for a value nothing reads.
+        document = is_pdf(content_type, response.url, response.body) or is_docx(
+            content_type, response.url, response.body
+        )
+        text = isinstance(response, TextResponse) and not document
         item.update(
             url=response.url,
             body=response.body,
-            # Scrapy works out a page's encoding (header, BOM, <meta charset>) for text responses.
-            encoding=response.encoding if isinstance(response, TextResponse) else None,
-            content_type=response.headers.get("Content-Type", b"").decode("latin-1"),
+            encoding=response.encoding if text else None,
+            content_type=content_type,
         )
         yield item
 
