@@ -314,8 +314,14 @@ def crawl_outcome(db_path: Path) -> dict[str, Any]:
             }
             stories.setdefault(row["story_id"], set()).add(row["canonical_url"])
         aliases = {row[0] for row in conn.execute("select canonical_url from url_aliases")}
+        # A source whose own crawl ended before the kill kept its validators: the rerun's
+        # 304 (nothing new since) is its 200 (everything read) of the uninterrupted crawl.
         sources = {
-            row["id"]: (row["last_status"], row["last_error"], row["last_complete"] is not None)
+            row["id"]: (
+                200 if row["last_status"] == 304 else row["last_status"],
+                row["last_error"],
+                row["last_complete"] is not None,
+            )
             for row in conn.execute("select * from sources")
         }
     return {
