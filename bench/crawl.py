@@ -215,7 +215,6 @@ def main() -> None:
         first_requests, first_bytes = sum(web.requests.values()), web.bytes
         ours_urls = log.take()  # bare-Scrapy anchor: the same URLs, without us
         bare_time, bare_urls = run_bare(ours_urls, watchlist), log.take()
-        web.reset()
         import sqlite3
 
         from store.audit import count_rows
