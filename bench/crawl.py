@@ -288,8 +288,9 @@ CRAWL_AT = (
     "import sys, time_machine\n"
     "from datetime import datetime\n"
     "from radar.cli import main\n"
+    "when = datetime.fromisoformat(sys.argv[1])\n"
     "sys.argv = ['radar', 'crawl', '--quiet', '-w', sys.argv[2]]\n"
-    "with time_machine.travel(datetime.fromisoformat(sys.argv[1]), tick=True):\n"
+    "with time_machine.travel(when, tick=True):\n"
     "    main()\n"
 )
 
