@@ -34,6 +34,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawlers.base import unreadable_page
 from crawlers.meetings import Meeting, MeetingSpider, classify_document, meeting_date
 from domain.config import Source
 from pipelines.normalise import clean_text
@@ -160,7 +161,28 @@ class CmisSpider(MeetingSpider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for source in self.sources:
             self.begin(source)
-            yield self.meetings_page_request(source, self.meetings_pages(source), tried=[])
+            list_view = self.site(source).state.get("list_view")
+            if self.walk_due(source) or not list_view:
+                yield self.walk(source)
+                continue
+            # A re-crawl: this month's list view (its address kept from the last walk) is
+            # the entry page; meetings read before are read again as their schedule says.
+            yield self.signal_request(source, list_view, self.parse_list_view, self.signal_failed)
+            for meeting, _ in self.due_meetings(source):
+                for request in self.meeting_requests(source, [meeting]):
+                    yield request
+
+    def walk(self, source: Source) -> scrapy.Request:
+        """The meetings page, its list view and the months' calendars from `HISTORY_DAYS`
+        back: a first crawl, and every `WALK_EVERY`."""
+        return self.meetings_page_request(source, self.meetings_pages(source), tried=[])
+
+    def signal_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        """The list view kept from the last walk failed (a site moved, a server error): the
+        walk instead, which decides whether the source is failing."""
+        source = failure.request.cb_kwargs["source"]
+        self.item_failed(source, failure)
+        yield self.walk(source)
 
     @staticmethod
     def meetings_pages(source: Source) -> list[str]:
@@ -211,6 +233,7 @@ class CmisSpider(MeetingSpider):
             self.record_error(source, response.status, reason)
             return
         self.succeeded(source, response.status, 0)
+        self.walked(source)
         yield from self.meeting_requests(source, listed)
         if module is not None:
             yield scrapy.Request(
@@ -223,11 +246,31 @@ class CmisSpider(MeetingSpider):
             yield from self.calendar_requests(source, listed[0].url)
 
     def parse_list_view(self, response: Response, source: Source) -> Iterator[Any]:
+        signal = response.meta.get("signal")
+        if signal and response.status == 304:
+            self.succeeded(source, 304, 0)
+            return
+        if signal and unreadable_page(response) is not None:
+            self.record_item_error(source, f"{unreadable_page(response)}: the site walked instead")
+            yield self.walk(source)
+            return
         if not self.readable(response, source):
             return
         listed = list_view_meetings(response)
+        if signal:
+            self.succeeded(source, response.status, 0)
+        else:
+            self.site(source).state["list_view"] = response.url
+        self.remember_validators(source, response)
         yield from self.meeting_requests(source, listed)
         if listed:
+            self.site(source).state["meeting_url"] = listed[0].url
+        if signal:
+            # Next month's calendar in this month's last week; the months back were walked.
+            base = listed[0].url if listed else self.site(source).state.get("meeting_url")
+            for month in self.signal_months()[1:] if base else ():
+                yield from self.calendar_requests(source, base, [month.date()])
+        elif listed:
             yield from self.calendar_requests(source, listed[0].url)
         else:
             self.record_item_error(
@@ -236,8 +279,11 @@ class CmisSpider(MeetingSpider):
                 " address is not known; only this month was read",
             )
 
-    def calendar_requests(self, source: Source, meeting_url: str) -> Iterator[scrapy.Request]:
-        for month in calendar_months(self.now):
+    def calendar_requests(
+        self, source: Source, meeting_url: str, months: list[date] | None = None
+    ) -> Iterator[scrapy.Request]:
+        """The month calendars (`calendar_months`, unless `months` are given)."""
+        for month in calendar_months(self.now) if months is None else months:
             url = calendar_url(meeting_url, month)
             if url is None:
                 return
@@ -260,26 +306,28 @@ class CmisSpider(MeetingSpider):
 
     def meeting_requests(self, source: Source, meetings: list[Meeting]) -> Iterator[Any]:
         """A request for each meeting page not read already in this crawl (the list view and
-        the calendars show the same meetings) and not done (`meeting_done`)."""
+        the calendars show the same meetings) and wanted (`meeting_wanted`: never read, or
+        due by its schedule)."""
         seen = self.meetings_seen.setdefault(source.id, set())
         for meeting in meetings:
             key = _MEETING_ID.search(meeting.url)
             identity = key[1] if key else meeting.url
-            if identity in seen or self.meeting_done(meeting.url, meeting.date):
+            if identity in seen or not self.meeting_wanted(meeting):
                 continue
             seen.add(identity)
-            yield scrapy.Request(
-                meeting.url,
-                callback=self.parse_meeting,
-                errback=self.site_failed,
-                cb_kwargs={"source": source, "listed": meeting},
+            yield self.meeting_page_request(
+                source, meeting, self.parse_meeting, self.site_failed
             )
 
     def parse_meeting(self, response: Response, source: Source, listed: Meeting) -> Iterator[Any]:
+        if response.status == 304:
+            yield from self.not_modified(source, listed)
+            return
         if not self.readable(response, source):
             return
         meeting = parse_meeting_page(response)
         meeting.committee = meeting.committee or listed.committee
         meeting.date = meeting.date or listed.date
+        self.record_check(source, response, meeting)
         yield from self.meeting_items(source, meeting)
 

@@ -15,6 +15,8 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import scrapy
+from scrapy import signals
+from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawlers.base import RadarSpider
@@ -22,8 +24,24 @@ from domain.config import Source
 from domain.items import Item
 from pipelines.normalise import DATE_FORMAT, clean_text
 from pipelines.urls import canonical_url, is_web_url
+from store import open_db
+from store.meetings import MeetingCheck, SiteState, save_meeting_state
+from store.times import parse_iso, stamp
 
 RECHECK_DAYS = 31  # meetings younger than this are read again even when their minutes are in
+# A site's committee lists (and, for CMIS, the months back) are walked again this often; in
+# between, a crawl reads only the site's change signal (its month calendar, CMIS's list view)
+# and the meetings its schedule says are due (`recheck_every`).
+WALK_EVERY = timedelta(days=28)
+# A crawl reads a meeting that is due by its schedule give or take this: daily crawls do not
+# start at the same second, and a day's interval must not slip to two.
+SLACK = timedelta(hours=3)
+AGENDA_DAYS = 10  # a meeting this close is read while its agenda and reports appear
+MONTH_END_DAYS = 7  # in the month's last week, next month's calendar is read as well
+# How often a past meeting without minutes is read again, by its age in days: minutes are
+# usually posted within a few weeks, approved at the committee's next meeting (four to eight
+# weeks on), and now and then much later. After a year it is left to the committee walk.
+NO_MINUTES = ((14, 2), (56, 4), (91, 7), (365, 28))
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b|\b(\d{4})-(\d{2})-(\d{2})")
 _MEETING_DATE = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]{3})[a-z]*,?\s+(\d{4})")
 _REPORT_FOLDER = re.compile(r"/documents/s\d+/", re.IGNORECASE)  # ModernGov: one report each
@@ -133,6 +151,51 @@ def classify_document(label: str, href: str) -> Document:
     return Document(url=href, label=label, type=kind, previous=previous)
 
 
+def recheck_every(
+    meeting_date: str | None, has_minutes: bool, now: datetime
+) -> timedelta | None:
+    """How often a meeting page already read is read again, or None for never (the monthly
+    committee walk still lists it, and a change to its date brings it back).
+
+    - to come: every 2 days from `AGENDA_DAYS` before (the agenda and reports appear about a
+      week ahead), else every 14 days (a date or a venue changes, a meeting is cancelled);
+    - with its minutes stored: every 14 days to `RECHECK_DAYS` old (draft minutes are
+      approved, decisions added: once or twice is enough), then never;
+    - without minutes: by age (`NO_MINUTES`): every 2 days for two weeks, every 4 to eight
+      weeks, weekly to three months, every four weeks to a year. Minutes posted late to a
+      six-week-old meeting are found within 4 days.
+    - no date known: weekly.
+    """
+    if not meeting_date:
+        return timedelta(days=7)
+    age = (now - parse_iso(meeting_date)).days
+    if age < 0:
+        return timedelta(days=2 if -age <= AGENDA_DAYS else 14)
+    if has_minutes:
+        return timedelta(days=14) if age <= RECHECK_DAYS else None
+    for limit, every in NO_MINUTES:
+        if age <= limit:
+            return timedelta(days=every)
+    return None
+
+
+def validator_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    """If-None-Match / If-Modified-Since from a page's last ETag and Last-Modified. Real
+    ModernGov and CMIS pages are ASP.NET pages that may send neither: then the request is an
+    ordinary GET, and what saves requests is the schedule, not the 304."""
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
+def header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
 class MeetingSpider(RadarSpider):
     """Base for democracy-site spiders. A meeting whose minutes are stored and which is over a
     month old is not read again: by then its minutes are approved and its page has nothing
@@ -143,11 +206,179 @@ class MeetingSpider(RadarSpider):
         *args: Any,
         meetings_done: set[str] | None = None,
         now: datetime | None = None,
+        meeting_state: dict[str, SiteState] | None = None,
         **kwargs: Any,
     ):
         super().__init__(*args, **kwargs)
         self.meetings_done = {canonical_url(url) for url in meetings_done or ()}
         self.now = now or datetime.now(UTC)
+        self.sites = meeting_state or {}  # source id -> its state from the last crawls
+        self.checks: dict[str, MeetingCheck] = {}  # canonical URL -> meeting read this crawl
+        self.sites_seen: dict[str, SiteState] = {}  # source id -> its state to save
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> MeetingSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.save_state, signal=signals.spider_closed)
+        return spider
+
+    def save_state(self, spider: Any, reason: str) -> None:
+        """Store what this crawl learnt of its sites and meetings, if it ran to the end: a
+        crawl stopped early may have left a meeting's documents queued, which its next
+        scheduled read would otherwise put off for days."""
+        if spider is not self or reason != "finished":
+            return
+        watchlist = self.crawler.settings.get("RADAR_WATCHLIST")
+        if watchlist is None or not (self.sites_seen or self.checks):
+            return
+        db = open_db(watchlist.database)
+        try:
+            save_meeting_state(db, list(self.sites_seen.values()), self.checks)
+        finally:
+            db.close()
+
+    def site(self, source: Source) -> SiteState:
+        """The source's state as this crawl will save it (its last one, updated)."""
+        site = self.sites_seen.get(source.id)
+        if site is None:
+            known = self.sites.get(source.id)
+            site = SiteState(source.id, known.walked if known else None)
+            site.state = dict(known.state) if known else {}
+            self.sites_seen[source.id] = site
+        return site
+
+    def walk_due(self, source: Source) -> bool:
+        """Whether this crawl walks the site's committee lists: never walked (a first crawl,
+        or a store from before this state was kept), or not for `WALK_EVERY`."""
+        known = self.sites.get(source.id)
+        if known is None or not known.walked:
+            return True
+        return self.now - parse_iso(known.walked) >= WALK_EVERY - SLACK
+
+    def walked(self, source: Source) -> None:
+        self.site(source).walked = stamp(self.now)
+
+    def signal_months(self) -> list[datetime]:
+        """The months whose calendar a re-crawl reads: this one, and next month in this
+        one's last week (a meeting early next month has its agenda out by then)."""
+        months = [self.now.replace(day=1)]
+        following = (self.now.replace(day=1) + timedelta(days=32)).replace(day=1)
+        if (following - self.now).days < MONTH_END_DAYS:
+            months.append(following)
+        return months
+
+    def signal_request(
+        self, source: Source, url: str, callback: Any, errback: Any, **meta: Any
+    ) -> scrapy.Request:
+        """A re-crawl's entry page (the month calendar, CMIS's list view), conditional on
+        the validators it last answered with."""
+        known = self.site(source).state.get("validators", {}).get(url, {})
+        return scrapy.Request(
+            url,
+            headers=validator_headers(known.get("etag"), known.get("last_modified")),
+            callback=callback,
+            errback=errback,
+            cb_kwargs={"source": source},
+            meta={"entry": True, "signal": True, "handle_httpstatus_list": [304], **meta},
+            dont_filter=True,
+        )
+
+    def remember_validators(self, source: Source, response: Response) -> None:
+        """A signal page's ETag and Last-Modified, for the next crawl's conditional GET."""
+        validators = self.site(source).state.setdefault("validators", {})
+        validators[response.url] = {
+            "etag": header(response, b"ETag"),
+            "last_modified": header(response, b"Last-Modified"),
+        }
+
+    def last_check(self, url: str) -> MeetingCheck | None:
+        key = canonical_url(url)
+        for site in self.sites.values():
+            check = site.meetings.get(key)
+            if check is not None:
+                return check
+        return None
+
+    def check_due(self, check: MeetingCheck, date: str | None = None) -> bool:
+        """Whether a meeting read before is due another read (`recheck_every`)."""
+        if not check.checked:
+            return True
+        has_minutes = canonical_url(check.url) in self.meetings_done
+        every = recheck_every(date or check.meeting_date, has_minutes, self.now)
+        if every is None:
+            return False
+        return self.now - parse_iso(check.checked) >= every - SLACK
+
+    def meeting_wanted(self, meeting: Meeting) -> bool:
+        """Whether to read a meeting page found in a list, a calendar or the web service: one
+        never read is (unless its minutes are stored and it is over a month old:
+        `meeting_done`, for stores from before the checks were kept); one read before when
+        its schedule says so, on the date the site now gives it."""
+        check = self.last_check(meeting.url)
+        if check is None:
+            return not self.meeting_done(meeting.url, meeting.date)
+        return self.check_due(check, meeting.date)
+
+    def due_meetings(self, source: Source) -> list[tuple[Meeting, MeetingCheck]]:
+        """The meetings of `source` read before whose schedule says read them again."""
+        known = self.sites.get(source.id)
+        due = []
+        for check in known.meetings.values() if known else ():
+            if self.check_due(check):
+                meeting = Meeting(url=check.url, committee=check.committee, date=check.meeting_date)
+                due.append((meeting, check))
+        return due
+
+    def meeting_page_request(
+        self, source: Source, meeting: Meeting, callback: Any, errback: Any, **meta: Any
+    ) -> scrapy.Request:
+        """A meeting page, conditional on its last validators (if the site sent any)."""
+        check = self.last_check(meeting.url)
+        headers = validator_headers(check.etag, check.last_modified) if check else {}
+        if headers:
+            meta["handle_httpstatus_list"] = [304]
+        return scrapy.Request(
+            meeting.url,
+            headers=headers,
+            callback=callback,
+            errback=errback,
+            cb_kwargs={"source": source, "listed": meeting},
+            meta=meta,
+        )
+
+    def record_check(self, source: Source, response: Response, meeting: Meeting) -> None:
+        """A meeting page read (200): when, its validators and its wanted documents."""
+        self.checks[canonical_url(meeting.url)] = MeetingCheck(
+            url=meeting.url,
+            source_id=source.id,
+            committee=meeting.committee,
+            meeting_date=meeting.date,
+            checked=stamp(self.now),
+            etag=header(response, b"ETag"),
+            last_modified=header(response, b"Last-Modified"),
+            documents=[[d.url, d.label, d.type] for d in meeting.wanted()],
+        )
+
+    def not_modified(self, source: Source, listed: Meeting) -> list[Any]:
+        """A meeting page that answered 304: nothing new on it, but a document it listed that
+        is not stored yet (its download failed, or the crawl stopped) is asked for again."""
+        check = self.last_check(listed.url)
+        if check is None:
+            return []
+        self.checks[canonical_url(listed.url)] = MeetingCheck(
+            **{**check.__dict__, "checked": stamp(self.now)}
+        )
+        meeting = Meeting(
+            url=check.url,
+            committee=listed.committee or check.committee,
+            date=listed.date or check.meeting_date,
+        )
+        found = []
+        for url, label, kind in check.documents:
+            request = self.document_request(source, meeting, Document(url, label, kind))
+            if request:
+                found.append(request)
+        return found
 
     def meeting_done(self, url: str, date: str | None) -> bool:
         """Skip a meeting only once its minutes are stored and it is over a month old:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -24,6 +25,7 @@ from scrapy.http import Response
 from scrapy.selector import Selector
 from twisted.python.failure import Failure
 
+from crawlers.base import unreadable_page
 from crawlers.meetings import (
     MINUTES,
     REPORT,
@@ -170,32 +172,83 @@ class ModernGovSpider(MeetingSpider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for source in self.sources:
             self.begin(source)
-            yield scrapy.Request(
-                urljoin(source.url, "mgListCommittees.aspx"),
-                callback=self.parse_committees,
-                errback=self.site_failed,
-                cb_kwargs={"source": source},
-                meta={"entry": True},
-                dont_filter=True,
-            )
-            # The month's calendar finds meetings of committees the list leaves out.
+            if self.walk_due(source):
+                for request in self.walk(source):
+                    yield request
+                continue
+            # A re-crawl: the month's calendar (the cheapest signal of a new meeting) is the
+            # entry page; meetings read before are read again as their schedule says.
+            for month in self.signal_months():
+                yield self.calendar_request(source, month)
+            for meeting, _ in self.due_meetings(source):
+                for request in self.meeting_request(source, meeting):
+                    yield request
+
+    def walk(self, source: Source, calendar: bool = True) -> Iterator[scrapy.Request]:
+        """Every committee's meetings list, the month's calendar (unless it has just
+        failed) and the web service: a first crawl, and every `WALK_EVERY` (a meeting the
+        calendars of the days between never showed, a committee's list changed)."""
+        yield scrapy.Request(
+            urljoin(source.url, "mgListCommittees.aspx"),
+            callback=self.parse_committees,
+            errback=self.site_failed,
+            cb_kwargs={"source": source},
+            meta={"entry": True},
+            dont_filter=True,
+        )
+        # The month's calendar finds meetings of committees the list leaves out.
+        if calendar:
             yield scrapy.Request(
                 urljoin(source.url, "mgCalendarMonthView.aspx"),
                 callback=self.parse_calendar,
                 errback=self.site_failed,
                 cb_kwargs={"source": source},
             )
-            if source.web_service:
-                yield scrapy.Request(
-                    urljoin(source.url, "mgWebService.asmx/GetCommittees"),
-                    callback=self.parse_service_committees,
-                    errback=self.site_failed,
-                    cb_kwargs={"source": source},
-                )
+        if source.web_service:
+            yield scrapy.Request(
+                urljoin(source.url, "mgWebService.asmx/GetCommittees"),
+                callback=self.parse_service_committees,
+                errback=self.site_failed,
+                cb_kwargs={"source": source},
+            )
+
+    def calendar_request(self, source: Source, month: datetime) -> scrapy.Request:
+        """A re-crawl's month calendar (`mgCalendarMonthView.aspx`: this month; `?M=&DD=`
+        names another, as real sites' month links do), conditional on its last validators."""
+        page = "mgCalendarMonthView.aspx"
+        if (month.year, month.month) != (self.now.year, self.now.month):
+            page += f"?M={month.month}&DD={month.year}"
+        return self.signal_request(
+            source, urljoin(source.url, page), self.parse_signal, self.signal_failed
+        )
+
+    def parse_signal(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
+        """A re-crawl's calendar: a meeting never read is read; 304, nothing new. A calendar
+        that is not a readable page sends the crawl back to the committee lists."""
+        if response.status == 304:
+            self.succeeded(source, 304, 0)
+            return
+        reason = unreadable_page(response)
+        if reason is not None:
+            self.record_item_error(source, f"{reason}: the committee lists read instead")
+            yield from self.walk(source, calendar=False)
+            return
+        self.succeeded(source, response.status, 0)
+        self.remember_validators(source, response)
+        for meeting in calendar_meetings(response):
+            yield from self.meeting_request(source, meeting)
+
+    def signal_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        """The calendar failed (a site without one, a server error): the committee lists
+        instead, which decide whether the source is failing."""
+        source = failure.request.cb_kwargs["source"]
+        self.item_failed(source, failure)
+        yield from self.walk(source, calendar=False)
 
     def parse_calendar(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
         if not self.readable(response, source):
             return
+        self.remember_validators(source, response)
         for meeting in calendar_meetings(response):
             yield from self.meeting_request(source, meeting)
 
@@ -254,16 +307,12 @@ class ModernGovSpider(MeetingSpider):
     def meeting_request(
         self, source: Source, meeting: Meeting, fallback: str | None = None
     ) -> Iterator[scrapy.Request]:
-        """The meeting page, unless its minutes are stored and it is over a month old.
-        `fallback`: the meeting's GetMeeting, asked for if the page cannot be had."""
-        if self.meeting_done(meeting.url, meeting.date):
+        """The meeting page, if it is wanted (`meeting_wanted`: never read, or due by its
+        schedule). `fallback`: the meeting's GetMeeting, asked for if the page cannot be had."""
+        if not self.meeting_wanted(meeting):
             return
-        yield scrapy.Request(
-            meeting.url,
-            callback=self.parse_meeting,
-            errback=self.meeting_failed,
-            cb_kwargs={"source": source, "listed": meeting},
-            meta={"service_fallback": fallback},
+        yield self.meeting_page_request(
+            source, meeting, self.parse_meeting, self.meeting_failed, service_fallback=fallback
         )
 
     def parse_committees(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
@@ -271,6 +320,7 @@ class ModernGovSpider(MeetingSpider):
             return
         links = response.css("a[href*='mgCommitteeDetails.aspx']")
         self.succeeded(source, response.status, 0)
+        self.walked(source)
         for link in links:
             query = parse_qs(urlsplit(link.attrib["href"]).query)
             committee_id = (query.get("ID") or query.get("id") or [None])[0]
@@ -295,12 +345,16 @@ class ModernGovSpider(MeetingSpider):
     def parse_meeting(
         self, response: Response, source: Source, listed: Meeting
     ) -> Iterator[Any]:
+        if response.status == 304:
+            yield from self.not_modified(source, listed)
+            return
         if not self.readable(response, source):
             yield from self.service_fallback(response.request, source, listed)
             return
         meeting = parse_meeting_page(response)
         meeting.committee = listed.committee
         meeting.date = listed.date or meeting.date
+        self.record_check(source, response, meeting)
         yield from self.meeting_items(source, meeting)
 
     def meeting_failed(self, failure: Failure) -> Iterator[scrapy.Request]:

@@ -31,6 +31,7 @@ from store.councils import (
 )
 from store.db import raise_deferred_failure
 from store.items import count_items, known_urls, meetings_with_minutes, refetch_due
+from store.meetings import load_meeting_state
 
 SPIDERS = {
     "feed": FeedSpider,
@@ -108,6 +109,7 @@ def run_crawl(
     before, seen, meetings = count_items(db), known_urls(db), meetings_with_minutes(db)
     refetch = refetch_due(db, watchlist.crawl.refetch_after, watchlist.crawl.refetch_limit)
     validators = conditional_headers(db)
+    meeting_state = load_meeting_state(db)
     suspended = suspended_sources(db, watchlist.crawl.max_failures)
     db.close()
     sources = [s for s in sources if s.id not in suspended and (not kinds or s.kind in kinds)]
@@ -131,6 +133,7 @@ def run_crawl(
             extra: dict[str, Any] = {"validators": validators} if conditional else {}
             if kind in ("moderngov", "cmis"):
                 extra["meetings_done"] = meetings
+                extra["meeting_state"] = meeting_state
             crawler = process.create_crawler(spider)
             if on_progress:
                 progress.connect(crawler, on_progress)

@@ -156,6 +156,22 @@ TABLES: dict[str, dict[str, Any]] = {
         },
         "pk": "week",
     },
+    # Democracy sites' re-crawl state (store.meetings): per source, when its committee lists
+    # were last walked and what its cheap change signal needs (CMIS's list view address,
+    # validators); per meeting page, when it was last read, its validators and the documents
+    # it listed, so a later crawl reads it again only when its schedule says so.
+    "meeting_sites": {
+        "columns": {"source_id": str, "walked": str, "state": str},
+        "pk": "source_id",
+    },
+    "meeting_checks": {
+        "columns": {
+            "canonical_url": str, "url": str, "source_id": str, "committee": str,
+            "meeting_date": str, "checked": str, "etag": str, "last_modified": str,
+            "documents": str,
+        },
+        "pk": "canonical_url",
+    },
     # Advisers' concerns about a council (the papers' stage 3 and 4): the concern, and its
     # history as events that are only ever added, never changed. Confidential.
     "concerns": {
