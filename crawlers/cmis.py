@@ -249,6 +249,7 @@ class CmisSpider(MeetingSpider):
         signal = response.meta.get("signal")
         if signal and response.status == 304:
             self.succeeded(source, 304, 0)
+            yield from self.next_month(source, self.site(source).state.get("meeting_url"))
             return
         if signal and unreadable_page(response) is not None:
             self.record_item_error(source, f"{unreadable_page(response)}: the site walked instead")
@@ -266,10 +267,7 @@ class CmisSpider(MeetingSpider):
         if listed:
             self.site(source).state["meeting_url"] = listed[0].url
         if signal:
-            # Next month's calendar in this month's last week; the months back were walked.
-            base = listed[0].url if listed else self.site(source).state.get("meeting_url")
-            for month in self.signal_months()[1:] if base else ():
-                yield from self.calendar_requests(source, base, [month.date()])
+            yield from self.next_month(source, self.site(source).state.get("meeting_url"))
         elif listed:
             yield from self.calendar_requests(source, listed[0].url)
         else:
@@ -278,6 +276,12 @@ class CmisSpider(MeetingSpider):
                 f"{response.url}: no meetings listed this month, so the month calendars'"
                 " address is not known; only this month was read",
             )
+
+    def next_month(self, source: Source, meeting_url: str | None) -> Iterator[scrapy.Request]:
+        """A re-crawl's calendar of next month, in this month's last week (`signal_months`):
+        the list view shows this month only, and the months back were read by the walk."""
+        for month in self.signal_months()[1:] if meeting_url else ():
+            yield from self.calendar_requests(source, meeting_url, [month.date()])
 
     def calendar_requests(
         self, source: Source, meeting_url: str, months: list[date] | None = None
