@@ -213,6 +213,12 @@ class MeetingSpider(RadarSpider):
         self.meetings_done = {canonical_url(url) for url in meetings_done or ()}
         self.now = now or datetime.now(UTC)
         self.sites = meeting_state or {}  # source id -> its state from the last crawls
+        # Only a crawl given the state saves it: `radar watch check --online` reads each
+        # source's first page alone, and must not record a walk it never made.
+        self.keeps_state = meeting_state is not None
+        self.known_checks = {
+            key: check for site in self.sites.values() for key, check in site.meetings.items()
+        }
         self.checks: dict[str, MeetingCheck] = {}  # canonical URL -> meeting read this crawl
         self.sites_seen: dict[str, SiteState] = {}  # source id -> its state to save
 
@@ -226,7 +232,7 @@ class MeetingSpider(RadarSpider):
         """Store what this crawl learnt of its sites and meetings, if it ran to the end: a
         crawl stopped early may have left a meeting's documents queued, which its next
         scheduled read would otherwise put off for days."""
-        if spider is not self or reason != "finished":
+        if spider is not self or reason != "finished" or not self.keeps_state:
             return
         watchlist = self.crawler.settings.get("RADAR_WATCHLIST")
         if watchlist is None or not (self.sites_seen or self.checks):
@@ -292,12 +298,7 @@ class MeetingSpider(RadarSpider):
         }
 
     def last_check(self, url: str) -> MeetingCheck | None:
-        key = canonical_url(url)
-        for site in self.sites.values():
-            check = site.meetings.get(key)
-            if check is not None:
-                return check
-        return None
+        return self.known_checks.get(canonical_url(url))
 
     def check_due(self, check: MeetingCheck, date: str | None = None) -> bool:
         """Whether a meeting read before is due another read (`recheck_every`)."""
