@@ -16,6 +16,7 @@ Run: .venv/bin/python bench/crawl.py [--councils N] [--shape old|real] [--days 0
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import resource
 import subprocess
@@ -43,7 +44,10 @@ HOSTS = [f"127.0.0.{n}" for n in range(2, 18)]
 NOW = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def minutes_pdf() -> bytes:
+@functools.lru_cache(maxsize=4096)
+def minutes_pdf(document: str) -> bytes:
+    """Three pages of minutes, their text each document's own: the store keeps one copy of
+    a text, and identical minutes would be one item, leaving the other meetings without."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfgen import canvas
 
@@ -52,14 +56,11 @@ def minutes_pdf() -> bytes:
     for number in range(3):
         for line in range(40):
             page.drawString(
-                50, 800 - line * 18, f"Minute {number}.{line}: RESOLVED that the report be noted."
+                50, 800 - line * 18, f"{document} minute {number}.{line}: RESOLVED: noted."
             )
         page.showPage()
     page.save()
     return buffer.getvalue()
-
-
-PDF = minutes_pdf()
 
 
 def article(code: str, n: int) -> bytes:
@@ -222,9 +223,9 @@ class SyntheticWeb:
                     return self.reply(article(code, n), "text/html")
                 if not rest.startswith("democracy/"):
                     return self.missing()
-                return self.democracy(rest.removeprefix("democracy/"))
+                return self.democracy(code, rest.removeprefix("democracy/"))
 
-            def democracy(self, page: str) -> None:
+            def democracy(self, code: str, page: str) -> None:
                 """The ModernGov site, in the markup the parsers read on real pages: no
                 ETag or Last-Modified (no public evidence that real ModernGov sends them)."""
                 html = "text/html; charset=utf-8"
@@ -273,7 +274,7 @@ class SyntheticWeb:
                     )
                     return self.reply(body.encode(), html)
                 if page.startswith("documents/"):
-                    return self.reply(PDF, "application/pdf")
+                    return self.reply(minutes_pdf(f"{code} {page}"), "application/pdf")
                 return self.missing()
 
             def log_message(self, format: str, *args: object) -> None:
