@@ -20,6 +20,12 @@ from Democracy Club's LGSF) are read the way LGSF reads them:
    the extractor sniffs `%PDF-`), typed by their titles.
 
 The page parsers are plain functions; the spider decides what to fetch.
+
+Steps 1 to 3 are the walk, made by a first crawl and every `WALK_EVERY` (28 days). In between,
+a crawl reads the list view alone (its address kept from the walk, conditional on its last
+ETag/Last-Modified; next month's calendar too in a month's last week), a meeting it shows
+that was never read, and the meetings their schedule says are due
+(`crawlers.meetings.recheck_every`).
 """
 
 from __future__ import annotations

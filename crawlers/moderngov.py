@@ -9,6 +9,13 @@ minutes published inline ("Minutes:" under each agenda item). The month's calend
 service (`mgWebService.asmx`: GetCommittees, GetMeetings, GetMeeting) does the same without
 pages, and gives a meeting's documents when its page cannot be had. The page parsers are
 plain functions, tested on pages saved from real sites (tests/files/moderngov/).
+
+A first crawl walks every committee's list; later crawls walk them again every
+`WALK_EVERY` (28 days). In between, a crawl reads the month's calendar (and next month's in a
+month's last week), conditional on its last ETag/Last-Modified, reads any meeting it shows
+that was never read, and reads again only the meetings their schedule says are due
+(`crawlers.meetings.recheck_every`: by the meeting's age and whether its minutes are stored).
+An unchanged site costs one request a day, and minutes posted late are found within days.
 """
 
 from __future__ import annotations
