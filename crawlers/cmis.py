@@ -245,7 +245,7 @@ class CmisSpider(MeetingSpider):
             yield scrapy.Request(
                 list_view_url(response.url, module),
                 callback=self.parse_list_view,
-                errback=self.site_failed,
+                errback=self.listing_failed,
                 cb_kwargs={"source": source},
             )
         elif listed:
@@ -262,6 +262,7 @@ class CmisSpider(MeetingSpider):
             yield self.walk(source)
             return
         if not self.readable(response, source):
+            self.walk_failed(source)
             return
         listed = list_view_meetings(response)
         if signal:
@@ -300,7 +301,7 @@ class CmisSpider(MeetingSpider):
             yield scrapy.Request(
                 url,
                 callback=self.parse_calendar,
-                errback=self.site_failed,
+                errback=self.listing_failed,
                 cb_kwargs={"source": source, "month": month},
                 meta={"download_timeout": self.calendar_timeout()},
             )
@@ -311,6 +312,7 @@ class CmisSpider(MeetingSpider):
 
     def parse_calendar(self, response: Response, source: Source, month: date) -> Iterator[Any]:
         if not self.readable(response, source):
+            self.walk_failed(source)
             return
         yield from self.meeting_requests(source, calendar_meetings(response, month))
 
@@ -326,14 +328,22 @@ class CmisSpider(MeetingSpider):
                 continue
             seen.add(identity)
             yield self.meeting_page_request(
-                source, meeting, self.parse_meeting, self.site_failed
+                source, meeting, self.parse_meeting, self.meeting_failed
             )
+
+    def meeting_failed(self, failure: Failure) -> None:
+        """A meeting page that failed: an item error, and asked for again by the next crawl
+        when that may help (`retry_meeting`)."""
+        source, listed = failure.request.cb_kwargs["source"], failure.request.cb_kwargs["listed"]
+        self.item_failed(source, failure)
+        self.retry_meeting(source, listed, failure)
 
     def parse_meeting(self, response: Response, source: Source, listed: Meeting) -> Iterator[Any]:
         if response.status == 304:
             yield from self.not_modified(source, listed)
             return
         if not self.readable(response, source):
+            self.retry_meeting(source, listed)
             return
         meeting = parse_meeting_page(response)
         meeting.committee = meeting.committee or listed.committee

@@ -19,7 +19,7 @@ from scrapy import signals
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawlers.base import RadarSpider
+from crawlers.base import RadarSpider, worth_refetching
 from domain.config import Source
 from domain.items import Item
 from pipelines.normalise import DATE_FORMAT, clean_text
@@ -221,6 +221,7 @@ class MeetingSpider(RadarSpider):
         }
         self.checks: dict[str, MeetingCheck] = {}  # canonical URL -> meeting read this crawl
         self.sites_seen: dict[str, SiteState] = {}  # source id -> its state to save
+        self.walks_failed: set[str] = set()  # sources with a list the walk could not read
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> MeetingSpider:
@@ -237,6 +238,9 @@ class MeetingSpider(RadarSpider):
         watchlist = self.crawler.settings.get("RADAR_WATCHLIST")
         if watchlist is None or not (self.sites_seen or self.checks):
             return
+        for source_id in self.walks_failed & set(self.sites_seen):
+            known = self.sites.get(source_id)
+            self.sites_seen[source_id].walked = known.walked if known else None
         db = open_db(watchlist.database)
         try:
             save_meeting_state(db, list(self.sites_seen.values()), self.checks)
@@ -263,6 +267,35 @@ class MeetingSpider(RadarSpider):
 
     def walked(self, source: Source) -> None:
         self.site(source).walked = stamp(self.now)
+
+    def walk_failed(self, source: Source) -> None:
+        """A committee's list (or a month's calendar) of the walk could not be read: the walk
+        is not recorded, so the next crawl walks again rather than miss its meetings for
+        `WALK_EVERY`."""
+        self.walks_failed.add(source.id)
+
+    def listing_failed(self, failure: Failure) -> None:
+        """Errback for a list page of the walk: an item error, and the walk left undone."""
+        source = failure.request.cb_kwargs["source"]
+        self.item_failed(source, failure)
+        self.walk_failed(source)
+
+    def retry_meeting(
+        self, source: Source, listed: Meeting, failure: Failure | None = None
+    ) -> None:
+        """A meeting page that could not be read (a server error, a timeout, a garbage page):
+        kept as never read, so the next crawl asks for it again whatever its schedule. One
+        that is gone (404) or refused is left to its schedule, or the next walk."""
+        if failure is not None and not worth_refetching(failure):
+            return
+        previous = self.last_check(listed.url)
+        fields = previous.__dict__ if previous else {
+            "url": listed.url,
+            "source_id": source.id,
+            "committee": listed.committee,
+            "meeting_date": listed.date,
+        }
+        self.checks[canonical_url(listed.url)] = MeetingCheck(**{**fields, "checked": None})
 
     def signal_months(self) -> list[datetime]:
         """The months whose calendar a re-crawl reads: this one, and next month in this

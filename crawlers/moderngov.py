@@ -336,7 +336,7 @@ class ModernGovSpider(MeetingSpider):
             yield scrapy.Request(
                 response.urljoin(f"ieListMeetings.aspx?CommitteeId={committee_id}"),
                 callback=self.parse_meetings,
-                errback=self.site_failed,
+                errback=self.listing_failed,
                 cb_kwargs={"source": source, "committee": link_text(link)},
             )
 
@@ -344,6 +344,7 @@ class ModernGovSpider(MeetingSpider):
         self, response: Response, source: Source, committee: str
     ) -> Iterator[scrapy.Request]:
         if not self.readable(response, source):
+            self.walk_failed(source)
             return
         for meeting in committee_meetings(response, committee):
             if meeting.status != "Cancelled":
@@ -356,6 +357,7 @@ class ModernGovSpider(MeetingSpider):
             yield from self.not_modified(source, listed)
             return
         if not self.readable(response, source):
+            self.retry_meeting(source, listed)
             yield from self.service_fallback(response.request, source, listed)
             return
         meeting = parse_meeting_page(response)
@@ -370,6 +372,7 @@ class ModernGovSpider(MeetingSpider):
         request = failure.request
         source, listed = request.cb_kwargs["source"], request.cb_kwargs["listed"]
         self.item_failed(source, failure)
+        self.retry_meeting(source, listed, failure)
         yield from self.service_fallback(request, source, listed)
 
     def service_fallback(

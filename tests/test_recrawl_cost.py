@@ -31,6 +31,8 @@ from conftest import rows
 from docweb import minutes_pdf
 from saved import spider_for
 from scrapy.http import HtmlResponse, Request
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
 
 from crawlers.cmis import CmisSpider
 from crawlers.moderngov import ModernGovSpider
@@ -495,3 +497,26 @@ def test_a_cmis_recrawl_in_the_months_last_week_reads_next_months_calendar():
         root + "Meetings/tabid/70/ctl/MeetingCalendarPublicNoJava/mid/397/Date/2026-12-01/"
         "Default.aspx"
     )
+
+
+def test_a_meeting_page_that_failed_is_asked_for_again_by_the_next_crawl_whatever_its_schedule():
+    from crawlers.meetings import Meeting
+    from store.meetings import SiteState
+
+    source = Source(kind="moderngov", url="https://democracy.example.gov.uk/")
+    spider = recrawl_spider(ModernGovSpider, source, days(1))
+    listed = Meeting(url=meeting_url(source, 22), committee="Planning", date=stamp(days(15)))
+    request = Request(listed.url, cb_kwargs={"source": source, "listed": listed})
+    failure = Failure(HttpError(HtmlResponse(listed.url, status=503, body=b"", request=request)))
+    failure.request = request
+    list(spider.meeting_failed(failure))
+    [(key, check)] = spider.checks.items()
+    assert check.checked is None and check.etag == '"v1"', "kept as never read"
+
+    # The next day meeting 22 would not be due (read two days before, 13 days ahead).
+    state = {source.id: SiteState(source.id, stamp(T0), {}, {key: check})}
+    later = spider_for(ModernGovSpider, [source], now=days(2), meeting_state=state)
+    assert [r.url for r in start_requests(later)] == [
+        source.url + "mgCalendarMonthView.aspx",
+        listed.url,
+    ]
