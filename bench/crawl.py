@@ -7,8 +7,10 @@ spread over 16 loopback addresses (127.0.0.2-17) so per-domain politeness applie
 across real council hosts. Nothing changes between crawls: the later ones show what an
 unchanged England costs. Each later crawl runs on a clock `--days` after the first (0:
 straight after it; 1: the next day's crawl). Prints pages/s, items/s, the crawl's peak RSS,
-each later crawl's requests and bytes as a share of the first's, and the requests by kind
-of page. Asserts nothing.
+each later crawl's requests and bytes as a share of the first's, the requests by kind of
+page, and the anchor: the first crawl's URLs fetched again by bare Scrapy with the same
+politeness and nothing of ours (bench/bare_scrapy.py), its pages/s and our ratio to it.
+Asserts nothing.
 
 Run: .venv/bin/python bench/crawl.py [--councils N] [--shape old|real] [--days 0,1,7]
 """
