@@ -66,8 +66,10 @@ def council_concerns(store: str, gss_code: str) -> list[dict[str, Any]]:
     conn = sqlite3.connect(f"file:{quote(store)}?mode=ro", uri=True)
     try:
         return [
-            {key: row[key] for key in ("id", "factors", "status_label", "opened_at",
-                                       "updated_at", "owner")}  # fmt: skip
+            {
+                key: row[key]
+                for key in ("id", "factors", "status_label", "opened_at", "updated_at", "owner")
+            }  # fmt: skip
             for row in concerns(Database(conn), gss_code=gss_code)
         ]
     finally:

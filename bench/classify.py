@@ -1,6 +1,7 @@
 """Benchmark: classification speed, end to end and against the bare embedding forward pass.
 
-Run with `.venv/bin/python bench/classify.py`; prints figures, asserts nothing.
+Run with `.venv/bin/python bench/classify.py [--threads N] [--news-only]`; prints figures,
+asserts nothing.
 
 Two workloads, built from the labelled snippets in `classifiers/data/` so the text reads like
 council news (a quarter of items carry one adverse paragraph): 300-word news items, and
@@ -125,16 +126,30 @@ def cpu() -> str:
 
 
 if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="torch threads (default: the embedder's, at most 2); 1 against 2 shows how "
+        "tagging scales with cores, for the README's capacity statement",
+    )
+    parser.add_argument("--news-only", action="store_true", help="skip the 20-page minutes")
+    args = parser.parse_args()
     print(f"CPU: {cpu()}")
     precisions = ("bf16", "fp32") if cpu_has_bf16() else ("fp32",)
     for precision in precisions:
         rng = random.Random(7)
         pool = snippets()
-        embedder = Embedder(precision="auto" if precision == "bf16" else "fp32")
+        embedder = Embedder(
+            precision="auto" if precision == "bf16" else "fp32", threads=args.threads
+        )
         tagger = Tagger(WatchList(), embedder=embedder)
         print(f"\n== embedding precision: {embedder.precision} (asked: {precision}); "
               f"torch threads: {embedder.threads}")  # fmt: skip
         bench("300-word news items", news_items(200, rng, pool), tagger)
-        bench("20-page minutes", minutes_items(4, rng, pool), tagger)
+        if not args.news_only:
+            bench("20-page minutes", minutes_items(4, rng, pool), tagger)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS: {peak:.0f} MiB")

@@ -350,4 +350,3 @@ class CmisSpider(MeetingSpider):
         meeting.date = meeting.date or listed.date
         self.record_check(source, response, meeting)
         yield from self.meeting_items(source, meeting)
-

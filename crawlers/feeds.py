@@ -197,9 +197,7 @@ class FeedSpider(RadarSpider):
             feed = feedparser.parse(
                 # a file object, never bytes: feedparser opens bytes naming a path or URL
                 io.BytesIO(repair_char_refs(response.body)),
-                response_headers={
-                    "content-type": response_header(response, b"Content-Type") or ""
-                },
+                response_headers={"content-type": response_header(response, b"Content-Type") or ""},
             )
         except Exception as exc:  # noqa: BLE001 - the parser on hostile input raises anything
             reason = f"{response.url}: not a readable feed (the feed parser gave up: {exc})"

@@ -19,7 +19,7 @@ from scrapy import signals
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawlers.base import RadarSpider, worth_refetching
+from crawlers.base import RadarSpider, response_header, validator_headers, worth_refetching
 from domain.config import Source
 from domain.items import Item
 from pipelines.normalise import DATE_FORMAT, clean_text
@@ -151,9 +151,7 @@ def classify_document(label: str, href: str) -> Document:
     return Document(url=href, label=label, type=kind, previous=previous)
 
 
-def recheck_every(
-    meeting_date: str | None, has_minutes: bool, now: datetime
-) -> timedelta | None:
+def recheck_every(meeting_date: str | None, has_minutes: bool, now: datetime) -> timedelta | None:
     """How often a meeting page already read is read again, or None for never (the monthly
     committee walk still lists it, and a change to its date brings it back).
 
@@ -177,23 +175,6 @@ def recheck_every(
         if age <= limit:
             return timedelta(days=every)
     return None
-
-
-def validator_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
-    """If-None-Match / If-Modified-Since from a page's last ETag and Last-Modified. Real
-    ModernGov and CMIS pages are ASP.NET pages that may send neither: then the request is an
-    ordinary GET, and what saves requests is the schedule, not the 304."""
-    headers = {}
-    if etag:
-        headers["If-None-Match"] = etag
-    if last_modified:
-        headers["If-Modified-Since"] = last_modified
-    return headers
-
-
-def header(response: Response, name: bytes) -> str | None:
-    value = response.headers.get(name)
-    return value.decode("latin-1") if value else None
 
 
 class MeetingSpider(RadarSpider):
@@ -289,12 +270,16 @@ class MeetingSpider(RadarSpider):
         if failure is not None and not worth_refetching(failure):
             return
         previous = self.last_check(listed.url)
-        fields = previous.__dict__ if previous else {
-            "url": listed.url,
-            "source_id": source.id,
-            "committee": listed.committee,
-            "meeting_date": listed.date,
-        }
+        fields = (
+            previous.__dict__
+            if previous
+            else {
+                "url": listed.url,
+                "source_id": source.id,
+                "committee": listed.committee,
+                "meeting_date": listed.date,
+            }
+        )
         self.checks[canonical_url(listed.url)] = MeetingCheck(**{**fields, "checked": None})
 
     def signal_months(self) -> list[datetime]:
@@ -314,7 +299,7 @@ class MeetingSpider(RadarSpider):
         known = self.site(source).state.get("validators", {}).get(url, {})
         return scrapy.Request(
             url,
-            headers=validator_headers(known.get("etag"), known.get("last_modified")),
+            headers=validator_headers(known),
             callback=callback,
             errback=errback,
             cb_kwargs={"source": source},
@@ -326,8 +311,8 @@ class MeetingSpider(RadarSpider):
         """A signal page's ETag and Last-Modified, for the next crawl's conditional GET."""
         validators = self.site(source).state.setdefault("validators", {})
         validators[response.url] = {
-            "etag": header(response, b"ETag"),
-            "last_modified": header(response, b"Last-Modified"),
+            "etag": response_header(response, b"ETag"),
+            "last_modified": response_header(response, b"Last-Modified"),
         }
 
     def last_check(self, url: str) -> MeetingCheck | None:
@@ -368,7 +353,11 @@ class MeetingSpider(RadarSpider):
     ) -> scrapy.Request:
         """A meeting page, conditional on its last validators (if the site sent any)."""
         check = self.last_check(meeting.url)
-        headers = validator_headers(check.etag, check.last_modified) if check else {}
+        headers = (
+            validator_headers({"etag": check.etag, "last_modified": check.last_modified})
+            if check
+            else {}
+        )
         if headers:
             meta["handle_httpstatus_list"] = [304]
         return scrapy.Request(
@@ -388,8 +377,8 @@ class MeetingSpider(RadarSpider):
             committee=meeting.committee,
             meeting_date=meeting.date,
             checked=stamp(self.now),
-            etag=header(response, b"ETag"),
-            last_modified=header(response, b"Last-Modified"),
+            etag=response_header(response, b"ETag"),
+            last_modified=response_header(response, b"Last-Modified"),
             documents=[[d.url, d.label, d.type] for d in meeting.wanted()],
         )
 
@@ -449,9 +438,7 @@ class MeetingSpider(RadarSpider):
                 found.append(request)
         return found
 
-    def minutes_item(
-        self, source: Source, meeting: Meeting, url: str, text: str
-    ) -> Item | None:
+    def minutes_item(self, source: Source, meeting: Meeting, url: str, text: str) -> Item | None:
         """Minutes published as a web page: the text is already here, nothing to fetch."""
         self.health[source.id].items_found += 1
         if canonical_url(url) in self.known_urls:

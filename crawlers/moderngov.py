@@ -350,9 +350,7 @@ class ModernGovSpider(MeetingSpider):
             if meeting.status != "Cancelled":
                 yield from self.meeting_request(source, meeting)
 
-    def parse_meeting(
-        self, response: Response, source: Source, listed: Meeting
-    ) -> Iterator[Any]:
+    def parse_meeting(self, response: Response, source: Source, listed: Meeting) -> Iterator[Any]:
         if response.status == 304:
             yield from self.not_modified(source, listed)
             return

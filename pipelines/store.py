@@ -83,9 +83,7 @@ class StorePipeline(StoreBackedPipeline):
         finally:
             self.db.close()
 
-    def item_failed(
-        self, item: Item, response: Any, spider: Any, failure: Failure
-    ) -> None:
+    def item_failed(self, item: Item, response: Any, spider: Any, failure: Failure) -> None:
         """A pipeline raised on this item. The store's own failure stops the crawl; any other
         error costs the item, is shown on its source, and keeps the source's validators from
         being saved so the next crawl tries the entry again."""

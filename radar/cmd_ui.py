@@ -120,7 +120,7 @@ def ui(
         err.print(
             f"[yellow]Warning:[/yellow] on {host} the password and every page travel "
             "unencrypted (plain HTTP): serve it to others only behind a reverse proxy that "
-            "speaks HTTPS (README, \"radar ui beyond this machine\")."
+            'speaks HTTPS (README, "radar ui beyond this machine").'
         )
     # On loopback too: advisers' feedback is taken only from a signed-in user. The hashes
     # reach the auth plugin through the environment: no secret is written to a file.

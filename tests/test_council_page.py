@@ -61,7 +61,7 @@ def test_the_council_page_shows_chart_items_and_sources_and_no_concern(ui):
     flagged = page[page.index('id="flagged"') : page.index('id="sources"')]
     links = re.findall(r'<li>\s*<a href="(https?://[^"]+)">([^<]+)</a>', flagged)
     assert any("section 114" in unescape(title).lower() for _, title in links), links
-    assert "class=\"evidence\"" in flagged
+    assert 'class="evidence"' in flagged
     sources = page[page.index('id="sources"') :]
     assert '<table class="sources stack">' in sources and "Sallowmere Council news" in sources
     assert NOTE not in page and OWNER not in page and "Confided" not in page

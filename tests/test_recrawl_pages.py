@@ -291,8 +291,6 @@ def test_sitemaps_found_through_robots_txt_are_asked_for_conditionally(tmp_path,
     web.put("/sitemap.xml", urlset(base, {"/news/budget": "2026-11-20"}), "application/xml")
     file = watchlist(tmp_path, server, "sitemap", "/robots.txt")
     crawl(file)
-    assert web.requests() == expect(
-        ROBOTS, ROBOTS, ("/sitemap.xml", 200), ("/news/budget", 200)
-    )
+    assert web.requests() == expect(ROBOTS, ROBOTS, ("/sitemap.xml", 200), ("/news/budget", 200))
     crawl(file)
     assert web.requests() == expect(ROBOTS, ("/robots.txt", 304), ("/sitemap.xml", 304))
