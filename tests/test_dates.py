@@ -297,3 +297,24 @@ def test_a_deeply_nested_card_is_read_without_reading_every_block_whole():
     spans = fromstring("<p><b><i>30</i> June</b> 2026</p>")
     assert short_words(spans) == "30 June 2026", "in reading order"
     assert card_date(card, TODAY) is None
+
+
+def test_the_trimmed_metadata_read_equals_trafilaturas_own_on_saved_real_pages():
+    """pipelines.extract.title_and_date reads a page's title, URL and date with trafilatura's
+    own metadata functions, skipping the fields nobody keeps (#19: half an article's time).
+    It must answer as `trafilatura.extract_metadata` does, on every saved real page: a
+    trafilatura release that changes those functions fails here, not in a crawl."""
+    import trafilatura
+
+    from pipelines.extract import title_and_date
+
+    root = Path(__file__).parent / "files"
+    pages = sorted(p for p in root.rglob("*.html") if p.stat().st_size > 2000)
+    assert len(pages) >= 10, pages
+    for page in pages:
+        html = page.read_text(encoding="utf-8", errors="replace")
+        url = f"https://example.org/{page.stem}"
+        theirs = trafilatura.extract_metadata(html, default_url=url)
+        ours = title_and_date(html, url)
+        for field in ("title", "url", "date"):
+            assert getattr(ours, field) == getattr(theirs, field, None), (page.name, field)
