@@ -20,10 +20,6 @@ def find_story_candidates(db: Database, band_keys: list[str]) -> list[dict[str, 
     return list(db.query(sql, band_keys))
 
 
-def sketch_of(candidate: dict[str, Any]) -> list[int]:
-    return json.loads(candidate["signature"])
-
-
 def save_sketch(db: Database, item_id: str, story_id: str, sketch: dict[str, Any]) -> None:
     db["story_sketches"].upsert(
         {"item_id": item_id, "story_id": story_id, "signature": json.dumps(sketch["signature"])},
