@@ -32,7 +32,7 @@ from scrapy.http import Response
 from scrapy.selector import Selector
 from twisted.python.failure import Failure
 
-from crawlers.base import unreadable_page
+from crawlers.base import describe_failure, unreadable_page
 from crawlers.meetings import (
     MINUTES,
     REPORT,
@@ -247,9 +247,12 @@ class ModernGovSpider(MeetingSpider):
 
     def signal_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         """The calendar failed (a site without one, a server error): the committee lists
-        instead, which decide whether the source is failing."""
+        instead, which decide whether the source is failing. A 404 or 410 is a site without a
+        calendar, as two of the demo's are: not counted as a failure on every crawl."""
         source = failure.request.cb_kwargs["source"]
-        self.item_failed(source, failure)
+        status, _ = describe_failure(failure)
+        if status not in (404, 410):
+            self.item_failed(source, failure)
         yield from self.walk(source, calendar=False)
 
     def parse_calendar(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
