@@ -43,7 +43,7 @@ def council_path(datasette: Any, gss_or_name: str) -> str:
     return datasette.urls.path(f"/council/{quote(gss_or_name, safe='')}")
 
 
-async def _not_found(datasette: Any, request: Any, why: str) -> Response:
+async def not_found(datasette: Any, request: Any, why: str) -> Response:
     """Datasette's own error page with a 404: answered, not raised, so an unknown council
     is not logged as a server error with a traceback."""
     context = {"ok": False, "error": why, "status": 404, "title": "Council not found"}
@@ -76,11 +76,30 @@ def council_concerns(store: str, gss_code: str) -> list[dict[str, Any]]:
         conn.close()
 
 
+async def radar_page(
+    datasette: Any, request: Any, template: str, database: str, **context: Any
+) -> Response:
+    """One of radar ui's own pages (templates_ui/_radar_page.html's children), with what
+    they all use: the store's name, the factors' names and colours, council links."""
+    body = await datasette.render_template(
+        template,
+        {
+            "database": database,
+            "factor_names": FACTOR_NAMES,
+            "factor_colours": FACTOR_COLOURS,
+            "council_path": lambda code: council_path(datasette, code),
+            **context,
+        },
+        request=request,
+    )
+    return Response.html(body)
+
+
 async def council_view(datasette: Any, request: Any) -> Response:
     config = datasette.plugin_config(PLUGIN) or {}
     name = config.get("database", "")
     if name not in datasette.databases:
-        return await _not_found(datasette, request, "No store is served here.")
+        return await not_found(datasette, request, "No store is served here.")
     wanted = unquote(request.url_vars["council"])
     db = datasette.get_database(name)
 
@@ -94,7 +113,7 @@ async def council_view(datasette: Any, request: Any) -> Response:
     code, page = await db.execute_fn(read)
     if code is None or page is None:
         why = f"No council {wanted!r} here: use its GSS code, name or alias."
-        return await _not_found(datasette, request, why)
+        return await not_found(datasette, request, why)
     if code != wanted:
         return Response.redirect(council_path(datasette, code))
     region = page.council.get("region")
@@ -102,19 +121,9 @@ async def council_view(datasette: Any, request: Any) -> Response:
     open_concerns = (
         await asyncio.to_thread(council_concerns, config["store"], code) if adviser else None
     )
-    return Response.html(
-        await datasette.render_template(
-            "council.html",
-            {
-                "page": page,
-                "database": name,
-                "factor_names": FACTOR_NAMES,
-                "factor_colours": FACTOR_COLOURS,
-                "council_path": lambda code: council_path(datasette, code),
-                "concerns": open_concerns,  # None: not this region's adviser
-            },
-            request=request,
-        )
+    # concerns None: not this region's adviser
+    return await radar_page(
+        datasette, request, "council.html", name, page=page, concerns=open_concerns
     )
 
 
@@ -122,7 +131,7 @@ async def council_form(datasette: Any, request: Any) -> Response:
     """`/council?council=NAME`, what the home page's box sends: on to that council's page."""
     wanted = (request.args.get("council") or "").strip()
     if not wanted:
-        return await _not_found(datasette, request, "Name a council: its GSS code, name or alias.")
+        return await not_found(datasette, request, "Name a council: its GSS code, name or alias.")
     return Response.redirect(council_path(datasette, wanted))
 
 

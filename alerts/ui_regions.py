@@ -19,12 +19,9 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 from sqlite_utils import Database
 
-from alerts.charts import FACTOR_COLOURS
 from alerts.deliver import region_slug
-from alerts.digest import FACTOR_NAMES
 from alerts.regions import RegionView, region_of_slug, region_view
-from alerts.ui_council import PLUGIN, council_path
-from alerts.ui_council import _not_found as not_found  # the same 404 as the council page
+from alerts.ui_council import PLUGIN, council_path, not_found, radar_page
 from domain.config import REGIONS
 
 
@@ -43,20 +40,14 @@ async def _serve(datasette: Any, request: Any, region: str | None) -> Response:
 
     view = await datasette.get_database(name).execute_fn(read)
     regions = [(r, region_path(datasette, r)) for r in REGIONS]
-    return Response.html(
-        await datasette.render_template(
-            "region.html",
-            {
-                "view": view,
-                "database": name,
-                "regions": regions,
-                "england_path": region_path(datasette, None),
-                "factor_names": FACTOR_NAMES,
-                "factor_colours": FACTOR_COLOURS,
-                "council_path": lambda code: council_path(datasette, code),
-            },
-            request=request,
-        )
+    return await radar_page(
+        datasette,
+        request,
+        "region.html",
+        name,
+        view=view,
+        regions=regions,
+        england_path=region_path(datasette, None),
     )
 
 
