@@ -196,8 +196,12 @@ def markup_of(html: str) -> _Markup:
 
 def template_markup(template: str) -> tuple[Counter[str], set[str]]:
     """The elements (with their most frequent count per document bounded by the template)
-    and attribute names a template writes itself: anything else came from scraped text."""
+    and attribute names a template writes itself, with the frame it extends (`_mail.html`):
+    anything else came from scraped text."""
     source = (TEMPLATES / template).read_text(encoding="utf-8")
+    extended = re.match(r'\{% extends "([^"]+)" %\}', source)
+    if extended:
+        source = (TEMPLATES / extended.group(1)).read_text(encoding="utf-8") + source
     elements = Counter(m.lower() for m in re.findall(r"<([a-zA-Z][a-zA-Z0-9]*)", source))
     attributes = {m.lower() for m in re.findall(r"\s([a-zA-Z-]+)=[\"{]", source)}
     return elements, attributes
